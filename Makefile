@@ -1,0 +1,116 @@
+# relaywatch build. `make` builds build/relaywatch; `make test`, `make run`,
+# `make bench` install their own dependencies first (scripts/setup.sh).
+# Quiet by default, V=1 for the full commands.
+
+BUILD    := build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	    -Iinclude -Iuser -I$(BUILD)
+LDLIBS   := -lbpf -lelf -lz -lyaml -lcrypto -ljson-c -luring
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
+	    -Werror -Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+INTEG_SRCS := $(wildcard tests/integ/*.c)
+INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ_%,$(INTEG_SRCS))
+
+.PHONY: all test unit run bench deps clean
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/relaywatch
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) include/relaywatch.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/relaywatch.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/relaywatch.skel.h: $(BUILD)/relaywatch.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name relaywatch > $@
+
+$(BUILD)/user/%.o: user/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# only the modules that include the skeleton wait for the BPF build
+SKEL_USERS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(shell grep -l 'relaywatch.skel.h' user/*.c 2>/dev/null))
+$(SKEL_USERS): $(BUILD)/relaywatch.skel.h
+
+$(BUILD)/librw.a: $(USER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/relaywatch: $(BUILD)/user/main.o $(BUILD)/librw.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librw.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/integ_%: tests/integ/%.c $(BUILD)/librw.a $(wildcard tests/integ/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -lcmocka -lpthread -o $@
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+deps:
+	$(Q)bash scripts/setup.sh
+
+unit: $(UNIT_BINS)
+
+# The README's test command: installs what it needs, mounts bpffs/tracefs.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit $(INTEG_BINS)
+	$(Q)bash tests/run.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./$(BUILD)/relaywatch trace $(ARGS)
+
+$(BUILD)/bench: tests/bench/bench.c $(BUILD)/librw.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench
+	$(Q)./$(BUILD)/bench $(ARGS)
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/user/*.d)
+
+# data embedded with .incbin: rebuild when the file changes
+$(BUILD)/user/defaults.o: etc/trace-policy.yaml

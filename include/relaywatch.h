@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ABI shared by the BPF programs (bpf/) and the daemon (user/): event
+ * records, map keys and values, limits. One definition, included by both
+ * sides. Fixed-width fields only, explicit padding, a size assertion on
+ * every record. Addresses are in network byte order; ports in host order
+ * unless a field says otherwise.
+ */
+#ifndef RELAYWATCH_H
+#define RELAYWATCH_H
+
+#ifdef __BPF__
+/* vmlinux.h already defines the __u* types */
+#else
+#include <linux/types.h>
+#endif
+
+#define RW_MAX_RULES 64      /* rule ids are bit positions in a __u64 mask */
+#define RW_COMM_LEN 16       /* TASK_COMM_LEN */
+#define RW_EXE_LEN 256       /* path passed to execve, truncated */
+#define RW_ARGS_LEN 256      /* NUL-separated argv, truncated */
+#define RW_RULE_NONE 0xff    /* no rule matched */
+
+/* Actions, in rising severity. Values are stable: never reuse one. */
+enum rw_action {
+	RW_ACT_NONE = 0,
+	RW_ACT_ALLOW = 1,
+	RW_ACT_ALERT = 2,
+	RW_ACT_DENY = 3,
+	RW_ACT_KILL = 4,
+	RW_ACT__MAX = 5,
+};
+
+/* Event types: stable values, never reused. */
+enum rw_event_type {
+	RW_EV_CONNECT = 1, /* cgroup/connect4|6 matched a rule */
+	RW_EV_SENDMSG = 2, /* cgroup/sendmsg4|6 matched a rule */
+	RW_EV_EXEC = 3,    /* a tagged process called execve */
+	RW_EV_EXIT = 4,    /* a tagged process exited */
+	RW_EV_KILL = 5,    /* SIGKILL sent in-kernel at syscall exit */
+	RW_EV_EXISTING = 6, /* userspace: connection open before start-up */
+};
+
+/* Indexes into the per-CPU counters array. Stable values. */
+enum rw_counter {
+	RW_CNT_MATCHED = 0,    /* connects/sends that matched a rule */
+	RW_CNT_EMITTED = 1,    /* events written to the ring buffer */
+	RW_CNT_SUPPRESSED = 2, /* matched, folded into a later event (dedup) */
+	RW_CNT_RB_FULL = 3,    /* ring buffer reserve failed: event lost */
+	RW_CNT_ACT_ALLOW = 4,  /* decisions by action: RW_CNT_ACT_ALLOW + act - 1 */
+	RW_CNT_ACT_ALERT = 5,
+	RW_CNT_ACT_DENY = 6,
+	RW_CNT_ACT_KILL = 7,
+	RW_CNT_BLOCKED = 8,    /* calls that returned EPERM */
+	RW_CNT_KILLS = 9,      /* SIGKILLs sent in-kernel */
+	RW_CNT__MAX = 16,
+};
+
+/* rw_net_event.flags */
+#define RW_NF_ENFORCED 0x01  /* deny/kill took effect (enforce mode) */
+#define RW_NF_MAPPED 0x02    /* IPv4-mapped IPv6 destination, judged as v4 */
+#define RW_NF_PROC 0x04      /* .proc holds the exec-time snapshot */
+
+/* Every record starts with this header so the reader can dispatch. */
+struct rw_event_hdr {
+	__u16 type;  /* enum rw_event_type */
+	__u16 size;  /* sizeof the whole record */
+	__u32 cpu;
+	__u64 ktime; /* bpf_ktime_get_boot_ns() */
+};
+_Static_assert(sizeof(struct rw_event_hdr) == 16, "rw_event_hdr size");
+
+/*
+ * Process table entry, keyed by tgid. Written at exec (and copied at fork)
+ * by the tracepoints, and by the daemon at start-up for processes that
+ * already existed. exe_ino/exe_dev identify the binary for exe rules;
+ * exe_dev uses the kernel's encoding (major << 20 | minor).
+ */
+struct rw_proc {
+	__u32 ppid;
+	__u32 uid;
+	__u64 exec_ktime; /* boot-time ns of the exec, 0 if unknown */
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u16 args_len;   /* bytes used in args */
+	__u16 pad;
+	char comm[RW_COMM_LEN];
+	char exe[RW_EXE_LEN];   /* as passed to execve; may be relative */
+	char args[RW_ARGS_LEN]; /* argv, NUL-separated */
+};
+_Static_assert(sizeof(struct rw_proc) == 40 + RW_COMM_LEN + RW_EXE_LEN +
+		       RW_ARGS_LEN, "rw_proc size");
+
+/* connect/sendmsg that matched a rule */
+struct rw_net_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id;
+	__u64 cookie;     /* socket cookie: same at connect and at egress */
+	__u8 daddr[16];   /* network order; v4 in the first 4 bytes */
+	__u16 dport;      /* host order */
+	__u8 family;      /* AF_INET or AF_INET6 (of the socket) */
+	__u8 proto;       /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 action;      /* enum rw_action of the rule */
+	__u8 rule;        /* rule index, RW_RULE_NONE if none */
+	__u8 flags;       /* RW_NF_* */
+	__u8 pad;
+	__u32 suppressed; /* matches for this key folded since the last event */
+	char comm[RW_COMM_LEN];
+	__u32 pad2;
+	struct rw_proc proc; /* exec-time snapshot when RW_NF_PROC */
+};
+_Static_assert(sizeof(struct rw_net_event) == 96 + sizeof(struct rw_proc),
+	       "rw_net_event size");
+
+/* exec or exit of a tagged process; SIGKILL delivered in-kernel */
+struct rw_proc_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;
+	__u32 tid;
+	__u64 first_ktime; /* tag: first match */
+	__u64 last_ktime;  /* tag: last match */
+	__u64 matches;     /* tag: number of matches */
+	__u32 actions;     /* tag: bit (1 << action) for each action seen */
+	__s32 code;        /* exit: exit code; kill: syscall return value */
+	__u32 syscall_nr;  /* kill: the syscall that was interrupted */
+	__u8 rule;         /* kill: the kill rule */
+	__u8 pad[3];
+	char comm[RW_COMM_LEN];
+	struct rw_proc proc; /* exec: the new image; exit: last known */
+};
+_Static_assert(sizeof(struct rw_proc_event) == 80 + sizeof(struct rw_proc),
+	       "rw_proc_event size");
+
+/* Per-process tag, keyed by tgid: which rules and actions it touched. */
+struct rw_tag {
+	__u64 first_ktime;
+	__u64 last_ktime;
+	__u64 matches;
+	__u64 rules;   /* bit per rule index */
+	__u32 actions; /* bit (1 << action) */
+	__u32 pad;
+};
+
+/* A rule as the kernel sees it; index = rule id = position in the policy. */
+#define RW_RF_ENFORCE 0x01 /* deny/kill are carried out (else would_*) */
+#define RW_RF_EXE 0x02     /* exe_dev/exe_ino must match the process */
+#define RW_RF_UID 0x04     /* uid must match */
+struct rw_rule {
+	__u8 action; /* enum rw_action */
+	__u8 flags;  /* RW_RF_* */
+	__u8 proto;  /* 0 = any, else IPPROTO_TCP / IPPROTO_UDP */
+	__u8 pad;
+	__u16 port;  /* host order, 0 = any */
+	__u16 pad2;
+	__u32 uid;
+	__u32 exe_dev;
+	__u64 exe_ino;
+};
+_Static_assert(sizeof(struct rw_rule) == 24, "rw_rule size");
+
+/* Policy-wide settings, entry 0 of the settings array map. */
+struct rw_settings {
+	__u64 any_mask;  /* rules with no CIDR: candidates for every address */
+	__u64 dedup_ns;  /* fold repeats of (tgid, dest, rule) within this */
+	__u32 nr_rules;
+	__u32 has_kill;  /* a kill rule is present: sys_exit hook attached */
+};
+
+/* LPM keys for the CIDR tries; value is a __u64 mask of rule ids. */
+struct rw_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+struct rw_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* De-duplication key: one event per window per (process, dest, rule). */
+struct rw_dedup_key {
+	__u32 tgid;
+	__u16 dport;
+	__u8 proto;
+	__u8 rule;
+	__u8 daddr[16];
+};
+struct rw_dedup_val {
+	__u64 last_ktime;
+	__u32 suppressed;
+	__u32 pad;
+};
+
+/* A pending in-kernel kill, keyed by thread id, consumed at syscall exit. */
+struct rw_kill {
+	__u32 tgid;
+	__u8 rule;
+	__u8 pad[3];
+};
+
+#endif /* RELAYWATCH_H */

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: MIT
+/* policy.c: loading (every field, every error with its position) and the
+ * userspace twin of the kernel's first-match decision. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "relaywatch.h"
+
+static struct policy sentinel;
+
+static struct policy *load(const char *text)
+{
+	struct policy *p = NULL;
+	char err[256] = "";
+	int ret;
+
+	ret = policy_load_string(text, strlen(text), "t.yaml", &p, err,
+				 sizeof(err));
+	if (ret)
+		fail_msg("unexpected error %d: %s", ret, err);
+	assert_non_null(p);
+	return p;
+}
+
+static void assert_cidr(const struct cidr *c, const char *text)
+{
+	char buf[CIDR_STRLEN];
+
+	assert_int_equal(cidr_format(c, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, text);
+}
+
+static const char full_policy[] =
+	"# every field once\n"
+	"mode: enforce\n"
+	"rules:\n"
+	"  - name: block-relay\n"
+	"    match:\n"
+	"      cidr: [203.0.113.0/24, \"2001:db8::/32\",\n"
+	"             \"::ffff:10.0.0.0/104\"]\n"
+	"      port: 443\n"
+	"      proto: tcp\n"
+	"      exe: /usr/bin/curl\n"
+	"      uid: 1000\n"
+	"    action: deny\n"
+	"    mode: monitor\n"
+	"  - name: dns.udp_1\n"
+	"    match: {cidr: 192.0.2.53, proto: udp, uid: 0}\n"
+	"    action: alert\n"
+	"  - name: kill-smtp\n"
+	"    match:\n"
+	"      port: 25\n"
+	"    action: kill\n"
+	"  - action: allow\n"
+	"    name: allow-any\n"
+	"    match: {uid: 4294967294}\n";
+
+/* A policy using every field loads into exactly those values. */
+static void test_full_policy(void **state)
+{
+	struct policy *p = load(full_policy);
+	const struct policy_rule *r;
+
+	(void)state;
+	assert_string_equal(p->path, "t.yaml");
+	assert_int_equal(p->mode, POLICY_ENFORCE);
+	assert_int_equal(p->nr_rules, 4);
+
+	r = &p->rules[0];
+	assert_string_equal(r->name, "block-relay");
+	assert_int_equal(r->line, 4);
+	assert_int_equal(r->action, RW_ACT_DENY);
+	assert_int_equal(r->mode, POLICY_MONITOR);
+	assert_int_equal(r->nr_cidrs, 3);
+	assert_cidr(&r->cidrs[0], "203.0.113.0/24");
+	assert_cidr(&r->cidrs[1], "2001:db8::/32");
+	assert_cidr(&r->cidrs[2], "10.0.0.0/8");
+	assert_int_equal(r->port, 443);
+	assert_int_equal(r->proto, IPPROTO_TCP);
+	assert_string_equal(r->exe, "/usr/bin/curl");
+	assert_true(r->has_uid);
+	assert_int_equal(r->uid, 1000);
+
+	r = &p->rules[1];
+	assert_string_equal(r->name, "dns.udp_1");
+	assert_int_equal(r->line, 14);
+	assert_int_equal(r->action, RW_ACT_ALERT);
+	assert_int_equal(r->mode, -1);
+	assert_int_equal(r->nr_cidrs, 1);
+	assert_cidr(&r->cidrs[0], "192.0.2.53/32");
+	assert_int_equal(r->port, 0);
+	assert_int_equal(r->proto, IPPROTO_UDP);
+	assert_null(r->exe);
+	assert_true(r->has_uid);
+	assert_int_equal(r->uid, 0);
+
+	r = &p->rules[2];
+	assert_string_equal(r->name, "kill-smtp");
+	assert_int_equal(r->action, RW_ACT_KILL);
+	assert_int_equal(r->nr_cidrs, 0);
+	assert_null(r->cidrs);
+	assert_int_equal(r->port, 25);
+	assert_int_equal(r->proto, 0);
+	assert_false(r->has_uid);
+
+	r = &p->rules[3];
+	assert_string_equal(r->name, "allow-any");
+	assert_int_equal(r->line, 21);
+	assert_int_equal(r->action, RW_ACT_ALLOW);
+	assert_int_equal(r->uid, 4294967294u);
+	policy_free(p);
+}
+
+/* Defaults: monitor mode; an empty rule list is a valid (idle) policy; only
+ * len bytes of the text are read. */
+static void test_defaults(void **state)
+{
+	static const char text[] = "rules: []\nbogus: 1\n";
+	struct policy *p = NULL;
+
+	(void)state;
+	assert_int_equal(policy_load_string(text, strlen("rules: []\n"), NULL,
+					    &p, NULL, 0), 0);
+	assert_int_equal(p->mode, POLICY_MONITOR);
+	assert_int_equal(p->nr_rules, 0);
+	assert_string_equal(p->path, "<string>");
+	policy_free(p);
+	policy_free(NULL);
+}
+
+struct bad {
+	const char *text;
+	const char *where; /* "LINE:COL" */
+	const char *why;   /* substring of the reason */
+};
+
+#define RULE_HEAD "rules:\n  - name: a\n"
+#define MATCH(m) RULE_HEAD "    match:\n      " m "\n    action: deny\n"
+
+static const struct bad bad[] = {
+	/* YAML itself */
+	{ "rules: [\n", "2:1",
+	  "invalid YAML: did not find expected node content" },
+	{ "mode: a: b\n", "1:8",
+	  "invalid YAML: mapping values are not allowed" },
+	{ "mode: monitor\nrules: \xff\n", "2:8",
+	  "invalid YAML: invalid leading UTF-8 octet" },
+	{ "rules: *nope\n", "1:8", "invalid YAML: found undefined alias" },
+	{ "rules: []\n---\nrules: []\n", "3:1", "more than one YAML document" },
+	/* top level */
+	{ "", "1:1", "empty policy" },
+	{ "# just a comment\n", "1:1", "empty policy" },
+	{ "- a\n", "1:1", "top level must be a mapping" },
+	{ "mode: monitor\nrulez: []\n", "2:1",
+	  "unknown key 'rulez' at top level (allowed: mode, rules)" },
+	{ "mode: monitor\n", "1:1", "missing 'rules'" },
+	{ "mode: enforcing\nrules: []\n", "1:7",
+	  "bad mode 'enforcing' (expected monitor or enforce)" },
+	{ "mode: [enforce]\nrules: []\n", "1:7",
+	  "'mode' must be a single value" },
+	{ "rules: []\nrules: []\n", "2:1",
+	  "duplicate key 'rules' (first at line 1)" },
+	{ "rules: {name: a}\n", "1:8", "'rules' must be a list" },
+	{ "rules:\n", "1:1", "'rules' must be a list" },
+	{ "rules:\n  - just-a-string\n", "2:5", "rule 1 must be a mapping" },
+	/* rule keys */
+	{ RULE_HEAD "    match: {port: 1}\n    action: deny\n    acton: deny\n",
+	  "5:5",
+	  "unknown key 'acton' in rule (allowed: name, match, action, mode)" },
+	{ "rules:\n  - match: {port: 1}\n    action: deny\n", "2:5",
+	  "rule 1: missing 'name'" },
+	{ RULE_HEAD "    match: {port: 1}\n", "2:5",
+	  "rule 'a': missing 'action'" },
+	{ RULE_HEAD "    action: deny\n", "2:5", "rule 'a': missing 'match'" },
+	{ RULE_HEAD "    name: b\n", "3:5",
+	  "duplicate key 'name' (first at line 2)" },
+	{ RULE_HEAD "    match: {port: 1}\n    action: deny\n"
+		    "  - name: a\n    match: {port: 2}\n    action: deny\n",
+	  "5:11", "duplicate rule name 'a' (first at line 2)" },
+	{ "rules:\n  - name: \"has space\"\n    match: {port: 1}\n"
+	  "    action: deny\n", "2:11",
+	  "rule name 'has space' may hold only letters" },
+	{ "rules:\n  - name:\n    match: {port: 1}\n    action: deny\n",
+	  "2:5", "'name' needs a value" },
+	{ RULE_HEAD "    match: {port: 1}\n    action: block\n", "4:13",
+	  "bad action 'block' (expected allow, alert, deny or kill)" },
+	{ RULE_HEAD "    match: {port: 1}\n    action: deny\n"
+		    "    mode: strict\n", "5:11",
+	  "bad mode 'strict' (expected monitor or enforce)" },
+	/* match */
+	{ RULE_HEAD "    match: {}\n    action: deny\n", "3:5",
+	  "rule 'a': empty match" },
+	{ RULE_HEAD "    match:\n    action: deny\n", "3:5",
+	  "rule 'a': empty match" },
+	{ RULE_HEAD "    match: port\n    action: deny\n", "3:12",
+	  "'match' must be a mapping" },
+	{ MATCH("port: 1\n      ports: 2"), "5:7",
+	  "unknown key 'ports' in match (allowed: cidr, port, proto, exe, uid)" },
+	{ RULE_HEAD "    match: {cidr: [10.0.0.0/8, 10.0.0.1/8]}\n"
+		    "    action: deny\n", "3:32",
+	  "bad cidr: host bits set in '10.0.0.1/8' (the network is 10.0.0.0/8)" },
+	{ MATCH("cidr: example.com"), "4:13",
+	  "bad cidr: 'example.com' is not an IPv4 or IPv6 address" },
+	{ MATCH("cidr: 10.0.0.0/33"), "4:13", "bad cidr: prefix length /33" },
+	{ MATCH("cidr: []"), "4:13", "empty cidr list" },
+	{ MATCH("cidr:\n        - 10.0.0.0/8\n        - {a: 1}"), "6:11",
+	  "cidr entries must be addresses or prefixes" },
+	{ MATCH("cidr: {a: 1}"), "4:13", "'cidr' must be a prefix or a list" },
+	{ MATCH("port: 65536"), "4:13",
+	  "bad port '65536' (expected a number 1..65535)" },
+	{ MATCH("port: 0"), "4:13", "bad port '0'" },
+	{ MATCH("port: https"), "4:13", "bad port 'https'" },
+	{ MATCH("port: 0443"), "4:13", "bad port '0443'" },
+	{ MATCH("port: 99999999999999999999999"), "4:13", "bad port" },
+	{ MATCH("port: [1, 2]"), "4:13",
+	  "'port' must be a single value, not a list" },
+	{ MATCH("proto: icmp"), "4:14",
+	  "bad proto 'icmp' (expected tcp or udp)" },
+	{ MATCH("exe: curl"), "4:12", "exe 'curl' is not an absolute path" },
+	{ MATCH("exe: ~"), "4:7", "'exe' needs a value" },
+	{ MATCH("uid: root"), "4:12", "bad uid 'root' (expected a number" },
+	{ MATCH("uid: -1"), "4:12", "bad uid '-1'" },
+	{ MATCH("uid: 4294967295"), "4:12", "bad uid '4294967295'" },
+	{ MATCH("uid: \"10\\n00\""), "4:12", "bad uid '10?00'" },
+};
+
+/* Each mistake is refused with -EINVAL and one line "t.yaml:L:C: reason",
+ * and *out is not written. */
+static void test_errors(void **state)
+{
+	struct policy *p;
+	char err[512], where[32];
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = &sentinel;
+		err[0] = '\0';
+		ret = policy_load_string(bad[i].text, strlen(bad[i].text),
+					 "t.yaml", &p, err, sizeof(err));
+		snprintf(where, sizeof(where), "t.yaml:%s: ", bad[i].where);
+		if (ret != -EINVAL || strncmp(err, where, strlen(where)) ||
+		    !strstr(err, bad[i].why) || strchr(err, '\n'))
+			fail_msg("case %zu: ret %d, err '%s'; want '%s%s...'",
+				 i, ret, err, where, bad[i].why);
+		assert_ptr_equal(p, &sentinel);
+	}
+}
+
+static char *many_rules(int n)
+{
+	size_t cap = 64 + (size_t)n * 64, off;
+	char *s = malloc(cap);
+	int i;
+
+	assert_non_null(s);
+	off = (size_t)snprintf(s, cap, "rules:\n");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(s + off, cap - off,
+					"  - name: r%d\n    match: {port: %d}\n"
+					"    action: alert\n", i, i + 1);
+	return s;
+}
+
+/* RW_MAX_RULES rules load; one more is refused at the first extra rule. */
+static void test_rule_limit(void **state)
+{
+	struct policy *p = NULL;
+	char err[256];
+	char *text;
+
+	(void)state;
+	text = many_rules(RW_MAX_RULES);
+	p = load(text);
+	assert_int_equal(p->nr_rules, RW_MAX_RULES);
+	assert_int_equal(p->rules[RW_MAX_RULES - 1].port, RW_MAX_RULES);
+	policy_free(p);
+	free(text);
+
+	p = NULL;
+	text = many_rules(RW_MAX_RULES + 1);
+	assert_int_equal(policy_load_string(text, strlen(text), "t.yaml", &p,
+					    err, sizeof(err)), -EINVAL);
+	/* rule 65 starts on line 2 + 3 * 64 */
+	assert_string_equal(err,
+			    "t.yaml:194:5: too many rules: 65 (at most 64)");
+	assert_null(p);
+	free(text);
+}
+
+/* Files: the path names the policy and prefixes messages; unreadable files
+ * report the errno. */
+static void test_file(void **state)
+{
+	char path[] = "/tmp/test_policy.XXXXXX", err[512], want[600];
+	static const char text[] = "rules:\n  - name: x\n"
+				   "    match: {port: 70000}\n"
+				   "    action: deny\n";
+	struct policy *p = NULL;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(full_policy, f);
+	fclose(f);
+	assert_int_equal(policy_load_file(path, &p, err, sizeof(err)), 0);
+	assert_string_equal(p->path, path);
+	assert_int_equal(p->nr_rules, 4);
+	policy_free(p);
+
+	p = NULL;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(policy_load_file(path, &p, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:3:19: bad port '70000'", path);
+	assert_int_equal(strncmp(err, want, strlen(want)), 0);
+	assert_null(p);
+	unlink(path);
+
+	assert_int_equal(policy_load_file(path, &p, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want),
+		 "cannot read %s: No such file or directory", path);
+	assert_string_equal(err, want);
+	assert_int_equal(policy_load_file("/", &p, err, sizeof(err)), -EISDIR);
+	assert_string_equal(err, "cannot read /: Is a directory");
+	assert_null(p);
+}
+
+static const char match_policy[] =
+	"mode: enforce\n"
+	"rules:\n"
+	"  - name: allow-dns\n"
+	"    match: {cidr: 10.0.0.53, port: 53, proto: udp}\n"
+	"    action: allow\n"
+	"  - name: curl-only\n"
+	"    match: {cidr: 10.0.0.0/8, exe: /usr/bin/curl}\n"
+	"    action: alert\n"
+	"  - name: uid-1000\n"
+	"    match: {cidr: 10.0.0.0/8, uid: 1000}\n"
+	"    action: deny\n"
+	"  - name: net10\n"
+	"    match: {cidr: [10.0.0.0/8, \"2001:db8::/32\"], proto: tcp}\n"
+	"    action: kill\n"
+	"  - name: smtp\n"
+	"    match: {port: 25}\n"
+	"    action: deny\n";
+
+struct query {
+	const char *addr; /* passed raw: v6 text stays AF_INET6, even mapped */
+	int port;
+	int proto;
+	__u32 uid;
+	const char *exe;
+	int rule;
+};
+
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+static const struct query queries[] = {
+	{ "10.0.0.53", 53, UDP, 0, NULL, 0 },
+	{ "::ffff:10.0.0.53", 53, UDP, 0, NULL, 0 },  /* mapped judged as v4 */
+	{ "10.0.0.53", 53, TCP, 0, NULL, 3 },         /* proto differs */
+	{ "10.0.0.53", 54, UDP, 1000, NULL, 2 },      /* port differs */
+	{ "10.0.0.54", 53, UDP, 0, NULL, -1 },        /* addr differs, udp */
+	{ "10.1.1.1", 443, TCP, 1000, "/usr/bin/curl", 1 }, /* earlier wins */
+	{ "10.1.1.1", 443, TCP, 1000, "/usr/bin/curl2", 2 },
+	{ "10.1.1.1", 443, TCP, 1000, "/usr/bin", 2 },
+	{ "10.1.1.1", 443, TCP, 1000, NULL, 2 },      /* unknown exe */
+	{ "10.1.1.1", 443, TCP, 1001, NULL, 3 },      /* uid differs */
+	{ "::ffff:10.1.1.1", 443, TCP, 1001, NULL, 3 },
+	{ "10.255.255.255", 443, TCP, 0, NULL, 3 },
+	{ "11.0.0.0", 443, TCP, 0, NULL, -1 },
+	{ "2001:db8::1", 443, TCP, 0, NULL, 3 },
+	{ "2001:db9::1", 443, TCP, 0, NULL, -1 },
+	{ "192.0.2.1", 25, TCP, 0, NULL, 4 },         /* no cidr: any address */
+	{ "2001:db9::1", 25, UDP, 0, NULL, 4 },
+	{ "::ffff:192.0.2.1", 25, TCP, 0, NULL, 4 },
+	{ "192.0.2.1", 443, TCP, 0, NULL, -1 },
+};
+
+/* First match in file order, every condition must hold. */
+static void test_match(void **state)
+{
+	struct policy *p = load(match_policy);
+	struct policy_query q;
+	size_t i;
+	int got;
+
+	(void)state;
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		const struct query *t = &queries[i];
+
+		memset(&q, 0, sizeof(q));
+		q.family = strchr(t->addr, ':') ? AF_INET6 : AF_INET;
+		assert_int_equal(inet_pton(q.family, t->addr, q.addr), 1);
+		q.port = t->port;
+		q.proto = t->proto;
+		q.uid = t->uid;
+		q.exe = t->exe;
+		got = policy_match(p, &q);
+		if (got != t->rule)
+			fail_msg("query %zu (%s:%d): rule %d, want %d", i,
+				 t->addr, t->port, got, t->rule);
+	}
+	policy_free(p);
+}
+
+/* A rule's own mode wins; otherwise the policy's (default monitor). */
+static void test_modes(void **state)
+{
+	static const char text[] =
+		"rules:\n"
+		"  - {name: a, match: {port: 1}, action: deny}\n"
+		"  - {name: b, match: {port: 2}, action: deny, mode: enforce}\n"
+		"  - {name: c, match: {port: 3}, action: deny, mode: monitor}\n";
+	struct policy *p = load(text);
+
+	(void)state;
+	assert_int_equal(p->mode, POLICY_MONITOR);
+	assert_int_equal(policy_rule_mode(p, &p->rules[0]), POLICY_MONITOR);
+	assert_int_equal(policy_rule_mode(p, &p->rules[1]), POLICY_ENFORCE);
+	assert_int_equal(policy_rule_mode(p, &p->rules[2]), POLICY_MONITOR);
+	p->mode = POLICY_ENFORCE;
+	assert_int_equal(policy_rule_mode(p, &p->rules[0]), POLICY_ENFORCE);
+	assert_int_equal(policy_rule_mode(p, &p->rules[1]), POLICY_ENFORCE);
+	assert_int_equal(policy_rule_mode(p, &p->rules[2]), POLICY_MONITOR);
+	policy_free(p);
+
+	assert_string_equal(mode_name(POLICY_MONITOR), "monitor");
+	assert_string_equal(mode_name(POLICY_ENFORCE), "enforce");
+	assert_int_equal(mode_parse("enforce"), POLICY_ENFORCE);
+	assert_int_equal(mode_parse("Enforce"), -1);
+}
+
+/* Names and values of enum rw_action round-trip; others are refused. */
+static void test_actions(void **state)
+{
+	static const struct { int act; const char *name; } acts[] = {
+		{ RW_ACT_ALLOW, "allow" }, { RW_ACT_ALERT, "alert" },
+		{ RW_ACT_DENY, "deny" },   { RW_ACT_KILL, "kill" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		assert_string_equal(action_name(acts[i].act), acts[i].name);
+		assert_int_equal(action_parse(acts[i].name), acts[i].act);
+	}
+	assert_int_equal(action_parse("none"), -1);
+	assert_int_equal(action_parse("DENY"), -1);
+	assert_int_equal(action_parse(""), -1);
+	assert_string_equal(action_name(RW_ACT__MAX), "unknown");
+	assert_string_equal(action_name(-1), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_policy),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_rule_limit),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_actions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
