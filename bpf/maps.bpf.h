@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every map and load-time knob of relaywatch, in one place. Each .bpf.c unit
+ * includes this header; the definitions are __weak so that `bpftool gen
+ * object` merges the identical copies into one map each.
+ */
+#ifndef RW_MAPS_BPF_H
+#define RW_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "relaywatch.h"
+
+/* sizes the loader may change before load (bpf_map__set_max_entries) */
+#define RW_PROCS_MAX 16384
+#define RW_TAGS_MAX 16384
+#define RW_DEDUP_MAX 65536
+#define RW_CIDR_MAX 131072
+
+/* wake the reader only once this much is waiting (set by the loader) */
+const volatile __u64 cfg_wakeup_bytes __weak = 256 * 1024;
+
+/* events to the daemon; size set by the loader */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events __weak SEC(".maps");
+
+/* per-CPU counters, indexed by enum rw_counter */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RW_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters __weak SEC(".maps");
+
+/* policy-wide settings, entry 0 */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_settings);
+} settings __weak SEC(".maps");
+
+/* rules by id (= position in the policy) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RW_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct rw_rule);
+} rules __weak SEC(".maps");
+
+/* IPv4 CIDR rules: prefix -> mask of the rules whose CIDRs contain it */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, RW_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rw_lpm4);
+	__type(value, __u64);
+} cidr4 __weak SEC(".maps");
+
+/* IPv6 CIDR rules, same values */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, RW_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rw_lpm6);
+	__type(value, __u64);
+} cidr6 __weak SEC(".maps");
+
+/* process table: tgid -> exec-time snapshot */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_PROCS_MAX);
+	__type(key, __u32);
+	__type(value, struct rw_proc);
+} procs __weak SEC(".maps");
+
+/* per-process tags: tgid -> what it touched */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_TAGS_MAX);
+	__type(key, __u32);
+	__type(value, struct rw_tag);
+} tags __weak SEC(".maps");
+
+/* one event per window per (process, destination, rule) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_DEDUP_MAX);
+	__type(key, struct rw_dedup_key);
+	__type(value, struct rw_dedup_val);
+} dedup __weak SEC(".maps");
+
+/* kills waiting for their thread's syscall exit: tid -> rule */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct rw_kill);
+} kills __weak SEC(".maps");
+
+/* scratch space for building a process snapshot (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_proc);
+} proc_scratch __weak SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* submit without waking the reader unless a backlog has built up */
+static __always_inline void submit(void *rec, bool urgent)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(rec, urgent || avail >= cfg_wakeup_bytes ?
+					BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+#endif /* RW_MAPS_BPF_H */

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * Process table and in-kernel kills, from BTF tracepoints (tp_btf): they
+ * need no kprobes and no tracefs. exec records what the new image is (its
+ * path, inode, argv) so that a process that connects and exits within a
+ * millisecond is still attributed, and so exe rules can be decided in the
+ * kernel; fork copies the parent's entry; exit reports a tagged process's
+ * totals. sys_exit delivers SIGKILL to a thread whose connect/sendmsg hit a
+ * kill rule, before the call returns to user space; the daemon attaches it
+ * only while the policy has a kill rule, since any syscall tracepoint puts
+ * every syscall of every process on the slow path.
+ */
+#include "maps.bpf.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#define SIGKILL 9
+
+static __always_inline void fill_args(struct rw_proc *s, struct task_struct *p)
+{
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	unsigned long start, end;
+	__u64 len;
+
+	s->args_len = 0;
+	if (!mm)
+		return;
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	if (end <= start)
+		return;
+	len = end - start;
+	if (len > RW_ARGS_LEN)
+		len = RW_ARGS_LEN;
+	if (bpf_probe_read_user(s->args, len, (void *)start) == 0)
+		s->args_len = len;
+}
+
+static __always_inline void emit_proc(__u16 type, __u32 tgid,
+				      const struct rw_tag *t,
+				      const struct rw_proc *s, int code)
+{
+	struct rw_proc_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RW_CNT_RB_FULL);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e) - sizeof(e->proc));
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	e->tgid = tgid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->first_ktime = t->first_ktime;
+	e->last_ktime = t->last_ktime;
+	e->matches = t->matches;
+	e->actions = t->actions;
+	e->code = code;
+	e->rule = RW_RULE_NONE;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (s)
+		__builtin_memcpy(&e->proc, s, sizeof(e->proc));
+	else
+		__builtin_memset(&e->proc, 0, sizeof(e->proc));
+	count(RW_CNT_EMITTED);
+	submit(e, false);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 zero = 0, tgid = BPF_CORE_READ(p, tgid);
+	struct rw_proc *s = bpf_map_lookup_elem(&proc_scratch, &zero);
+	struct rw_tag *t;
+	const char *path;
+
+	if (!s)
+		return 0;
+	s->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	s->uid = (__u32)bpf_get_current_uid_gid();
+	s->exec_ktime = bpf_ktime_get_boot_ns();
+	s->cgroup_id = bpf_get_current_cgroup_id();
+	/* the binary that runs: for a script, its interpreter */
+	s->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	s->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	s->pad = 0;
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	path = BPF_CORE_READ(bprm, interp);
+	if (bpf_probe_read_kernel_str(s->exe, sizeof(s->exe), path) < 0)
+		s->exe[0] = 0;
+	fill_args(s, p);
+	bpf_map_update_elem(&procs, &tgid, s, BPF_ANY);
+
+	t = bpf_map_lookup_elem(&tags, &tgid);
+	if (t)
+		emit_proc(RW_EV_EXEC, tgid, t, s, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 zero = 0, ptgid, ctgid = BPF_CORE_READ(child, tgid);
+	struct rw_proc *src, *s;
+
+	if ((__u32)BPF_CORE_READ(child, pid) != ctgid)
+		return 0; /* a new thread, not a new process */
+	ptgid = BPF_CORE_READ(parent, tgid);
+	src = bpf_map_lookup_elem(&procs, &ptgid);
+	s = bpf_map_lookup_elem(&proc_scratch, &zero);
+	if (!src || !s)
+		return 0;
+	__builtin_memcpy(s, src, sizeof(*s));
+	s->ppid = ptgid;
+	bpf_map_update_elem(&procs, &ctgid, s, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct rw_tag *t;
+
+	if ((__u32)BPF_CORE_READ(p, pid) != tgid)
+		return 0;
+	t = bpf_map_lookup_elem(&tags, &tgid);
+	if (t) {
+		emit_proc(RW_EV_EXIT, tgid, t, bpf_map_lookup_elem(&procs, &tgid),
+			  BPF_CORE_READ(p, exit_code));
+		bpf_map_delete_elem(&tags, &tgid);
+	}
+	bpf_map_delete_elem(&procs, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rw_kill *k = bpf_map_lookup_elem(&kills, &tid);
+	struct rw_proc_event *e;
+	struct rw_kill kv;
+
+	if (!k)
+		return 0;
+	kv = *k;
+	bpf_map_delete_elem(&kills, &tid);
+	if (bpf_send_signal(SIGKILL) != 0)
+		return 0; /* the daemon's fallback kills it */
+	count(RW_CNT_KILLS);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RW_CNT_RB_FULL);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = RW_EV_KILL;
+	e->hdr.size = sizeof(*e);
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	e->tgid = kv.tgid;
+	e->tid = tid;
+	e->code = ret;
+#if defined(__TARGET_ARCH_x86)
+	e->syscall_nr = BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	e->syscall_nr = BPF_CORE_READ(regs, syscallno);
+#endif
+	e->rule = kv.rule;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	count(RW_CNT_EMITTED);
+	submit(e, true);
+	return 0;
+}

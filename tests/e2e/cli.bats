@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# What a user's mistakes get: one clear sentence and a non-zero exit code,
+# never a wall of libbpf output.
+
+RW="$BATS_TEST_DIRNAME/../../build/relaywatch"
+
+setup() {
+	TMP=$(mktemp -d)
+	CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+@test "--help has examples for every command" {
+	for c in trace run "policy validate"; do
+		run $RW $c --help
+		[ "$status" -eq 0 ]
+		[[ "$output" == *EXAMPLES* ]]
+	done
+}
+
+@test "an unknown flag is a usage error (exit 2) naming the flag" {
+	run $RW trace --frobnicate
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown option '--frobnicate'"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "an unknown command is a usage error" {
+	run $RW frobnicate
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown command 'frobnicate'"* ]]
+}
+
+@test "run without --policy says so" {
+	run $RW run
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"needs --policy"* ]]
+}
+
+@test "a missing policy file: one sentence, exit 2" {
+	run $RW run --policy "$TMP/nope.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nope.yaml"*"No such file or directory"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "a bad policy line gives file:line:col and exit 2, nothing loaded" {
+	printf 'mode: enforce\nrules:\n  - name: x\n    match: {cidr: [10.0.0.1/8]}\n    action: deny\n' >"$TMP/p.yaml"
+	run $RW run --policy "$TMP/p.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$TMP/p.yaml:4:"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run $RW policy validate "$TMP/p.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$TMP/p.yaml:4:"* ]]
+}
+
+@test "policy validate accepts a good file without root" {
+	printf 'mode: enforce\nrules:\n  - name: x\n    match: {cidr: [10.0.0.0/8]}\n    action: deny\n' >"$TMP/p.yaml"
+	chmod 644 "$TMP/p.yaml"
+	chmod 755 "$TMP"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups $RW policy validate "$TMP/p.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok, 1 rules"* ]]
+}
+
+@test "a number out of range is rejected with its range" {
+	run $RW trace --pid 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--pid expects a number from 1 to"* ]]
+	run $RW trace --dedup-ms lots
+	[ "$status" -eq 2 ]
+}
+
+@test "a path that is not a cgroup v2 directory: one sentence" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	run $RW trace --cgroup "$TMP"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TMP is not a cgroup v2 directory"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "without root: one sentence saying so" {
+	[ -n "$CGROOT" ] || skip "no cgroup v2 mount"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups $RW trace --cgroup "$CGROOT"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"needs root"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "version prints the version" {
+	run $RW version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "relaywatch "[0-9]* ]]
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# End-to-end: the real binary, real clients (curl, nc) in a test cgroup,
+# loopback listeners; the JSON log is checked field by field.
+
+RW="$BATS_TEST_DIRNAME/../../build/relaywatch"
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$CGROOT" ] || skip "no cgroup v2 mount"
+	CG="$CGROOT/rw-e2e-$$-$BATS_TEST_NUMBER"
+	mkdir "$CG"
+	TMP=$(mktemp -d)
+	LOG="$TMP/log.jsonl"
+	PORT=$((20000 + RANDOM % 20000))
+	cat > "$TMP/policy.yaml" <<-EOF
+	mode: enforce
+	rules:
+	  - name: deny-relay
+	    match: {cidr: [127.0.0.2/32]}
+	    action: deny
+	  - name: watch-local
+	    match: {cidr: [127.0.0.1/32], port: $PORT}
+	    action: alert
+	EOF
+	PIDS=()
+}
+
+teardown() {
+	[ -n "${CG:-}" ] || return 0
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
+	sleep 0.1
+	rmdir "$CG"
+	rm -rf "$TMP"
+}
+
+# run a command inside the test cgroup
+in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+
+start_daemon() {
+	"$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --log "$LOG" "$@" 2>"$TMP/err" &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		grep -q '"event":"start"' "$LOG" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$TMP/err" >&2
+	return 1
+}
+
+# wait until jq filter F selects a line of file $2 (default the log)
+wait_for() {
+	local f=$1 file=${2:-$LOG}
+	for _ in $(seq 100); do
+		out=$(jq -c "select($f)" "$file" 2>/dev/null | head -1)
+		[ -n "$out" ] && { echo "$out"; return 0; }
+		sleep 0.05
+	done
+	echo "no line matching $f in $file:" >&2; cat "$file" >&2
+	return 1
+}
+
+http_once() {
+	# one canned HTTP answer on 127.0.0.1:$PORT
+	printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi' |
+		nc -l 127.0.0.1 "$PORT" >/dev/null &
+	PIDS+=($!)
+	sleep 0.2
+}
+
+@test "curl to a denied address fails, the log names curl field by field" {
+	start_daemon
+	run in_cg curl -s -m 3 "http://127.0.0.2:$PORT/v1/chat/completions"
+	[ "$status" -eq 7 ]
+	line=$(wait_for '.event == "connect" and .comm == "curl"')
+	[ "$(jq -r .action <<<"$line")" = deny ]
+	[ "$(jq -r .rule <<<"$line")" = deny-relay ]
+	[ "$(jq -r .family <<<"$line")" = ipv4 ]
+	[ "$(jq -r .proto <<<"$line")" = tcp ]
+	[ "$(jq -r .daddr <<<"$line")" = 127.0.0.2 ]
+	[ "$(jq -r .dport <<<"$line")" = "$PORT" ]
+	[ "$(jq -r .uid <<<"$line")" = 0 ]
+	[ "$(jq -r .user <<<"$line")" = root ]
+	[ "$(jq -r .exe <<<"$line")" = "$(readlink -f "$(command -v curl)")" ]
+	[ "$(jq -r .sha256 <<<"$line")" = "$(sha256sum "$(readlink -f "$(command -v curl)")" | cut -d' ' -f1)" ]
+	[[ "$(jq -r .cmdline <<<"$line")" == *"http://127.0.0.2:$PORT/v1/chat/completions"* ]]
+	[ "$(jq -r .cgroup <<<"$line")" = "/${CG#"$CGROOT"/}" ]
+	[ "$(jq -r '.pid > 1' <<<"$line")" = true ]
+	[ "$(jq -r '.ppid > 1' <<<"$line")" = true ]
+	[ "$(jq -r '.parents | length > 0' <<<"$line")" = true ]
+	[[ "$(jq -r .ts <<<"$line")" =~ ^20[0-9-]{8}T[0-9:]{8}\.[0-9]{9}Z$ ]]
+}
+
+@test "curl to a watched address succeeds and is recorded as alert" {
+	http_once
+	start_daemon
+	run in_cg curl -s -m 3 "http://127.0.0.1:$PORT/"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	line=$(wait_for '.event == "connect" and .comm == "curl"')
+	[ "$(jq -r .action <<<"$line")" = alert ]
+	[ "$(jq -r .rule <<<"$line")" = watch-local ]
+}
+
+@test "nc over TCP and UDP to a denied address is stopped and recorded" {
+	start_daemon
+	run in_cg nc -z -w 2 127.0.0.2 "$PORT"
+	[ "$status" -ne 0 ]
+	run in_cg nc -u -w 1 127.0.0.2 "$PORT" <<<"x"
+	line=$(wait_for '.event == "connect" and .proto == "tcp" and (.comm | startswith("nc"))')
+	[ "$(jq -r .action <<<"$line")" = deny ]
+	[ "$(jq -r .exe <<<"$line")" = "$(readlink -f "$(command -v nc)")" ]
+	line=$(wait_for '.proto == "udp" and (.comm | startswith("nc"))')
+	[ "$(jq -r .action <<<"$line")" = deny ]
+}
+
+@test "trace --json sees the same connection, monitor only" {
+	"$RW" trace --json --policy "$TMP/policy.yaml" --cgroup "$CG" >"$TMP/trace" 2>"$TMP/err" &
+	PIDS+=($!)
+	wait_for '.event == "start"' "$TMP/trace" >/dev/null
+	# nothing listens there: monitor lets the connect through to a refusal
+	run in_cg curl -s -m 3 "http://127.0.0.2:$PORT/"
+	[ "$status" -eq 7 ]
+	line=$(wait_for '.event == "connect" and .comm == "curl"' "$TMP/trace")
+	[ "$(jq -r .action <<<"$line")" = would_deny ]
+	[ "$(jq -r .exe <<<"$line")" = "$(readlink -f "$(command -v curl)")" ]
+	[ "$(jq -r .enforced <<<"$line")" = false ]
+}
+
+@test "trace text lines stay under 80 columns; Ctrl-C prints a summary" {
+	"$RW" trace --policy "$TMP/policy.yaml" --cgroup "$CG" >"$TMP/trace" 2>"$TMP/err" &
+	pid=$!
+	PIDS+=($pid)
+	for _ in $(seq 100); do grep -q '^# start' "$TMP/trace" && break; sleep 0.05; done
+	in_cg curl -s -m 3 "http://127.0.0.2:$PORT/a/very/long/path/to/make/the/cmdline/long" || true
+	for _ in $(seq 100); do grep -q 'would_deny' "$TMP/trace" && break; sleep 0.05; done
+	kill -INT "$pid"
+	wait "$pid"
+	grep -q 'would_deny *curl\[[0-9]*\] 127.0.0.2:'"$PORT"'/tcp deny-relay' "$TMP/trace"
+	[ "$(grep -v '^#' "$TMP/trace" | awk 'length > 79' | wc -l)" = 0 ]
+	grep -q 'decisions: allow 0, alert 0, deny 1, kill 0' "$TMP/err"
+}
+
+@test "SIGHUP reopens the log (logrotate)" {
+	start_daemon
+	mv "$LOG" "$LOG.1"
+	kill -HUP "${PIDS[-1]}"
+	sleep 0.3
+	in_cg curl -s -m 3 "http://127.0.0.2:$PORT/" || true
+	wait_for '.event == "connect" and .comm == "curl"' "$LOG" >/dev/null
+	[ "$(grep -c '"event":"connect"' "$LOG.1")" = 0 ]
+}
+
+@test "SIGTERM detaches: nothing stays attached to the cgroup" {
+	start_daemon
+	[ "$(bpftool cgroup show "$CG" | grep -c connect4)" = 1 ]
+	kill -TERM "${PIDS[-1]}"
+	wait "${PIDS[-1]}"
+	[ "$(bpftool cgroup show "$CG" | grep -c -E 'connect|sendmsg')" = 0 ]
+	jq -e 'select(.event == "stats")' "$LOG" >/dev/null
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test binary and bats file, and closes with the line
+# "N passed, N failed, N skipped". Unit tests first (no root needed), then
+# the integration tests (root, a cgroup of their own each), then end-to-end.
+# A binary that dies without a cmocka summary counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+
+pass=0 fail=0 skip=0
+failed=()
+
+# cmocka prints "[  PASSED  ] N test(s)." and, when any, FAILED / SKIPPED lines
+run_cmocka() {
+	local bin=$1 out rc p f s
+	out=$("$bin" 2>&1); rc=$?
+	printf '%s\n' "$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE) *\]|^burst:|^skipping' |
+		sed "s|^|  $(basename "$bin"): |"
+	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+		printf '  %s: exited %s without a failure summary\n' "$(basename "$bin")" "$rc"
+	fi
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	[ "$f" = 0 ] || failed+=("$(basename "$bin")")
+}
+
+run_bats() {
+	local file=$1 out
+	out=$(bats --tap "$file" 2>&1)
+	printf '%s\n' "$out" | sed "s|^|  $(basename "$file"): |"
+	pass=$((pass + $(printf '%s\n' "$out" | grep -E '^ok ' | grep -vc '# skip')))
+	skip=$((skip + $(printf '%s\n' "$out" | grep -E '^ok ' | grep -c '# skip')))
+	local f
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	fail=$((fail + f))
+	[ "$f" = 0 ] || failed+=("$(basename "$file")")
+}
+
+echo "== unit"
+for t in build/tests/test_*; do [ -x "$t" ] && run_cmocka "$t"; done
+echo "== integration"
+for t in build/tests/integ_*; do [ -x "$t" ] && run_cmocka "$t"; done
+echo "== end-to-end"
+for t in tests/e2e/*.bats; do [ -f "$t" ] && run_bats "$t"; done
+
+[ ${#failed[@]} -eq 0 ] || echo "failed in: ${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Loader: open, size, load and attach the BPF programs; write a policy into
+ * their maps; detach on close (links are not pinned, so nothing outlives
+ * the daemon). */
+#ifndef RW_LOADER_H
+#define RW_LOADER_H
+
+#include <stdbool.h>
+#include "relaywatch.h"
+
+struct policy;
+struct relaywatch;
+
+struct loader_opts {
+	const char *cgroup;      /* cgroup v2 directory to attach to */
+	__u64 ringbuf_bytes;     /* 0 = default */
+	__u64 dedup_ns;          /* repeat-folding window; 0 disables */
+};
+
+struct loader {
+	struct relaywatch *skel;
+	int cgroup_fd;
+	char cgroup[4096];
+	bool proc_hooks;         /* exec/fork/exit tracepoints attached */
+	bool kill_hook;          /* sys_exit attached */
+	bool kill_hook_ok;       /* sys_exit can be attached on this kernel */
+	struct bpf_link *links[8];
+	int nr_links;
+	struct bpf_link *kill_link;
+};
+
+/* Checks root, BTF and the cgroup first, so a user's mistake gets one
+ * sentence; libbpf's own output is shown only with -vv. */
+int loader_open(struct loader *l, const struct loader_opts *o);
+/* Writes rules, CIDR tries and settings; attaches or detaches the sys_exit
+ * kill hook as the policy needs. */
+int loader_apply_policy(struct loader *l, const struct policy *p,
+			__u64 dedup_ns, char *err, size_t errlen);
+/* Seeds the process table with processes that existed before start-up. */
+int loader_seed_procs(struct loader *l);
+/* Sums the per-CPU counters into out[RW_CNT__MAX]. */
+int loader_counters(struct loader *l, __u64 *out);
+void loader_close(struct loader *l);
+int loader_events_fd(struct loader *l);
+
+/* absolute, existing cgroup v2 directory? 0 or -errno with a reason */
+int cgroup_check_v2(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The reader side of the ring buffer. The kernel submits without waking us
+ * (a wakeup per event cost half of connect() throughput), so we poll with a
+ * bounded timeout and always drain; kills force a wakeup. Each event is
+ * attributed from /proc while the process lives, else from the exec-time
+ * snapshot the kernel attached. A kill the kernel could not deliver at
+ * syscall exit (io_uring workers never return to user space) is delivered
+ * here after a short grace period.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "session.h"
+#include "loader.h"
+#include "policy.h"
+#include "proc.h"
+#include "cgroup.h"
+#include "sockscan.h"
+#include "log.h"
+
+#define POLL_MS 100
+#define KILL_GRACE_NS (100 * 1000000ULL)
+
+volatile sig_atomic_t session_stop, session_hup;
+
+struct pending_kill {
+	__u32 tgid;
+	int pidfd;
+	int rule;
+	__u64 deadline;
+	char comm[RW_COMM_LEN + 1];
+};
+
+static struct proc_info pinfo; /* large; one event at a time */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_kill(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+/* a zombie counts as gone: it was killed, it just was not reaped */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static struct proc_info *attribute(__u32 tgid, const struct rw_proc *snap)
+{
+	struct stat st;
+	char path[64];
+
+	if (proc_read(tgid, &pinfo) == 0) {
+		/* exec'd since the event? then the snapshot is the truth */
+		snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+		if (!snap || !snap->exe_ino ||
+		    (stat(path, &st) == 0 && st.st_ino == snap->exe_ino &&
+		     dev_to_kernel(st.st_dev) == snap->exe_dev))
+			return &pinfo;
+	}
+	if (snap && proc_from_snapshot(tgid, snap, &pinfo) == 0)
+		return &pinfo;
+	return NULL;
+}
+
+static bool filtered(struct session *s, __u32 tgid,
+		     const struct proc_info *pi)
+{
+	if (s->o.pid && (__u32)s->o.pid != tgid)
+		return true;
+	if (s->o.exe && (!pi || strcmp(pi->exe, s->o.exe)))
+		return true;
+	return false;
+}
+
+static void queue_kill(struct session *s, __u32 tgid, int rule,
+		       const char *comm)
+{
+	struct pending_kill *k;
+	int fd = pidfd_open(tgid);
+
+	if (fd < 0)
+		return; /* already gone: the kernel's kill got there first */
+	if (s->nr_kills == s->cap_kills) {
+		size_t cap = s->cap_kills ? 2 * s->cap_kills : 16;
+		void *n = realloc(s->kills, cap * sizeof(*s->kills));
+
+		if (!n) {
+			pidfd_kill(fd); /* cannot wait: act now */
+			close(fd);
+			return;
+		}
+		s->kills = n;
+		s->cap_kills = cap;
+	}
+	k = &s->kills[s->nr_kills++];
+	k->tgid = tgid;
+	k->pidfd = fd;
+	k->rule = rule;
+	k->deadline = mono_ns() + KILL_GRACE_NS;
+	snprintf(k->comm, sizeof(k->comm), "%s", comm);
+}
+
+static void drop_kill(struct session *s, size_t i)
+{
+	close(s->kills[i].pidfd);
+	s->kills[i] = s->kills[--s->nr_kills];
+}
+
+static void kernel_killed(struct session *s, __u32 tgid)
+{
+	for (size_t i = 0; i < s->nr_kills; i++)
+		if (s->kills[i].tgid == tgid) {
+			drop_kill(s, i);
+			return;
+		}
+}
+
+static void fallback_kills(struct session *s, bool all)
+{
+	__u64 now = mono_ns();
+
+	for (size_t i = 0; i < s->nr_kills;) {
+		struct pending_kill *k = &s->kills[i];
+
+		if (!all && k->deadline > now) {
+			i++;
+			continue;
+		}
+		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
+			s->user_kills++;
+			output_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
+				    k->rule, "userspace", -1, NULL);
+		}
+		drop_kill(s, i);
+	}
+}
+
+static void on_net(struct session *s, const struct rw_net_event *e)
+{
+	const struct rw_proc *snap = (e->flags & RW_NF_PROC) ? &e->proc : NULL;
+	struct proc_info *pi = attribute(e->tgid, snap);
+	char comm[RW_COMM_LEN + 1];
+
+	s->folded += e->suppressed;
+	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED)) {
+		snprintf(comm, sizeof(comm), "%s", e->comm);
+		queue_kill(s, e->tgid, e->rule, comm);
+	}
+	if (filtered(s, e->tgid, pi)) {
+		s->filtered++;
+		return;
+	}
+	output_net(&s->out, e, pi);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct rw_event_hdr *h = data;
+	struct session *s = ctx;
+
+	if (size < sizeof(*h) || size < h->size)
+		return 0;
+	if (h->type < 8)
+		s->seen[h->type]++;
+	switch (h->type) {
+	case RW_EV_CONNECT:
+	case RW_EV_SENDMSG:
+		if (size >= sizeof(struct rw_net_event))
+			on_net(s, data);
+		break;
+	case RW_EV_EXEC:
+	case RW_EV_EXIT: {
+		const struct rw_proc_event *e = data;
+		struct proc_info *pi;
+
+		if (size < sizeof(*e))
+			break;
+		pi = attribute(e->tgid, e->proc.exe_ino ? &e->proc : NULL);
+		if (!filtered(s, e->tgid, pi))
+			output_proc(&s->out, e, pi);
+		break;
+	}
+	case RW_EV_KILL: {
+		const struct rw_proc_event *e = data;
+		char comm[RW_COMM_LEN + 1];
+
+		if (size < sizeof(*e))
+			break;
+		kernel_killed(s, e->tgid);
+		snprintf(comm, sizeof(comm), "%s", e->comm);
+		if (!filtered(s, e->tgid, NULL) || s->o.exe)
+			output_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
+				    comm, e->rule, "kernel", e->syscall_nr,
+				    NULL);
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int open_log(struct session *s)
+{
+	FILE *f;
+
+	if (!s->o.log_path) {
+		s->log = stdout;
+		return 0;
+	}
+	f = fopen(s->o.log_path, "ae");
+	if (!f) {
+		int ret = -errno;
+
+		pr_warn("cannot open log %s: %s", s->o.log_path,
+			strerror(-ret));
+		return ret;
+	}
+	if (s->log && s->log != stdout)
+		fclose(s->log);
+	s->log = f;
+	s->out.f = f;
+	return 0;
+}
+
+int session_init(struct session *s, struct loader *l, const struct policy *p,
+		 const struct session_opts *o)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->l = l;
+	s->policy = p;
+	s->o = *o;
+	ret = open_log(s);
+	if (ret)
+		return ret;
+	output_init(&s->out, s->log, o->json, p);
+	s->rb = ring_buffer__new(loader_events_fd(l), on_event, s, NULL);
+	if (!s->rb) {
+		ret = -errno;
+		pr_warn("failed to open the ring buffer: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+struct scan_ctx {
+	struct session *s;
+	const char *cg;        /* attached cgroup, relative to the v2 root */
+};
+
+/* is the process inside the attached cgroup (or below it)? */
+static bool in_cgroup(pid_t pid, const char *cg)
+{
+	char path[4096];
+	size_t n = strlen(cg);
+
+	if (cgroup_of_pid(pid, path, sizeof(path)))
+		return false;
+	if (!strcmp(cg, "/"))
+		return true;
+	return !strncmp(path, cg, n) && (path[n] == 0 || path[n] == '/');
+}
+
+static int scan_one(const struct sock_entry *se, void *arg)
+{
+	struct scan_ctx *c = arg;
+	struct session *s = c->s;
+	struct policy_query q = { .port = se->dport, .proto = se->proto };
+	struct rw_net_event e = {};
+	const struct policy_rule *r;
+	bool mapped = false, enforce;
+	int idx;
+
+	if (!se->pid || !in_cgroup(se->pid, c->cg))
+		return 0;
+	q.family = se->family;
+	memcpy(q.addr, se->daddr, 16);
+	if (se->family == AF_INET6 && !memcmp(se->daddr,
+			"\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		q.family = AF_INET;
+		memmove(q.addr, se->daddr + 12, 4);
+		memset(q.addr + 4, 0, 12);
+		mapped = true;
+	}
+	struct proc_info *pi = attribute(se->pid, NULL);
+
+	if (pi) {
+		q.uid = pi->uid;
+		q.exe = pi->exe;
+	}
+	idx = policy_match(s->policy, &q);
+	if (idx < 0)
+		return 0;
+	r = &s->policy->rules[idx];
+	enforce = policy_rule_mode(s->policy, r) == POLICY_ENFORCE &&
+		  r->action >= RW_ACT_DENY;
+	e.hdr.type = RW_EV_EXISTING;
+	e.hdr.size = sizeof(e);
+	e.tgid = e.tid = se->pid;
+	e.cookie = se->cookie;
+	memcpy(e.daddr, q.addr, 16);
+	e.dport = se->dport;
+	e.family = se->family;
+	e.proto = se->proto;
+	e.action = r->action;
+	e.rule = idx;
+	e.flags = (enforce ? RW_NF_ENFORCED : 0) | (mapped ? RW_NF_MAPPED : 0);
+	if (pi)
+		snprintf(e.comm, sizeof(e.comm), "%s", pi->comm);
+	s->existing++;
+	output_net(&s->out, &e, pi);
+	if (!enforce)
+		return 0;
+	if (r->action == RW_ACT_KILL) {
+		int fd = pidfd_open(se->pid);
+
+		if (fd >= 0 && pidfd_kill(fd) == 0) {
+			s->user_kills++;
+			output_kill(&s->out, 0, se->pid, se->pid, e.comm, idx,
+				    "userspace", -1, NULL);
+		}
+		if (fd >= 0)
+			close(fd);
+	} else {
+		int ret = sockscan_destroy(se);
+
+		if (ret)
+			pr_warn("cannot close the open connection of pid %d "
+				"to a denied destination: %s", se->pid,
+				ret == -EOPNOTSUPP ? "this kernel lacks "
+				"SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY)" :
+				strerror(-ret));
+	}
+	return 0;
+}
+
+int session_scan_existing(struct session *s)
+{
+	const char *root = cgroup2_root();
+	struct scan_ctx c = { .s = s, .cg = "/" };
+	size_t n;
+
+	if (root) {
+		n = strlen(root);
+		if (!strncmp(s->l->cgroup, root, n) && s->l->cgroup[n] == '/')
+			c.cg = s->l->cgroup + n;
+	}
+	return sockscan_all(scan_one, &c);
+}
+
+int session_run(struct session *s)
+{
+	while (!session_stop) {
+		int ret = ring_buffer__poll(s->rb, POLL_MS);
+
+		if (ret < 0 && ret != -EINTR) {
+			pr_warn("reading events failed: %s", strerror(-ret));
+			return ret;
+		}
+		ring_buffer__consume(s->rb);
+		fallback_kills(s, false);
+		if (session_hup) {
+			session_hup = 0;
+			if (s->o.log_path)
+				open_log(s);
+		}
+	}
+	return 0;
+}
+
+void session_finish(struct session *s)
+{
+	__u64 c[RW_CNT__MAX] = {};
+	json_object *j = json_object_new_object();
+
+	ring_buffer__consume(s->rb);
+	fallback_kills(s, true);
+	loader_counters(s->l, c);
+#define F(k, v) json_object_object_add(j, k, json_object_new_int64(v))
+	F("matched", c[RW_CNT_MATCHED]);
+	F("emitted", c[RW_CNT_EMITTED]);
+	F("suppressed", c[RW_CNT_SUPPRESSED]);
+	F("lost", c[RW_CNT_RB_FULL]);
+	F("allow", c[RW_CNT_ACT_ALLOW]);
+	F("alert", c[RW_CNT_ACT_ALERT]);
+	F("deny", c[RW_CNT_ACT_DENY]);
+	F("kill", c[RW_CNT_ACT_KILL]);
+	F("blocked", c[RW_CNT_BLOCKED]);
+	F("kernel_kills", c[RW_CNT_KILLS]);
+	F("userspace_kills", s->user_kills);
+	F("received_connect", s->seen[RW_EV_CONNECT]);
+	F("received_sendmsg", s->seen[RW_EV_SENDMSG]);
+	F("received_exec", s->seen[RW_EV_EXEC]);
+	F("received_exit", s->seen[RW_EV_EXIT]);
+	F("received_kill", s->seen[RW_EV_KILL]);
+	F("folded", s->folded);
+	F("filtered", s->filtered);
+	F("existing", s->existing);
+#undef F
+	output_record(&s->out, "stats", j);
+	if (s->o.summary)
+		fprintf(stderr,
+			"\n%llu events (connect %llu, sendmsg %llu, kill %llu)"
+			"; decisions: allow %llu, alert %llu, deny %llu, "
+			"kill %llu; repeats folded %llu; lost %llu\n",
+			(unsigned long long)c[RW_CNT_EMITTED],
+			(unsigned long long)s->seen[RW_EV_CONNECT],
+			(unsigned long long)s->seen[RW_EV_SENDMSG],
+			(unsigned long long)s->seen[RW_EV_KILL],
+			(unsigned long long)c[RW_CNT_ACT_ALLOW],
+			(unsigned long long)c[RW_CNT_ACT_ALERT],
+			(unsigned long long)c[RW_CNT_ACT_DENY],
+			(unsigned long long)c[RW_CNT_ACT_KILL],
+			(unsigned long long)c[RW_CNT_SUPPRESSED],
+			(unsigned long long)c[RW_CNT_RB_FULL]);
+}
+
+void session_free(struct session *s)
+{
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	while (s->nr_kills)
+		drop_kill(s, 0);
+	free(s->kills);
+	s->kills = NULL;
+	if (s->log && s->log != stdout)
+		fclose(s->log);
+	s->log = NULL;
+}

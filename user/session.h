@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The event loop shared by `trace` and `run`: read the ring buffer,
+ * attribute, filter, write, deliver fallback kills, count. */
+#ifndef RW_SESSION_H
+#define RW_SESSION_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/types.h>
+#include "relaywatch.h"
+#include "output.h"
+
+struct loader;
+struct policy;
+
+struct session_opts {
+	pid_t pid;            /* only this tgid (trace --pid), 0 = all */
+	const char *exe;      /* only this binary (trace --exe), NULL = all */
+	const char *log_path; /* run --log; NULL = stdout */
+	bool json;
+	bool summary;         /* print a summary to stderr at the end */
+};
+
+struct session {
+	struct loader *l;
+	const struct policy *policy;
+	struct session_opts o;
+	struct output out;
+	struct ring_buffer *rb;
+	FILE *log;
+	/* what userspace saw, by type; the kernel's own counters are separate */
+	__u64 seen[8];
+	__u64 folded;          /* sum of the suppressed fields received */
+	__u64 filtered;        /* events hidden by --pid/--exe */
+	__u64 user_kills;      /* fallback kills sent from userspace */
+	__u64 existing;        /* connections found open at start-up */
+	struct pending_kill *kills;
+	size_t nr_kills, cap_kills;
+};
+
+extern volatile sig_atomic_t session_stop, session_hup;
+
+int session_init(struct session *s, struct loader *l,
+		 const struct policy *p, const struct session_opts *o);
+/* report (and act on) connections already open at start-up */
+int session_scan_existing(struct session *s);
+/* runs until SIGINT/SIGTERM; SIGHUP reopens the log */
+int session_run(struct session *s);
+/* final counters: a stats record, and the summary if asked */
+void session_finish(struct session *s);
+void session_free(struct session *s);
+
+#endif
