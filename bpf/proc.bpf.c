@@ -44,7 +44,7 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid,
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(RW_CNT_RB_FULL);
+		count(RW_CNT_RB_FULL_PROC);
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e) - sizeof(e->proc));
@@ -156,7 +156,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(RW_CNT_RB_FULL);
+		count(RW_CNT_RB_FULL_PROC);
 		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e));

@@ -46,13 +46,14 @@ enum rw_counter {
 	RW_CNT_MATCHED = 0,    /* connects/sends that matched a rule */
 	RW_CNT_EMITTED = 1,    /* events written to the ring buffer */
 	RW_CNT_SUPPRESSED = 2, /* matched, folded into a later event (dedup) */
-	RW_CNT_RB_FULL = 3,    /* ring buffer reserve failed: event lost */
+	RW_CNT_RB_FULL = 3,    /* ring buffer full: a match's event lost */
 	RW_CNT_ACT_ALLOW = 4,  /* decisions by action: RW_CNT_ACT_ALLOW + act - 1 */
 	RW_CNT_ACT_ALERT = 5,
 	RW_CNT_ACT_DENY = 6,
 	RW_CNT_ACT_KILL = 7,
 	RW_CNT_BLOCKED = 8,    /* calls that returned EPERM */
 	RW_CNT_KILLS = 9,      /* SIGKILLs sent in-kernel */
+	RW_CNT_RB_FULL_PROC = 10, /* ring buffer full: exec/exit/kill event lost */
 	RW_CNT__MAX = 16,
 };
 

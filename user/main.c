@@ -28,12 +28,14 @@ struct cmd_opts {
 	const char *exe;
 	long pid;
 	long dedup_ms;
+	long ringbuf_kb;
 	bool json;
 };
 
 static const char trace_help[] =
 "usage: relaywatch trace [--policy FILE] [--cgroup PATH] [--pid N]\n"
-"                        [--exe PATH] [--json] [--dedup-ms N] [-v]\n"
+"                        [--exe PATH] [--json] [--dedup-ms N]\n"
+"                        [--ringbuf-kb N] [-v]\n"
 "\n"
 "Live view of processes talking to listed destinations, for incident\n"
 "responders. Monitor only: nothing is blocked, deny and kill rules show\n"
@@ -48,6 +50,8 @@ static const char trace_help[] =
 "  --json          JSON lines instead of one line per event\n"
 "  --dedup-ms N    fold repeats of (process, destination, rule) within\n"
 "                  N ms into one event with a count (default 1000, 0 off)\n"
+"  --ringbuf-kb N  event ring buffer size, a power of two (default 8192:\n"
+"                  100 ms of events at this host's peak connect rate)\n"
 "  -v, -vv         more detail; -vv includes libbpf's log\n"
 "\n"
 "EXAMPLES\n"
@@ -57,7 +61,7 @@ static const char trace_help[] =
 
 static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
-"                      [--dedup-ms N] [-v]\n"
+"                      [--dedup-ms N] [--ringbuf-kb N] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGHUP\n"
@@ -68,6 +72,7 @@ static const char run_help[] =
 "                  v2 root, i.e. the whole host)\n"
 "  --log FILE      append JSON lines here (default: standard output)\n"
 "  --dedup-ms N    fold repeats within N ms (default 1000, 0 off)\n"
+"  --ringbuf-kb N  event ring buffer size, a power of two (default 8192)\n"
 "  -v, -vv         more detail on standard error\n"
 "\n"
 "EXAMPLES\n"
@@ -152,6 +157,7 @@ static int parse_opts(int argc, char **argv, const char *help,
 		{ "exe", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dedup-ms", required_argument, NULL, 'd' },
+		{ "ringbuf-kb", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -181,6 +187,17 @@ static int parse_opts(int argc, char **argv, const char *help,
 			if (parse_long("--dedup-ms", optarg, 0, 3600000,
 				       &o->dedup_ms))
 				return -EINVAL;
+			break;
+		case 'r':
+			if (parse_long("--ringbuf-kb", optarg, 4, 1048576,
+				       &o->ringbuf_kb))
+				return -EINVAL;
+			if (o->ringbuf_kb & (o->ringbuf_kb - 1)) {
+				pr_warn("--ringbuf-kb must be a power of two "
+					"(4, 8, ... 1048576), not %ld",
+					o->ringbuf_kb);
+				return -EINVAL;
+			}
 			break;
 		case 'h':
 			fputs(help, stdout);
@@ -228,7 +245,8 @@ static struct policy *load_policy(const char *path, bool force_monitor)
 /* trace and run differ in defaults only: monitor vs enforce, text vs JSON */
 static int watch(const struct cmd_opts *o, bool enforce)
 {
-	struct loader_opts lo = { .cgroup = o->cgroup };
+	struct loader_opts lo = { .cgroup = o->cgroup,
+				  .ringbuf_bytes = o->ringbuf_kb * 1024 };
 	struct session_opts so = {
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
@@ -306,7 +324,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejd", &o))
+	if (parse_opts(argc, argv, trace_help, "pcPejdr", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -315,7 +333,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, run_help, "pcld", &o))
+	if (parse_opts(argc, argv, run_help, "pcldr", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

@@ -388,8 +388,32 @@ int session_scan_existing(struct session *s)
 	return sockscan_all(scan_one, &c);
 }
 
+/* lost events are reported as they happen, not only at exit */
+static void check_lost(struct session *s)
+{
+	__u64 c[RW_CNT__MAX] = {};
+	json_object *j;
+
+	__u64 all;
+
+	if (loader_counters(s->l, c))
+		return;
+	all = c[RW_CNT_RB_FULL] + c[RW_CNT_RB_FULL_PROC];
+	if (all == s->lost)
+		return;
+	j = json_object_new_object();
+	json_object_object_add(j, "lost", json_object_new_int64(all - s->lost));
+	json_object_object_add(j, "lost_total", json_object_new_int64(all));
+	pr_warn("%llu events lost: the ring buffer was full",
+		(unsigned long long)(all - s->lost));
+	s->lost = all;
+	output_record(&s->out, "lost", j);
+}
+
 int session_run(struct session *s)
 {
+	__u64 next_check = 0;
+
 	while (!session_stop) {
 		int ret = ring_buffer__poll(s->rb, POLL_MS);
 
@@ -399,6 +423,10 @@ int session_run(struct session *s)
 		}
 		ring_buffer__consume(s->rb);
 		fallback_kills(s, false);
+		if (mono_ns() >= next_check) {
+			check_lost(s);
+			next_check = mono_ns() + 1000000000ULL;
+		}
 		if (session_hup) {
 			session_hup = 0;
 			if (s->o.log_path)
@@ -421,6 +449,7 @@ void session_finish(struct session *s)
 	F("emitted", c[RW_CNT_EMITTED]);
 	F("suppressed", c[RW_CNT_SUPPRESSED]);
 	F("lost", c[RW_CNT_RB_FULL]);
+	F("lost_other", c[RW_CNT_RB_FULL_PROC]);
 	F("allow", c[RW_CNT_ACT_ALLOW]);
 	F("alert", c[RW_CNT_ACT_ALERT]);
 	F("deny", c[RW_CNT_ACT_DENY]);
@@ -452,7 +481,8 @@ void session_finish(struct session *s)
 			(unsigned long long)c[RW_CNT_ACT_DENY],
 			(unsigned long long)c[RW_CNT_ACT_KILL],
 			(unsigned long long)c[RW_CNT_SUPPRESSED],
-			(unsigned long long)c[RW_CNT_RB_FULL]);
+			(unsigned long long)(c[RW_CNT_RB_FULL] +
+					     c[RW_CNT_RB_FULL_PROC]));
 }
 
 void session_free(struct session *s)

@@ -34,6 +34,7 @@ struct session {
 	__u64 filtered;        /* events hidden by --pid/--exe */
 	__u64 user_kills;      /* fallback kills sent from userspace */
 	__u64 existing;        /* connections found open at start-up */
+	__u64 lost;            /* ring-buffer losses already reported */
 	struct pending_kill *kills;
 	size_t nr_kills, cap_kills;
 };

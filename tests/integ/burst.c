@@ -29,24 +29,26 @@ static int burst(void *a)
 	return eperm == DESTS * ROUNDS ? 0 : 1;
 }
 
-static void t_burst(void **s)
+struct totals {
+	long long events, folded, matched, suppressed, lost, lost_records;
+};
+
+/* runs the burst under a daemon started with `extra`, sums up its log */
+static void run_burst(const char *extra, struct totals *t)
 {
-	long long events = 0, folded = 0, matched = -1, suppressed = -1,
-		  lost = -1;
 	char line[65536];
 	FILE *f;
 	int st;
 
-	(void)s;
-	if (h_missing())
-		skip();
+	memset(t, 0, sizeof(*t));
+	t->matched = t->suppressed = t->lost = -1;
 	assert_int_equal(h_setup(&env, "burst"), 0);
 	assert_int_equal(h_write_policy(&env, "mode: enforce\n"
 					     "rules:\n"
 					     "  - name: deny-burst\n"
 					     "    match: {cidr: [127.1.0.0/16]}\n"
 					     "    action: deny\n"), 0);
-	assert_int_equal(h_start(&env, NULL), 0);
+	assert_int_equal(h_start(&env, extra), 0);
 	st = h_in_cgroup(&env, burst, NULL);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -59,24 +61,51 @@ static void t_burst(void **s)
 		const char *ev = j ? h_str(j, "event") : NULL;
 
 		if (ev && !strcmp(ev, "connect")) {
-			events++;
-			folded += h_int(j, "suppressed");
+			t->events++;
+			t->folded += h_int(j, "suppressed");
+		} else if (ev && !strcmp(ev, "lost")) {
+			t->lost_records++;
 		} else if (ev && !strcmp(ev, "stats")) {
-			matched = h_int(j, "matched");
-			suppressed = h_int(j, "suppressed");
-			lost = h_int(j, "lost");
+			t->matched = h_int(j, "matched");
+			t->suppressed = h_int(j, "suppressed");
+			t->lost = h_int(j, "lost");
 		}
 		json_object_put(j);
 	}
 	fclose(f);
 	fprintf(stderr, "burst: %lld events, %lld suppressed (%lld folded "
-		"into events), %lld lost, %lld matched\n", events, suppressed,
-		folded, lost, matched);
-	assert_int_equal(matched, DESTS * ROUNDS);
-	assert_int_equal(events + suppressed + lost, DESTS * ROUNDS);
-	/* every destination was reported at least once unless lost */
-	assert_true(events + lost >= DESTS);
-	assert_true(folded <= suppressed);
+		"into events), %lld lost, %lld matched\n", t->events,
+		t->suppressed, t->folded, t->lost, t->matched);
+	assert_int_equal(t->matched, DESTS * ROUNDS);
+	assert_int_equal(t->events + t->suppressed + t->lost, DESTS * ROUNDS);
+	assert_true(t->folded <= t->suppressed);
+}
+
+/* default ring and de-duplication: one event per destination, no loss */
+static void t_burst(void **s)
+{
+	struct totals t;
+
+	(void)s;
+	if (h_missing())
+		skip();
+	run_burst(NULL, &t);
+	assert_true(t.events + t.lost >= DESTS);
+}
+
+/* a 4 KiB ring and no de-duplication: events are lost, and every loss is
+ * counted and reported while it happens */
+static void t_burst_overflow(void **s)
+{
+	struct totals t;
+
+	(void)s;
+	if (h_missing())
+		skip();
+	run_burst("--ringbuf-kb 4 --dedup-ms 0", &t);
+	assert_int_equal(t.suppressed, 0);
+	assert_true(t.lost > 0);
+	assert_true(t.lost_records > 0);
 }
 
 static int teardown(void **s)
@@ -91,6 +120,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(t_burst, teardown),
+		cmocka_unit_test_teardown(t_burst_overflow, teardown),
 	};
 
 	return cmocka_run_group_tests_name("burst", tests, NULL, NULL);
