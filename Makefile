@@ -114,3 +114,4 @@ clean:
 
 # data embedded with .incbin: rebuild when the file changes
 $(BUILD)/user/defaults.o: etc/trace-policy.yaml
+$(BUILD)/user/intel_data.o: etc/intel/endpoints.yaml
