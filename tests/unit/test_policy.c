@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* policy.c: loading (every field, every error with its position) and the
- * userspace twin of the kernel's first-match decision. */
+/* policy.c, policy_match.c: loading (every field, every error with its
+ * position, warnings) and the userspace twin of the kernel's decision. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "intel.h"
 #include "policy.h"
 #include "relaywatch.h"
 
@@ -93,6 +94,17 @@ static void test_full_policy(void **state)
 	assert_string_equal(r->exe, "/usr/bin/curl");
 	assert_true(r->has_uid);
 	assert_int_equal(r->uid, 1000);
+	assert_int_equal(r->col, 5);
+	/* keys not given: the "any" values */
+	assert_false(r->exe_glob);
+	assert_int_equal(r->overseas, -1);
+	assert_string_equal(r->sha256, "");
+	assert_int_equal(r->nr_categories + r->nr_providers + r->nr_domains +
+				 r->nr_countries, 0);
+	assert_null(r->cgroup);
+	assert_null(r->container);
+	assert_int_equal(p->default_action, RW_ACT_ALLOW);
+	assert_int_equal(p->nr_warnings, 0);
 
 	r = &p->rules[1];
 	assert_string_equal(r->name, "dns.udp_1");
@@ -148,6 +160,8 @@ struct bad {
 };
 
 #define RULE_HEAD "rules:\n  - name: a\n"
+#define SHA_X "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+#define SHA_G "gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg"
 #define MATCH(m) RULE_HEAD "    match:\n      " m "\n    action: deny\n"
 
 static const struct bad bad[] = {
@@ -165,7 +179,7 @@ static const struct bad bad[] = {
 	{ "# just a comment\n", "1:1", "empty policy" },
 	{ "- a\n", "1:1", "top level must be a mapping" },
 	{ "mode: monitor\nrulez: []\n", "2:1",
-	  "unknown key 'rulez' at top level (allowed: mode, rules)" },
+	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules)" },
 	{ "mode: monitor\n", "1:1", "missing 'rules'" },
 	{ "mode: enforcing\nrules: []\n", "1:7",
 	  "bad mode 'enforcing' (expected monitor or enforce)" },
@@ -208,7 +222,7 @@ static const struct bad bad[] = {
 	{ RULE_HEAD "    match: port\n    action: deny\n", "3:12",
 	  "'match' must be a mapping" },
 	{ MATCH("port: 1\n      ports: 2"), "5:7",
-	  "unknown key 'ports' in match (allowed: cidr, port, proto, exe, uid)" },
+	  "unknown key 'ports' in match (allowed: cidr, port, proto, exe, uid, user, sha256, category, provider, domain, country, overseas, cgroup, container)" },
 	{ RULE_HEAD "    match: {cidr: [10.0.0.0/8, 10.0.0.1/8]}\n"
 		    "    action: deny\n", "3:32",
 	  "bad cidr: host bits set in '10.0.0.1/8' (the network is 10.0.0.0/8)" },
@@ -235,6 +249,63 @@ static const struct bad bad[] = {
 	{ MATCH("uid: -1"), "4:12", "bad uid '-1'" },
 	{ MATCH("uid: 4294967295"), "4:12", "bad uid '4294967295'" },
 	{ MATCH("uid: \"10\\n00\""), "4:12", "bad uid '10?00'" },
+	/* new match keys */
+	{ MATCH("category: [ai-relay, ai-foo]"), "4:28",
+	  "unknown category 'ai-foo' (known: ai-overseas, ai-relay, ai-domestic, ai-domestic-intl, ai-telemetry, dns-encrypted)" },
+	{ MATCH("category: []"), "4:17", "empty category list" },
+	{ MATCH("category: {a: 1}"), "4:17",
+	  "'category' must be a category or a list of them" },
+	{ MATCH("provider: [OpenAI, \"\"]"), "4:26",
+	  "provider must be 1 to 128 printable characters" },
+	{ MATCH("country: USA"), "4:16",
+	  "bad country 'USA' (expected a two-letter ISO 3166 code such as US)" },
+	{ MATCH("country: [US, \"1A\"]"), "4:21", "bad country '1A'" },
+	{ MATCH("domain: \"*.a.*.b\""), "4:15",
+	  "bad domain '*.a.*.b': a wildcard must be a leading '*.'" },
+	{ MATCH("domain: [a.example, 10.0.0.1]"), "4:27",
+	  "bad domain '10.0.0.1': an address, use cidr" },
+	{ MATCH("domain: a..example"), "4:15",
+	  "bad domain 'a..example': empty label" },
+	{ MATCH("exe: /bin/x\n      sha256: abc"), "5:15",
+	  "bad sha256 'abc' (expected 64 hex digits)" },
+	{ MATCH("exe: /bin/x\n      sha256: " SHA_G), "5:15", "bad sha256 'gg" },
+	{ MATCH("port: 443\n      sha256: " SHA_X), "5:7",
+	  "sha256 needs exe: the kernel knows binaries by path" },
+	{ MATCH("exe: \"*/curl\""), "4:12",
+	  "exe '*/curl' is not an absolute path" },
+	{ MATCH("uid: 0\n      user: root"), "5:7",
+	  "give uid or user, not both" },
+	{ MATCH("cgroup: /a\n      container: abcdef012345"), "5:7",
+	  "give cgroup or container, not both" },
+	{ MATCH("user: no-such-user-rw"), "4:13",
+	  "unknown user 'no-such-user-rw'" },
+	{ MATCH("cgroup: system.slice/app.service"), "4:15",
+	  "cgroup 'system.slice/app.service' is not an absolute path" },
+	{ MATCH("cgroup: /system.slice/../x"), "4:15",
+	  "cgroup '/system.slice/../x' holds '.' or '..'" },
+	{ MATCH("cgroup: /sys/fs/cgroup/x"), "4:15",
+	  "cgroup '/sys/fs/cgroup/x' is a file system path" },
+	{ MATCH("container: abc123"), "4:18",
+	  "bad container 'abc123' (expected 12 to 64 hex digits of a container id)" },
+	{ MATCH("container: 0123456789abcdefg"), "4:18",
+	  "bad container '0123456789abcdefg'" },
+	{ MATCH("overseas: maybe"), "4:17",
+	  "bad overseas 'maybe' (expected true or false)" },
+	{ MATCH("overseas: [true]"), "4:17",
+	  "'overseas' must be a single value, not a list" },
+	/* new top-level keys */
+	{ "default: block\nrules: []\n", "1:10",
+	  "bad default 'block' (expected allow, alert, deny or kill)" },
+	{ "default: [deny]\nrules: []\n", "1:10",
+	  "'default' must be a single value, not a list" },
+	{ "home_countries: [CN, China]\nrules: []\n", "1:22",
+	  "bad home_countries 'China' (expected a two-letter ISO 3166 code" },
+	{ "home_countries: []\nrules: []\n", "1:17",
+	  "empty home_countries list" },
+	{ "intel: {a: 1}\nrules: []\n", "1:8",
+	  "'intel' must be a file name or a list of them" },
+	{ "intel: [a.yaml, \"\"]\nrules: []\n", "1:17",
+	  "intel entries must be file names" },
 };
 
 /* Each mistake is refused with -EINVAL and one line "t.yaml:L:C: reason",
@@ -474,6 +545,380 @@ static void test_actions(void **state)
 	assert_string_equal(action_name(-1), "unknown");
 }
 
+static const char keys_policy[] =
+	"default: alert\n"
+	"home_countries: [cn, HK]\n"
+	"intel: extra.yaml\n"
+	"rules:\n"
+	"  - name: lists\n"
+	"    match:\n"
+	"      category: [ai-overseas, AI-Relay]\n"
+	"      provider: [OpenAI, Anthropic]\n"
+	"      domain: [\"*.Example.COM.\", API.x.org.]\n"
+	"      country: [us, GB]\n"
+	"      overseas: true\n"
+	"      exe: \"/usr/bin/python3*\"\n"
+	"      sha256: " SHA_X "\n"
+	"      user: root\n"
+	"      cgroup: /system.slice//app.service/\n"
+	"    action: deny\n"
+	"  - {name: strings, match: {category: dns-encrypted, provider: Google,\n"
+	"     domain: dns.google, country: de, overseas: False, exe: /bin/sh,\n"
+	"     container: ABCDEF0123456789}, action: kill}\n";
+
+/* Every new match key, as a list and as one string, and the new top-level
+ * keys load normalised: lower-case names and hashes, upper-case countries,
+ * clean cgroup paths. */
+static void test_new_keys(void **state)
+{
+	struct policy *p = load(keys_policy);
+	const struct policy_rule *r = &p->rules[0];
+
+	(void)state;
+	assert_int_equal(p->default_action, RW_ACT_ALERT);
+	assert_int_equal(p->nr_home_countries, 2);
+	assert_string_equal(p->home_countries[0], "CN");
+	assert_string_equal(p->home_countries[1], "HK");
+	assert_int_equal(p->nr_intel_files, 1);
+	assert_string_equal(p->intel_files[0], "extra.yaml");
+
+	assert_int_equal(r->col, 5);
+	assert_int_equal(r->nr_categories, 2);
+	assert_int_equal(r->categories[0], INTEL_CAT_AI_OVERSEAS);
+	assert_int_equal(r->categories[1], INTEL_CAT_AI_RELAY);
+	assert_int_equal(r->nr_providers, 2);
+	assert_string_equal(r->providers[0], "OpenAI");
+	assert_string_equal(r->providers[1], "Anthropic");
+	assert_int_equal(r->nr_domains, 2);
+	assert_string_equal(r->domains[0], "*.example.com");
+	assert_string_equal(r->domains[1], "api.x.org");
+	assert_int_equal(r->nr_countries, 2);
+	assert_string_equal(r->countries[0], "US");
+	assert_string_equal(r->countries[1], "GB");
+	assert_int_equal(r->overseas, 1);
+	assert_string_equal(r->exe, "/usr/bin/python3*");
+	assert_true(r->exe_glob);
+	assert_string_equal(r->sha256, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	assert_true(r->has_uid);
+	assert_int_equal(r->uid, 0);
+	assert_string_equal(r->cgroup, "/system.slice/app.service");
+	assert_null(r->container);
+
+	r = &p->rules[1];
+	assert_int_equal(r->line, 17);
+	assert_int_equal(r->col, 5);
+	assert_int_equal(r->nr_categories, 1);
+	assert_int_equal(r->categories[0], INTEL_CAT_DNS_ENCRYPTED);
+	assert_int_equal(r->nr_providers, 1);
+	assert_string_equal(r->providers[0], "Google");
+	assert_int_equal(r->nr_domains, 1);
+	assert_string_equal(r->domains[0], "dns.google");
+	assert_int_equal(r->nr_countries, 1);
+	assert_string_equal(r->countries[0], "DE");
+	assert_int_equal(r->overseas, 0);
+	assert_false(r->exe_glob);
+	assert_false(r->has_uid);
+	assert_null(r->cgroup);
+	assert_string_equal(r->container, "abcdef0123456789");
+	assert_int_equal(r->action, RW_ACT_KILL);
+	policy_free(p);
+}
+
+/* Without the new top-level keys: default allow, home countries [CN], no
+ * intel files. */
+static void test_top_defaults(void **state)
+{
+	struct policy *p = load("rules: []\n");
+
+	(void)state;
+	assert_int_equal(p->default_action, RW_ACT_ALLOW);
+	assert_int_equal(p->nr_home_countries, 1);
+	assert_string_equal(p->home_countries[0], "CN");
+	assert_int_equal(p->nr_intel_files, 0);
+	assert_null(p->intel_files);
+	assert_int_equal(p->nr_warnings, 0);
+	policy_free(p);
+}
+
+/* Relative intel paths are taken from the policy file's directory; absolute
+ * ones are kept; a name without a directory leaves them as written. */
+static void test_intel_paths(void **state)
+{
+	static const char text[] =
+		"intel: [extra.yaml, /abs/x.yaml, sub/y.yaml]\nrules: []\n";
+	char dir[] = "/tmp/test_policy.XXXXXX", path[64], want[96];
+	struct policy *p = NULL;
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(policy_load_string(text, strlen(text),
+					    "/etc/rw/p.yaml", &p, err,
+					    sizeof(err)), 0);
+	assert_int_equal(p->nr_intel_files, 3);
+	assert_string_equal(p->intel_files[0], "/etc/rw/extra.yaml");
+	assert_string_equal(p->intel_files[1], "/abs/x.yaml");
+	assert_string_equal(p->intel_files[2], "/etc/rw/sub/y.yaml");
+	policy_free(p);
+
+	p = load(text);
+	assert_string_equal(p->intel_files[0], "extra.yaml");
+	assert_string_equal(p->intel_files[2], "sub/y.yaml");
+	policy_free(p);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	p = NULL;
+	assert_int_equal(policy_load_file(path, &p, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/extra.yaml", dir);
+	assert_string_equal(p->intel_files[0], want);
+	policy_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+
+struct shadow {
+	const char *a, *b; /* match: of rule a (first) and rule b */
+	bool shadowed;
+};
+
+static const struct shadow shadows[] = {
+	/* each condition kind: b inside a */
+	{ "cidr: 10.0.0.0/8", "cidr: [10.1.0.0/16, 10.255.255.255]", true },
+	{ "cidr: [\"2001:db8::/32\", 10.0.0.0/8]", "cidr: \"2001:db8:1::/48\"",
+	  true },
+	{ "category: [ai-relay, ai-overseas]", "category: ai-relay", true },
+	{ "provider: [OpenAI, Anthropic]", "provider: openai", true },
+	{ "country: [US, GB]", "country: us", true },
+	{ "domain: \"*.example.com\"",
+	  "domain: [api.example.com, \"*.x.example.com\"]", true },
+	{ "domain: example.com", "domain: EXAMPLE.com.", true },
+	{ "port: 443", "{port: 443, cidr: 10.0.0.0/8}", true },
+	{ "proto: udp", "{proto: udp, port: 53}", true },
+	{ "uid: 1000", "{uid: 1000, port: 22}", true },
+	{ "user: root", "uid: 0", true },
+	{ "overseas: true", "{overseas: true, category: ai-relay}", true },
+	{ "exe: /usr/bin/curl", "{exe: /usr/bin/curl, port: 80}", true },
+	{ "exe: \"/usr/bin/*\"", "exe: /usr/bin/wget", true },
+	{ "{exe: /bin/a, sha256: " SHA_X "}",
+	  "{exe: /bin/a, sha256: " SHA_X ", port: 1}", true },
+	{ "cgroup: /system.slice", "cgroup: /system.slice/app.service", true },
+	{ "cgroup: /", "cgroup: /user.slice", true },
+	{ "container: 0123456789ab", "container: 0123456789abcdef", true },
+	/* and not */
+	{ "cidr: 10.1.0.0/16", "cidr: 10.0.0.0/8", false },
+	{ "cidr: 10.0.0.0/8", "cidr: 10.0.0.0/7", false },
+	{ "cidr: 10.0.0.0/8", "port: 443", false },
+	{ "port: 443", "port: 444", false },
+	{ "{port: 443, proto: tcp}", "port: 443", false },
+	{ "category: ai-relay", "category: [ai-relay, ai-overseas]", false },
+	{ "provider: OpenAI", "provider: Anthropic", false },
+	{ "country: US", "country: [US, GB]", false },
+	{ "domain: \"*.example.com\"", "domain: example.com", false },
+	{ "domain: api.example.com", "domain: \"*.example.com\"", false },
+	{ "uid: 1000", "uid: 1001", false },
+	{ "overseas: true", "overseas: false", false },
+	{ "overseas: false", "category: ai-relay", false },
+	{ "exe: /usr/bin/curl", "exe: /usr/bin/curl2", false },
+	{ "exe: \"/usr/bin/*\"", "exe: /usr/bin/x/curl", false },
+	{ "exe: \"/usr/bin/*\"", "exe: \"/usr/bin/c*\"", false },
+	{ "{exe: /bin/a, sha256: " SHA_X "}", "exe: /bin/a", false },
+	{ "cgroup: /system.slice", "cgroup: /system.slice2", false },
+	{ "container: 0123456789abcdef", "container: 0123456789ab", false },
+};
+
+/* A rule that an earlier one covers gets one warning at its own position;
+ * a rule that is narrower, different or broader does not. */
+static void test_shadowing(void **state)
+{
+	char text[512], want[160];
+	struct policy *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(shadows) / sizeof(shadows[0]); i++) {
+		const struct shadow *t = &shadows[i];
+
+		snprintf(text, sizeof(text),
+			 "rules:\n"
+			 "  - {name: a, match: %s%s%s, action: deny}\n"
+			 "  - {name: b, match: %s%s%s, action: alert}\n",
+			 t->a[0] == '{' ? "" : "{", t->a,
+			 t->a[0] == '{' ? "" : "}", t->b[0] == '{' ? "" : "{",
+			 t->b, t->b[0] == '{' ? "" : "}");
+		p = load(text);
+		if (p->nr_warnings != t->shadowed)
+			fail_msg("case %zu (%s / %s): %zu warnings, want %d%s%s",
+				 i, t->a, t->b, p->nr_warnings, t->shadowed,
+				 p->nr_warnings ? ": " : "",
+				 p->nr_warnings ? p->warnings[0] : "");
+		assert_int_equal(policy_shadowed_by(p, 1), t->shadowed ? 0 : -1);
+		assert_int_equal(policy_shadowed_by(p, 0), -1);
+		policy_free(p);
+	}
+	p = load("rules:\n"
+		 "  - {name: a, match: {port: 443}, action: deny}\n"
+		 "  - {name: b, match: {port: 80}, action: deny}\n"
+		 "  - name: c\n    match: {port: 443, proto: tcp}\n"
+		 "    action: alert\n");
+	snprintf(want, sizeof(want),
+		 "t.yaml:4:5: warning: rule 'c' is unreachable: rule 'a' (line 2) matches everything it matches");
+	assert_int_equal(p->nr_warnings, 1);
+	assert_string_equal(p->warnings[0], want);
+	policy_free(p);
+}
+
+/* overseas: false with ai-overseas: that category cannot hold. */
+static void test_contradiction(void **state)
+{
+	struct policy *p = load(
+		"rules:\n"
+		"  - {name: a, match: {overseas: false, category: [ai-relay, ai-overseas]}, action: deny}\n"
+		"  - {name: b, match: {overseas: true, category: ai-overseas}, action: deny}\n");
+
+	(void)state;
+	assert_int_equal(p->nr_warnings, 1);
+	assert_string_equal(p->warnings[0],
+			    "t.yaml:2:5: warning: rule 'a': category ai-overseas never holds with overseas: false");
+	policy_free(p);
+}
+
+static const char decide_policy[] =
+	"default: alert\n"
+	"rules:\n"
+	"  - {name: doh, match: {category: [dns-encrypted, ai-telemetry]}, action: deny}\n"
+	"  - {name: oai, match: {provider: openai, domain: \"*.openai.com\"}, action: kill}\n"
+	"  - {name: us-ai, match: {country: US, overseas: true, port: 443}, action: deny}\n"
+	"  - {name: py, match: {exe: \"/usr/bin/python3*\", cidr: 192.0.2.0/24}, action: deny}\n"
+	"  - {name: svc, match: {cgroup: /system.slice/app.service}, action: allow}\n"
+	"  - {name: ctr, match: {container: 0123456789ab}, action: deny}\n"
+	"  - {name: home, match: {overseas: false}, action: allow}\n";
+
+/* A query with nothing known except the address: the default action. */
+static struct policy_query bare_query(void)
+{
+	struct policy_query q = { .family = AF_INET, .port = 443,
+				  .proto = IPPROTO_TCP, .uid = 1000,
+				  .overseas = -1 };
+
+	inet_pton(AF_INET, "198.51.100.7", q.addr);
+	return q;
+}
+
+/* Each condition holds only on a known, matching input; destination keys
+ * are ANDed; an unmatched query gets the policy's default action. */
+static void test_decide(void **state)
+{
+	static const int doh[] = { INTEL_CAT_AI_RELAY, INTEL_CAT_DNS_ENCRYPTED };
+	struct policy *p = load(decide_policy);
+	struct policy_query q = bare_query();
+	int act = -1;
+
+	(void)state;
+	assert_int_equal(policy_decide(p, &q, &act), -1);
+	assert_int_equal(act, RW_ACT_ALERT);
+	q.categories = doh;
+	q.nr_categories = 2;
+	assert_int_equal(policy_decide(p, &q, &act), 0);
+	assert_int_equal(act, RW_ACT_DENY);
+	q.nr_categories = 1; /* ai-relay only */
+	assert_int_equal(policy_match(p, &q), -1);
+
+	q = bare_query();
+	q.provider = "OpenAI";
+	assert_int_equal(policy_match(p, &q), -1);  /* domain unknown */
+	q.domain = "api.openai.com";
+	assert_int_equal(policy_decide(p, &q, &act), 1);
+	assert_int_equal(act, RW_ACT_KILL);
+	q.domain = "openai.com";                    /* not below the suffix */
+	assert_int_equal(policy_match(p, &q), -1);
+	q.domain = "x.api.openai.com.";
+	q.provider = NULL;
+	assert_int_equal(policy_match(p, &q), -1);  /* provider unknown */
+
+	q = bare_query();
+	q.country = "US";
+	assert_int_equal(policy_match(p, &q), -1);  /* overseas unknown */
+	q.overseas = 1;
+	assert_int_equal(policy_match(p, &q), 2);
+	q.port = 80;
+	assert_int_equal(policy_match(p, &q), -1);
+
+	q = bare_query();
+	inet_pton(AF_INET, "192.0.2.1", q.addr);
+	q.exe = "/usr/bin/python3.12";
+	assert_int_equal(policy_match(p, &q), 3);
+	q.exe = "/usr/bin/python3/x";               /* '*' stops at '/' */
+	assert_int_equal(policy_match(p, &q), -1);
+	q.exe = NULL;
+	assert_int_equal(policy_match(p, &q), -1);
+
+	q = bare_query();
+	q.cgroup = "/system.slice/app.service/sub";
+	assert_int_equal(policy_decide(p, &q, &act), 4);
+	assert_int_equal(act, RW_ACT_ALLOW);
+	q.cgroup = "/system.slice/app.service2";
+	assert_int_equal(policy_match(p, &q), -1);
+	q.container = "0123456789abcdef0123";
+	assert_int_equal(policy_match(p, &q), 5);
+	q.container = "0123456789a";
+	assert_int_equal(policy_match(p, &q), -1);
+
+	q = bare_query();
+	q.overseas = 0;
+	assert_int_equal(policy_match(p, &q), 6);
+	policy_free(p);
+}
+
+/* "Only /usr/local/bin/approved-agent with this sha256 may reach
+ * ai-overseas": an allow rule naming exe, sha256 and category, then a deny
+ * on the category. Neither warns. */
+static void test_exemption(void **state)
+{
+	static const int cat[] = { INTEL_CAT_AI_OVERSEAS };
+	static const char text[] =
+		"mode: enforce\n"
+		"rules:\n"
+		"  - name: approved-agent\n"
+		"    match:\n"
+		"      exe: /usr/local/bin/approved-agent\n"
+		"      sha256: " SHA_X "\n"
+		"      category: ai-overseas\n"
+		"    action: allow\n"
+		"  - name: no-ai-overseas\n"
+		"    match: {category: ai-overseas}\n"
+		"    action: deny\n";
+	struct policy *p = load(text);
+	struct policy_query q = bare_query();
+	int act;
+
+	(void)state;
+	assert_int_equal(p->nr_warnings, 0);
+	q.categories = cat;
+	q.nr_categories = 1;
+	q.exe = "/usr/local/bin/approved-agent";
+	q.sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	assert_int_equal(policy_decide(p, &q, &act), 0);
+	assert_int_equal(act, RW_ACT_ALLOW);
+	q.exe = "/usr/bin/curl";
+	assert_int_equal(policy_decide(p, &q, &act), 1);
+	assert_int_equal(act, RW_ACT_DENY);
+	q.exe = "/usr/local/bin/approved-agent";
+	q.sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	assert_int_equal(policy_decide(p, &q, &act), 1);
+	assert_int_equal(act, RW_ACT_DENY);
+	q.sha256 = NULL;
+	assert_int_equal(policy_decide(p, &q, &act), 1);
+	q.nr_categories = 0;
+	assert_int_equal(policy_decide(p, &q, &act), -1);
+	assert_int_equal(act, RW_ACT_ALLOW);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +930,13 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_new_keys),
+		cmocka_unit_test(test_top_defaults),
+		cmocka_unit_test(test_intel_paths),
+		cmocka_unit_test(test_shadowing),
+		cmocka_unit_test(test_contradiction),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_exemption),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
