@@ -115,3 +115,4 @@ clean:
 # data embedded with .incbin: rebuild when the file changes
 $(BUILD)/user/defaults.o: etc/trace-policy.yaml
 $(BUILD)/user/intel_data.o: etc/intel/endpoints.yaml
+$(BUILD)/user/geo_data.o: etc/geo/country.bin.z

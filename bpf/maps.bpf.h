@@ -15,7 +15,7 @@
 #define RW_PROCS_MAX 16384
 #define RW_TAGS_MAX 16384
 #define RW_DEDUP_MAX 65536
-#define RW_CIDR_MAX 131072
+#define RW_CIDR_MAX 262144
 
 /* wake the reader only once this much is waiting (set by the loader) */
 const volatile __u64 cfg_wakeup_bytes __weak = 256 * 1024;
@@ -34,39 +34,72 @@ struct {
 	__type(value, __u64);
 } counters __weak SEC(".maps");
 
-/* policy-wide settings, entry 0 */
+/* the generation of the policy in force (entry 0); see RW_GENS */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
+	__type(value, __u32);
+} active __weak SEC(".maps");
+
+/* policy-wide settings, one per generation */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RW_GENS);
+	__type(key, __u32);
 	__type(value, struct rw_settings);
 } settings __weak SEC(".maps");
 
-/* rules by id (= position in the policy) */
+/* rules by gen * RW_MAX_RULES + position in the policy */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RW_MAX_RULES);
+	__uint(max_entries, RW_GENS * RW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct rw_rule);
 } rules __weak SEC(".maps");
 
-/* IPv4 CIDR rules: prefix -> mask of the rules whose CIDRs contain it */
+/* IPv4 destination sets: (gen, prefix) -> rules per kind */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, RW_CIDR_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct rw_lpm4);
-	__type(value, __u64);
+	__type(value, struct rw_dest);
 } cidr4 __weak SEC(".maps");
 
-/* IPv6 CIDR rules, same values */
+/* IPv6 destination sets, same values */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, RW_CIDR_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct rw_lpm6);
-	__type(value, __u64);
+	__type(value, struct rw_dest);
 } cidr6 __weak SEC(".maps");
+
+/* home-country and never-overseas ranges: (gen, prefix) -> RW_HOME/SPECIAL */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, RW_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rw_lpm4);
+	__type(value, __u8);
+} home4 __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, RW_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rw_lpm6);
+	__type(value, __u8);
+} home6 __weak SEC(".maps");
+
+/* binaries that exe rules accept: (inode, dev, gen) -> rules */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rw_exe_key);
+	__type(value, __u64);
+} exes __weak SEC(".maps");
 
 /* process table: tgid -> exec-time snapshot */
 struct {

@@ -173,6 +173,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e->syscall_nr = BPF_CORE_READ(regs, syscallno);
 #endif
 	e->rule = kv.rule;
+	e->gen = kv.gen;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	count(RW_CNT_EMITTED);
 	submit(e, true);

@@ -23,50 +23,115 @@ struct dest {
 	__u8 v4;        /* judged as IPv4 (AF_INET or v4-mapped) */
 };
 
-static __always_inline __u64 lookup_cidr(const struct dest *d)
+static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
+						   __u8 gen)
 {
-	__u64 *mask;
-
 	if (d->v4) {
-		struct rw_lpm4 k = { .prefixlen = 32 };
+		struct rw_lpm4 k = { .prefixlen = 8 + 32, .gen = gen };
 
 		__builtin_memcpy(k.addr, d->addr, 4);
-		mask = bpf_map_lookup_elem(&cidr4, &k);
+		return bpf_map_lookup_elem(&cidr4, &k);
 	} else {
-		struct rw_lpm6 k = { .prefixlen = 128 };
+		struct rw_lpm6 k = { .prefixlen = 8 + 128, .gen = gen };
 
 		__builtin_memcpy(k.addr, d->addr, 16);
-		mask = bpf_map_lookup_elem(&cidr6, &k);
+		return bpf_map_lookup_elem(&cidr6, &k);
 	}
-	return mask ? *mask : 0;
 }
 
+/* RW_HOME, RW_SPECIAL, or 0 for an overseas address */
+static __always_inline __u8 home_class(const struct dest *d, __u8 gen)
+{
+	__u8 *v;
+
+	if (d->v4) {
+		struct rw_lpm4 k = { .prefixlen = 8 + 32, .gen = gen };
+
+		__builtin_memcpy(k.addr, d->addr, 4);
+		v = bpf_map_lookup_elem(&home4, &k);
+	} else {
+		struct rw_lpm6 k = { .prefixlen = 8 + 128, .gen = gen };
+
+		__builtin_memcpy(k.addr, d->addr, 16);
+		v = bpf_map_lookup_elem(&home6, &k);
+	}
+	return v ? *v : 0;
+}
+
+struct caller {
+	__u32 uid;
+	__u8 proto;
+	__u8 gen;
+	__u8 home;  /* home_class + 1, 0 = not looked up yet */
+	const struct rw_proc *proc;
+	__u64 exe_mask; /* rules accepting this binary, looked up once */
+};
+
 /* first candidate rule, in policy order, whose conditions all hold */
-static __always_inline int pick_rule(__u64 cand, const struct dest *d,
-				     __u8 proto, __u32 uid,
-				     const struct rw_proc *proc)
+static __always_inline int pick_rule(__u64 cand, const struct rw_dest *m,
+				     const struct dest *d, struct caller *c)
 {
 	for (__u32 i = 0; i < RW_MAX_RULES; i++) {
+		__u32 idx = c->gen * RW_MAX_RULES + i;
+		__u64 bit = 1ULL << i;
 		struct rw_rule *r;
 
-		if (!(cand & (1ULL << i)))
+		if (!(cand & bit))
 			continue;
-		r = bpf_map_lookup_elem(&rules, &i);
+		r = bpf_map_lookup_elem(&rules, &idx);
 		if (!r)
 			return -1;
+		if (r->kinds & (1 << RW_KIND_DOMAIN))
+			continue;
+		if ((r->kinds & (1 << RW_KIND_CIDR)) &&
+		    !(m && (m->kind[RW_KIND_CIDR] & bit)))
+			continue;
+		if ((r->kinds & (1 << RW_KIND_INTEL)) &&
+		    !(m && (m->kind[RW_KIND_INTEL] & bit)))
+			continue;
+		if ((r->kinds & (1 << RW_KIND_COUNTRY)) &&
+		    !(m && (m->kind[RW_KIND_COUNTRY] & bit)))
+			continue;
 		if (r->port && r->port != d->port)
 			continue;
-		if (r->proto && r->proto != proto)
+		if (r->proto && r->proto != c->proto)
 			continue;
-		if ((r->flags & RW_RF_UID) && r->uid != uid)
+		if ((r->flags & RW_RF_UID) && r->uid != c->uid)
 			continue;
-		if ((r->flags & RW_RF_EXE) &&
-		    (!proc || proc->exe_ino != r->exe_ino ||
-		     proc->exe_dev != r->exe_dev))
+		if (r->flags & (RW_RF_OVERSEAS | RW_RF_DOMESTIC)) {
+			__u8 h;
+
+			if (!c->home)
+				c->home = home_class(d, c->gen) + 1;
+			h = c->home - 1;
+			if ((r->flags & RW_RF_OVERSEAS) && h != 0)
+				continue;
+			if ((r->flags & RW_RF_DOMESTIC) && h != RW_HOME)
+				continue;
+		}
+		if ((r->flags & RW_RF_CGROUP) &&
+		    bpf_get_current_ancestor_cgroup_id(r->cgroup_level) !=
+			    r->cgroup_id)
+			continue;
+		if ((r->flags & RW_RF_EXE) && !(c->exe_mask & bit))
 			continue;
 		return i;
 	}
 	return -1;
+}
+
+static __always_inline __u64 exe_rules(const struct rw_proc *proc, __u8 gen)
+{
+	struct rw_exe_key k = {};
+	__u64 *m;
+
+	if (!proc)
+		return 0;
+	k.ino = proc->exe_ino;
+	k.dev = proc->exe_dev;
+	k.gen = gen;
+	m = bpf_map_lookup_elem(&exes, &k);
+	return m ? *m : 0;
 }
 
 static __always_inline void tag(__u32 tgid, int rule, __u8 action, __u64 now)
@@ -83,7 +148,8 @@ static __always_inline void tag(__u32 tgid, int rule, __u8 action, __u64 now)
 	}
 	t->last_ktime = now;
 	__sync_fetch_and_add(&t->matches, 1);
-	__sync_fetch_and_or(&t->rules, 1ULL << (rule & 63));
+	if (rule < RW_MAX_RULES)
+		__sync_fetch_and_or(&t->rules, 1ULL << rule);
 	__sync_fetch_and_or(&t->actions, 1U << action);
 }
 
@@ -114,8 +180,8 @@ static __always_inline bool dedup_pass(struct rw_dedup_key *k, __u64 now,
 }
 
 static __always_inline void emit(struct bpf_sock_addr *ctx, __u16 type,
-				 const struct dest *d, int rule,
-				 const struct rw_rule *r, __u8 flags,
+				 const struct dest *d, int rule, __u8 action,
+				 __u8 gen, __u8 flags,
 				 __u64 id, __u64 ugid, __u64 now,
 				 const struct rw_proc *proc,
 				 struct rw_dedup_key *k, __u32 folded)
@@ -148,9 +214,9 @@ static __always_inline void emit(struct bpf_sock_addr *ctx, __u16 type,
 	e->dport = d->port;
 	e->family = d->family;
 	e->proto = ctx->protocol;
-	e->action = r->action;
+	e->action = action;
 	e->rule = rule;
-	e->pad = 0;
+	e->gen = gen;
 	e->pad2 = 0;
 	e->suppressed = folded;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -162,52 +228,79 @@ static __always_inline void emit(struct bpf_sock_addr *ctx, __u16 type,
 	}
 	e->flags = flags;
 	count(RW_CNT_EMITTED);
-	submit(e, r->action == RW_ACT_KILL && (flags & RW_NF_ENFORCED));
+	submit(e, action == RW_ACT_KILL && (flags & RW_NF_ENFORCED));
 }
 
 /* returns 1 to let the call through, 0 to fail it with EPERM */
 static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 				 const struct dest *d)
 {
-	__u32 zero = 0, tgid, tid;
-	struct rw_settings *s = bpf_map_lookup_elem(&settings, &zero);
+	__u32 zero = 0, tgid, tid, *genp, sidx;
 	struct rw_dedup_key k = {};
-	struct rw_proc *proc;
-	struct rw_rule *r;
+	struct caller c = {};
+	struct rw_settings *s;
+	struct rw_dest *m;
 	__u64 cand, id, ugid, now;
+	__u8 flags = 0, action, enforce;
 	__u32 folded;
-	__u8 proto = ctx->protocol, flags = 0;
 	int rule;
 
-	if (!s || !s->nr_rules)
+	genp = bpf_map_lookup_elem(&active, &zero);
+	if (!genp)
 		return 1;
-	cand = lookup_cidr(d) | s->any_mask;
-	if (!cand)
+	c.gen = *genp & 1;
+	sidx = c.gen;
+	s = bpf_map_lookup_elem(&settings, &sidx);
+	if (!s)
+		return 1;
+	m = lookup_dest(d, c.gen);
+	cand = s->any_mask;
+	if (m)
+		cand |= m->kind[RW_KIND_CIDR] | m->kind[RW_KIND_INTEL] |
+			m->kind[RW_KIND_COUNTRY];
+	if (!cand && s->default_action <= RW_ACT_ALLOW)
 		return 1;
 
 	id = bpf_get_current_pid_tgid();
 	ugid = bpf_get_current_uid_gid();
 	tgid = id >> 32;
 	tid = (__u32)id;
-	proc = bpf_map_lookup_elem(&procs, &tgid);
-	rule = pick_rule(cand, d, proto, (__u32)ugid, proc);
-	if (rule < 0)
-		return 1;
-	r = bpf_map_lookup_elem(&rules, &rule);
-	if (!r || r->action >= RW_ACT__MAX || r->action == RW_ACT_NONE)
+	c.uid = (__u32)ugid;
+	c.proto = ctx->protocol;
+	c.proc = bpf_map_lookup_elem(&procs, &tgid);
+	c.exe_mask = exe_rules(c.proc, c.gen);
+	rule = cand ? pick_rule(cand, m, d, &c) : -1;
+	if (rule >= 0) {
+		__u32 ridx = c.gen * RW_MAX_RULES + rule;
+		struct rw_rule *r = bpf_map_lookup_elem(&rules, &ridx);
+
+		if (!r)
+			return 1;
+		action = r->action;
+		enforce = r->flags & RW_RF_ENFORCE;
+	} else {
+		/* the default allows silently, like no policy at all */
+		if (s->default_action <= RW_ACT_ALLOW)
+			return 1;
+		rule = RW_RULE_DEFAULT;
+		action = s->default_action;
+		enforce = s->default_enforce;
+	}
+	if (action <= RW_ACT_NONE || action >= RW_ACT__MAX)
 		return 1;
 
 	now = bpf_ktime_get_boot_ns();
 	count(RW_CNT_MATCHED);
-	count(RW_CNT_ACT_ALLOW + r->action - 1);
-	tag(tgid, rule, r->action, now);
+	count(RW_CNT_ACT_ALLOW + action - 1);
+	tag(tgid, rule, action, now);
 	if (d->v4 && d->family == AF_INET6)
 		flags |= RW_NF_MAPPED;
-	if ((r->flags & RW_RF_ENFORCE) && r->action >= RW_ACT_DENY) {
+	if (enforce && action >= RW_ACT_DENY) {
 		flags |= RW_NF_ENFORCED;
 		count(RW_CNT_BLOCKED);
-		if (r->action == RW_ACT_KILL) {
-			struct rw_kill kv = { .tgid = tgid, .rule = rule };
+		if (action == RW_ACT_KILL) {
+			struct rw_kill kv = { .tgid = tgid, .rule = rule,
+					       .gen = c.gen };
 
 			bpf_map_update_elem(&kills, &tid, &kv, BPF_ANY);
 		}
@@ -215,12 +308,12 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 
 	k.tgid = tgid;
 	k.dport = d->port;
-	k.proto = proto;
+	k.proto = c.proto;
 	k.rule = rule;
 	__builtin_memcpy(k.daddr, d->addr, 16);
 	if (dedup_pass(&k, now, s->dedup_ns, &folded))
-		emit(ctx, type, d, rule, r, flags, id, ugid, now, proc, &k,
-		     folded);
+		emit(ctx, type, d, rule, action, c.gen, flags, id, ugid, now,
+		     c.proc, &k, folded);
 	else
 		count(RW_CNT_SUPPRESSED);
 

@@ -109,7 +109,7 @@ struct rw_net_event {
 	__u8 action;      /* enum rw_action of the rule */
 	__u8 rule;        /* rule index, RW_RULE_NONE if none */
 	__u8 flags;       /* RW_NF_* */
-	__u8 pad;
+	__u8 gen;         /* policy generation that decided */
 	__u32 suppressed; /* matches for this key folded since the last event */
 	char comm[RW_COMM_LEN];
 	__u32 pad2;
@@ -130,7 +130,8 @@ struct rw_proc_event {
 	__s32 code;        /* exit: exit code; kill: syscall return value */
 	__u32 syscall_nr;  /* kill: the syscall that was interrupted */
 	__u8 rule;         /* kill: the kill rule */
-	__u8 pad[3];
+	__u8 gen;          /* kill: the policy generation of that rule */
+	__u8 pad[2];
 	char comm[RW_COMM_LEN];
 	struct rw_proc proc; /* exec: the new image; exit: last known */
 };
@@ -147,39 +148,85 @@ struct rw_tag {
 	__u32 pad;
 };
 
-/* A rule as the kernel sees it; index = rule id = position in the policy. */
-#define RW_RF_ENFORCE 0x01 /* deny/kill are carried out (else would_*) */
-#define RW_RF_EXE 0x02     /* exe_dev/exe_ino must match the process */
-#define RW_RF_UID 0x04     /* uid must match */
+/*
+ * Policies are double-buffered for atomic reload: every policy map is keyed
+ * by a generation (0 or 1). The loader fills the idle generation completely,
+ * then flips `active`; a program reads the generation once per call.
+ */
+#define RW_GENS 2
+#define RW_RULE_DEFAULT RW_MAX_RULES /* event.rule when the default decided */
+
+/* Destination sets a rule can name; the destination must be in each one
+ * the rule names (cidr list, intel category/provider, countries, names). */
+enum rw_kind {
+	RW_KIND_CIDR = 0,
+	RW_KIND_INTEL = 1,
+	RW_KIND_COUNTRY = 2,
+	RW_KIND_DOMAIN = 3,  /* known only from DNS/SNI: not yet at connect */
+	RW_KIND__LPM = 3,    /* kinds kept in the address tries */
+};
+
+/* A rule as the kernel sees it; index = gen * RW_MAX_RULES + position. */
+#define RW_RF_ENFORCE 0x01  /* deny/kill are carried out (else would_*) */
+#define RW_RF_EXE 0x02      /* the process's binary must be in `exes` */
+#define RW_RF_UID 0x04      /* uid must match */
+#define RW_RF_OVERSEAS 0x08 /* public address outside the home countries */
+#define RW_RF_DOMESTIC 0x10 /* address inside the home countries */
+#define RW_RF_CGROUP 0x20   /* caller below cgroup_id (at cgroup_level) */
 struct rw_rule {
-	__u8 action; /* enum rw_action */
-	__u8 flags;  /* RW_RF_* */
-	__u8 proto;  /* 0 = any, else IPPROTO_TCP / IPPROTO_UDP */
-	__u8 pad;
-	__u16 port;  /* host order, 0 = any */
-	__u16 pad2;
+	__u8 action;  /* enum rw_action */
+	__u8 flags;   /* RW_RF_* */
+	__u8 proto;   /* 0 = any, else IPPROTO_TCP / IPPROTO_UDP */
+	__u8 kinds;   /* bit (1 << RW_KIND_*) per destination set named */
+	__u16 port;   /* host order, 0 = any */
+	__u16 cgroup_level;
 	__u32 uid;
-	__u32 exe_dev;
-	__u64 exe_ino;
+	__u32 pad;
+	__u64 cgroup_id;
 };
 _Static_assert(sizeof(struct rw_rule) == 24, "rw_rule size");
 
-/* Policy-wide settings, entry 0 of the settings array map. */
+/* Policy-wide settings, one entry per generation. */
 struct rw_settings {
-	__u64 any_mask;  /* rules with no CIDR: candidates for every address */
+	__u64 any_mask;  /* rules naming no destination set: every address */
 	__u64 dedup_ns;  /* fold repeats of (tgid, dest, rule) within this */
 	__u32 nr_rules;
-	__u32 has_kill;  /* a kill rule is present: sys_exit hook attached */
+	__u8 has_kill;   /* an enforced kill rule: sys_exit hook attached */
+	__u8 default_action;  /* when no rule matches; ALLOW = no event */
+	__u8 default_enforce; /* the policy mode, for the default action */
+	__u8 pad;
 };
 
-/* LPM keys for the CIDR tries; value is a __u64 mask of rule ids. */
+/* LPM keys: the generation is the first byte of the matched data, so a
+ * key's prefixlen is 8 + the address prefix length. */
 struct rw_lpm4 {
 	__u32 prefixlen;
+	__u8 gen;
 	__u8 addr[4];
+	__u8 pad[3];
 };
 struct rw_lpm6 {
 	__u32 prefixlen;
+	__u8 gen;
 	__u8 addr[16];
+	__u8 pad[3];
+};
+
+/* Value of the address tries: per kind, the mask of rules whose set holds
+ * the prefix (and every prefix that encloses it). */
+struct rw_dest {
+	__u64 kind[RW_KIND__LPM];
+};
+
+/* Value of the home tries (home_countries and never-overseas ranges). */
+#define RW_HOME 1     /* in a home country */
+#define RW_SPECIAL 2  /* private, loopback, link-local, CGNAT, ...: never overseas */
+
+/* A binary exe rules accept: (inode, device) -> mask of rules. */
+struct rw_exe_key {
+	__u64 ino;
+	__u32 dev;  /* kernel encoding: major << 20 | minor */
+	__u32 gen;
 };
 
 /* De-duplication key: one event per window per (process, dest, rule). */
@@ -200,7 +247,8 @@ struct rw_dedup_val {
 struct rw_kill {
 	__u32 tgid;
 	__u8 rule;
-	__u8 pad[3];
+	__u8 gen;
+	__u8 pad[2];
 };
 
 #endif /* RELAYWATCH_H */

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Open → size → load → attach, always split, so a failure names its stage.
- * The policy reaches the kernel as: a rules array (conditions per rule), two
- * LPM tries whose value for a prefix is the mask of every rule whose CIDR
- * list contains that prefix (computed here, once, so the kernel needs one
- * longest-prefix lookup), and a settings entry.
+ * The policy itself reaches the maps through enforce.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,8 +20,6 @@
 
 #include "relaywatch.skel.h"
 #include "loader.h"
-#include "policy.h"
-#include "cidr.h"
 #include "proc.h"
 #include "log.h"
 
@@ -164,7 +159,7 @@ fail:
 	return ret;
 }
 
-static int set_kill_hook(struct loader *l, bool want)
+int loader_set_kill_hook(struct loader *l, bool want)
 {
 	if (want == l->kill_hook)
 		return 0;
@@ -181,173 +176,10 @@ static int set_kill_hook(struct loader *l, bool want)
 		pr_warn("in-kernel kill unavailable: cannot attach sys_exit "
 			"(%s); kill rules fall back to a userspace SIGKILL "
 			"after the call returns", strerror(-ret));
-		return 0;
+		return ret;
 	}
 	l->kill_hook = true;
 	return 0;
-}
-
-struct lpm_ent {
-	struct cidr c;
-	__u64 mask;
-};
-
-static int lpm_cmp(const void *a, const void *b)
-{
-	const struct lpm_ent *x = a, *y = b;
-	int r = memcmp(x->c.addr, y->c.addr, 16);
-
-	if (r)
-		return r;
-	return (int)x->c.prefixlen - (int)y->c.prefixlen;
-}
-
-/*
- * Each prefix gets the rules of every prefix that encloses it, so the
- * longest match alone yields all rules whose lists contain the address.
- * Sorted by (address, length), an enclosing prefix comes before what it
- * encloses; a stack holds the chain of enclosing prefixes.
- */
-static int write_lpm(struct bpf_map *map, struct lpm_ent *v, size_t n,
-		     int family)
-{
-	size_t i, out = 0, depth = 0;
-	struct lpm_ent **stack;
-	int ret = 0;
-
-	qsort(v, n, sizeof(*v), lpm_cmp);
-	for (i = 0; i < n; i++) {
-		if (out && !lpm_cmp(&v[out - 1], &v[i]))
-			v[out - 1].mask |= v[i].mask;
-		else
-			v[out++] = v[i];
-	}
-	stack = calloc(out + 1, sizeof(*stack));
-	if (!stack)
-		return -ENOMEM;
-	for (i = 0; i < out; i++) {
-		while (depth && !cidr_contains(&stack[depth - 1]->c, family,
-					       v[i].c.addr))
-			depth--;
-		if (depth)
-			v[i].mask |= stack[depth - 1]->mask;
-		stack[depth++] = &v[i];
-
-		struct rw_lpm6 key = { .prefixlen = v[i].c.prefixlen };
-
-		memcpy(key.addr, v[i].c.addr, family == AF_INET ? 4 : 16);
-		if (bpf_map_update_elem(bpf_map__fd(map), &key, &v[i].mask,
-					BPF_ANY)) {
-			ret = -errno;
-			break;
-		}
-	}
-	free(stack);
-	return ret;
-}
-
-static int clear_map(struct bpf_map *map, size_t key_size)
-{
-	char key[64], next[64];
-	int fd = bpf_map__fd(map);
-
-	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
-	}
-	return 0;
-}
-
-int loader_apply_policy(struct loader *l, const struct policy *p,
-			__u64 dedup_ns, char *err, size_t errlen)
-{
-	struct rw_settings s = { .dedup_ns = dedup_ns };
-	struct lpm_ent *v4 = NULL, *v6 = NULL;
-	size_t n4 = 0, n6 = 0, total = 0;
-	bool has_kill = false;
-	__u32 i, zero = 0;
-	int ret = 0;
-
-	for (i = 0; i < p->nr_rules; i++)
-		total += p->rules[i].nr_cidrs;
-	v4 = calloc(total + 1, sizeof(*v4));
-	v6 = calloc(total + 1, sizeof(*v6));
-	if (!v4 || !v6) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	for (i = 0; i < p->nr_rules; i++) {
-		const struct policy_rule *pr = &p->rules[i];
-		struct rw_rule r = { .action = pr->action, .proto = pr->proto,
-				     .port = pr->port };
-
-		if (policy_rule_mode(p, pr) == POLICY_ENFORCE)
-			r.flags |= RW_RF_ENFORCE;
-		if (pr->has_uid) {
-			r.flags |= RW_RF_UID;
-			r.uid = pr->uid;
-		}
-		if (pr->exe) {
-			struct stat st;
-
-			if (stat(pr->exe, &st) < 0) {
-				ret = -errno;
-				snprintf(err, errlen, "%s:%d: rule %s: exe %s: %s",
-					 p->path, pr->line, pr->name, pr->exe,
-					 strerror(errno));
-				goto cleanup;
-			}
-			r.flags |= RW_RF_EXE;
-			r.exe_dev = dev_to_kernel(st.st_dev);
-			r.exe_ino = st.st_ino;
-		}
-		if (pr->action == RW_ACT_KILL && (r.flags & RW_RF_ENFORCE))
-			has_kill = true;
-		if (!pr->nr_cidrs)
-			s.any_mask |= 1ULL << i;
-		for (size_t j = 0; j < pr->nr_cidrs; j++) {
-			struct lpm_ent *e = pr->cidrs[j].family == AF_INET ?
-						    &v4[n4++] : &v6[n6++];
-
-			e->c = pr->cidrs[j];
-			e->mask = 1ULL << i;
-		}
-		if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.rules), &i,
-					&r, BPF_ANY)) {
-			ret = -errno;
-			snprintf(err, errlen, "failed to write rule %s: %s",
-				 pr->name, strerror(errno));
-			goto cleanup;
-		}
-	}
-	s.nr_rules = p->nr_rules;
-	s.has_kill = has_kill;
-
-	ret = clear_map(l->skel->maps.cidr4, sizeof(struct rw_lpm4));
-	if (!ret)
-		ret = clear_map(l->skel->maps.cidr6, sizeof(struct rw_lpm6));
-	if (!ret)
-		ret = write_lpm(l->skel->maps.cidr4, v4, n4, AF_INET);
-	if (!ret)
-		ret = write_lpm(l->skel->maps.cidr6, v6, n6, AF_INET6);
-	if (ret) {
-		snprintf(err, errlen, "failed to write the CIDR tries: %s",
-			 strerror(-ret));
-		goto cleanup;
-	}
-	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.settings), &zero,
-				&s, BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, errlen, "failed to write settings: %s",
-			 strerror(errno));
-		goto cleanup;
-	}
-	ret = set_kill_hook(l, has_kill);
-cleanup:
-	free(v4);
-	free(v6);
-	return ret;
 }
 
 /* a process that existed before the exec tracepoint was attached */

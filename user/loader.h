@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Loader: open, size, load and attach the BPF programs; write a policy into
- * their maps; detach on close (links are not pinned, so nothing outlives
- * the daemon). */
+/* Loader: open, size, load and attach the BPF programs; detach on close
+ * (links are not pinned, so nothing outlives the daemon). */
 #ifndef RW_LOADER_H
 #define RW_LOADER_H
 
 #include <stdbool.h>
 #include "relaywatch.h"
 
-struct policy;
 struct relaywatch;
 
 struct loader_opts {
 	const char *cgroup;      /* cgroup v2 directory to attach to */
 	__u64 ringbuf_bytes;     /* 0 = default */
-	__u64 dedup_ns;          /* repeat-folding window; 0 disables */
 };
 
 struct loader {
@@ -23,7 +20,6 @@ struct loader {
 	char cgroup[4096];
 	bool proc_hooks;         /* exec/fork/exit tracepoints attached */
 	bool kill_hook;          /* sys_exit attached */
-	bool kill_hook_ok;       /* sys_exit can be attached on this kernel */
 	struct bpf_link *links[8];
 	int nr_links;
 	struct bpf_link *kill_link;
@@ -32,10 +28,8 @@ struct loader {
 /* Checks root, BTF and the cgroup first, so a user's mistake gets one
  * sentence; libbpf's own output is shown only with -vv. */
 int loader_open(struct loader *l, const struct loader_opts *o);
-/* Writes rules, CIDR tries and settings; attaches or detaches the sys_exit
- * kill hook as the policy needs. */
-int loader_apply_policy(struct loader *l, const struct policy *p,
-			__u64 dedup_ns, char *err, size_t errlen);
+/* Attaches or detaches the sys_exit kill hook (a kill rule needs it). */
+int loader_set_kill_hook(struct loader *l, bool want);
 /* Seeds the process table with processes that existed before start-up. */
 int loader_seed_procs(struct loader *l);
 /* Sums the per-CPU counters into out[RW_CNT__MAX]. */

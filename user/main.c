@@ -12,7 +12,11 @@
 #include <json-c/json.h>
 
 #include "cgroup.h"
-#include "defaults.h"
+#include "check.h"
+#include "config.h"
+#include "enforce.h"
+#include "geo.h"
+#include "intel.h"
 #include "loader.h"
 #include "log.h"
 #include "policy.h"
@@ -26,6 +30,8 @@ struct cmd_opts {
 	const char *cgroup;
 	const char *log;
 	const char *exe;
+	const char *intel;
+	const char *rir;
 	long pid;
 	long dedup_ms;
 	long ringbuf_kb;
@@ -34,13 +40,14 @@ struct cmd_opts {
 
 static const char trace_help[] =
 "usage: relaywatch trace [--policy FILE] [--cgroup PATH] [--pid N]\n"
-"                        [--exe PATH] [--json] [--dedup-ms N]\n"
-"                        [--ringbuf-kb N] [-v]\n"
+"                        [--exe PATH] [--json] [--intel FILE] [--rir FILE]\n"
+"                        [--dedup-ms N] [--ringbuf-kb N] [-v]\n"
 "\n"
 "Live view of processes talking to listed destinations, for incident\n"
 "responders. Monitor only: nothing is blocked, deny and kill rules show\n"
 "as would_deny and would_kill. Without --policy it uses the built-in\n"
-"monitor policy (etc/trace-policy.yaml). Ctrl-C prints a summary.\n"
+"monitor policy (etc/trace-policy.yaml: AI endpoints, relay stations,\n"
+"encrypted DNS). Ctrl-C prints a summary. With --policy, SIGHUP reloads.\n"
 "\n"
 "  --policy FILE   rules to match (their mode is forced to monitor)\n"
 "  --cgroup PATH   cgroup v2 directory to watch (default: the cgroup v2\n"
@@ -48,6 +55,9 @@ static const char trace_help[] =
 "  --pid N         show only this process\n"
 "  --exe PATH      show only this binary\n"
 "  --json          JSON lines instead of one line per event\n"
+"  --intel FILE    extra intelligence, merged after the built-in set and\n"
+"                  the policy's intel: files (a later entry wins)\n"
+"  --rir FILE      an RIR delegated-stats file overriding countries\n"
 "  --dedup-ms N    fold repeats of (process, destination, rule) within\n"
 "                  N ms into one event with a count (default 1000, 0 off)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 8192:\n"
@@ -61,16 +71,22 @@ static const char trace_help[] =
 
 static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
-"                      [--dedup-ms N] [--ringbuf-kb N] [-v]\n"
+"                      [--intel FILE] [--rir FILE] [--dedup-ms N]\n"
+"                      [--ringbuf-kb N] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGHUP\n"
-"reopens the log (for logrotate); SIGTERM or SIGINT detaches and exits.\n"
+"reopens the log (for logrotate) and reloads the policy and intelligence:\n"
+"the new policy is built completely and swapped in atomically; on any\n"
+"error the old one stays in force and a reload record says why.\n"
+"SIGTERM or SIGINT detaches and exits.\n"
 "\n"
 "  --policy FILE   the policy (see README, 'Policy file')\n"
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
 "                  v2 root, i.e. the whole host)\n"
 "  --log FILE      append JSON lines here (default: standard output)\n"
+"  --intel FILE    extra intelligence (see trace --help)\n"
+"  --rir FILE      an RIR delegated-stats file overriding countries\n"
 "  --dedup-ms N    fold repeats within N ms (default 1000, 0 off)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 8192)\n"
 "  -v, -vv         more detail on standard error\n"
@@ -99,6 +115,7 @@ static const char main_help[] =
 "COMMANDS\n"
 "  trace             live, monitor-only view of matching connections\n"
 "  run               the enforcing daemon (JSON lines log)\n"
+"  check             how a name or address is classified, and decided\n"
 "  policy validate   check a policy file\n"
 "  version           print the version\n"
 "\n"
@@ -107,6 +124,7 @@ static const char main_help[] =
 "EXAMPLES\n"
 "  relaywatch trace\n"
 "  relaywatch run --policy etc/policy.yaml --log /var/log/relaywatch.jsonl\n"
+"  relaywatch check api.openai.com\n"
 "  relaywatch policy validate etc/policy.yaml\n";
 
 static void on_signal(int sig)
@@ -158,6 +176,8 @@ static int parse_opts(int argc, char **argv, const char *help,
 		{ "json", no_argument, NULL, 'j' },
 		{ "dedup-ms", required_argument, NULL, 'd' },
 		{ "ringbuf-kb", required_argument, NULL, 'r' },
+		{ "intel", required_argument, NULL, 'i' },
+		{ "rir", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -177,6 +197,8 @@ static int parse_opts(int argc, char **argv, const char *help,
 		case 'c': o->cgroup = optarg; break;
 		case 'l': o->log = optarg; break;
 		case 'e': o->exe = optarg; break;
+		case 'i': o->intel = optarg; break;
+		case 'g': o->rir = optarg; break;
 		case 'j': o->json = true; break;
 		case 'v': log_level++; break;
 		case 'P':
@@ -216,30 +238,91 @@ static int parse_opts(int argc, char **argv, const char *help,
 	return 0;
 }
 
-static struct policy *load_policy(const char *path, bool force_monitor)
+/* what a trace or run holds while it watches */
+struct watcher {
+	const struct cmd_opts *o;
+	struct loader l;
+	struct session s;
+	struct geo *geo;
+	struct config cur;   /* in force */
+	struct config prev;  /* the other generation's: names its late events */
+	bool enforce;
+	bool session_up;
+};
+
+static void on_warning(const char *msg, void *ctx)
 {
-	struct policy *p = NULL;
-	char err[1024];
+	struct watcher *w = ctx;
+
+	pr_warn("%s", msg);
+	if (w->session_up) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "message", json_object_new_string(msg));
+		output_record(&w->s.out, "warning", j);
+	}
+}
+
+static int apply(struct watcher *w, struct config *c, char *err, size_t len)
+{
+	struct enforce_stats st;
+	json_object *j;
 	int ret;
 
-	if (path)
-		ret = policy_load_file(path, &p, err, sizeof(err));
-	else
-		ret = policy_load_string(trace_policy_yaml,
-					 trace_policy_yaml_end -
-						 trace_policy_yaml,
-					 "built-in trace policy", &p, err,
-					 sizeof(err));
+	ret = enforce_apply(&w->l, c->policy, c->intel, w->geo,
+			    w->o->dedup_ms * 1000000ULL, &st, on_warning, w,
+			    err, len);
+	if (ret)
+		return ret;
+	output_set_policy(&w->s.out, st.gen, c->policy, c->intel);
+	w->s.policy = c->policy;
+	j = json_object_new_object();
+	json_object_object_add(j, "policy", json_object_new_string(c->policy->path));
+	json_object_object_add(j, "mode", json_object_new_string(
+		c->policy->mode == POLICY_ENFORCE ? "enforce" : "monitor"));
+	json_object_object_add(j, "rules", json_object_new_int64(c->policy->nr_rules));
+	json_object_object_add(j, "default", json_object_new_string(
+		action_name(c->policy->default_action)));
+	json_object_object_add(j, "prefixes_v4", json_object_new_int64(st.lpm4));
+	json_object_object_add(j, "prefixes_v6", json_object_new_int64(st.lpm6));
+	json_object_object_add(j, "home_prefixes", json_object_new_int64(st.home4 + st.home6));
+	json_object_object_add(j, "binaries", json_object_new_int64(st.exes));
+	json_object_object_add(j, "intel_entries", json_object_new_int64(
+		intel_count(c->intel, INTEL_CAT_NONE)));
+	json_object_object_add(j, "generation", json_object_new_int64(st.gen));
+	output_record(&w->s.out, "policy", j);
+	return 0;
+}
+
+/* SIGHUP: the new policy is built completely, then swapped in; on any
+ * error the old one stays in force and the error is logged */
+static void reload(struct session *s, void *ctx)
+{
+	struct watcher *w = ctx;
+	struct config c;
+	char err[1024];
+	json_object *j = json_object_new_object();
+	int ret;
+
+	(void)s;
+	ret = config_load(&c, w->o->policy, w->o->intel, !w->enforce, err,
+			  sizeof(err));
+	if (!ret) {
+		ret = apply(w, &c, err, sizeof(err));
+		if (ret)
+			config_free(&c);
+	}
+	json_object_object_add(j, "ok", json_object_new_boolean(!ret));
 	if (ret) {
-		pr_warn("%s", err);
-		return NULL;
+		pr_warn("reload failed, the previous policy stays in force: %s",
+			err);
+		json_object_object_add(j, "error", json_object_new_string(err));
+	} else {
+		config_free(&w->prev);
+		w->prev = w->cur;
+		w->cur = c;
 	}
-	if (force_monitor) {
-		p->mode = POLICY_MONITOR;
-		for (size_t i = 0; i < p->nr_rules; i++)
-			p->rules[i].mode = POLICY_MONITOR;
-	}
-	return p;
+	output_record(&w->s.out, "reload", j);
 }
 
 /* trace and run differ in defaults only: monitor vs enforce, text vs JSON */
@@ -251,72 +334,81 @@ static int watch(const struct cmd_opts *o, bool enforce)
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
 	};
-	struct loader l;
-	struct session s;
-	struct policy *p;
+	struct watcher w = { .o = o, .enforce = enforce };
 	char err[1024], exe[PATH_MAX];
 	int ret;
 
-	p = load_policy(o->policy, !enforce);
-	if (!p)
+	if (config_load(&w.cur, o->policy, o->intel, !enforce, err,
+			sizeof(err))) {
+		pr_warn("%s", err);
 		return EXIT_USAGE;
+	}
+	ret = EXIT_USAGE;
+	if (o->exe) {
+		if (!realpath(o->exe, exe)) {
+			pr_warn("--exe %s: %s", o->exe, strerror(errno));
+			goto out_config;
+		}
+		so.exe = exe;
+	}
+	ret = 1;
+	if (geo_load_embedded(&w.geo, err, sizeof(err))) {
+		pr_warn("cannot load the country table: %s", err);
+		goto out_config;
+	}
+	if (o->rir && geo_merge_rir_file(w.geo, o->rir, err, sizeof(err))) {
+		pr_warn("%s", err);
+		ret = EXIT_USAGE;
+		goto out_config;
+	}
 	if (!lo.cgroup)
 		lo.cgroup = cgroup2_root();
 	if (!lo.cgroup) {
 		pr_warn("no cgroup v2 mount found in /proc/mounts: mount one "
 			"(mount -t cgroup2 none /sys/fs/cgroup/unified)");
-		policy_free(p);
-		return 1;
+		goto out_config;
 	}
-	if (o->exe) {
-		if (!realpath(o->exe, exe)) {
-			pr_warn("--exe %s: %s", o->exe, strerror(errno));
-			policy_free(p);
-			return EXIT_USAGE;
-		}
-		so.exe = exe;
-	}
-	if (loader_open(&l, &lo)) {
-		policy_free(p);
-		return 1;
-	}
-	ret = loader_apply_policy(&l, p, o->dedup_ms * 1000000ULL, err,
-				  sizeof(err));
-	if (ret) {
+	if (loader_open(&w.l, &lo))
+		goto out_config;
+	if (w.l.proc_hooks)
+		loader_seed_procs(&w.l);
+	if (session_init(&w.s, &w.l, w.cur.policy, &so))
+		goto out_session;
+	w.session_up = true;
+	w.s.out.geo = w.geo;
+	if (apply(&w, &w.cur, err, sizeof(err))) {
 		pr_warn("%s", err);
-		ret = ret == -ENOENT ? EXIT_USAGE : 1;
-		goto out_loader;
-	}
-	if (l.proc_hooks)
-		loader_seed_procs(&l);
-	install_signals();
-	if (session_init(&s, &l, p, &so)) {
-		ret = 1;
 		goto out_session;
 	}
+	w.s.reload = enforce || o->policy ? reload : NULL;
+	w.s.reload_ctx = &w;
+	install_signals();
 	json_object *start = json_object_new_object();
 
 	json_object_object_add(start, "version", json_object_new_string(VERSION));
-	json_object_object_add(start, "policy", json_object_new_string(p->path));
+	json_object_object_add(start, "policy", json_object_new_string(w.cur.policy->path));
 	json_object_object_add(start, "mode", json_object_new_string(
-				p->mode == POLICY_ENFORCE ? "enforce" : "monitor"));
-	json_object_object_add(start, "rules", json_object_new_int64(p->nr_rules));
-	json_object_object_add(start, "cgroup", json_object_new_string(l.cgroup));
+		w.cur.policy->mode == POLICY_ENFORCE ? "enforce" : "monitor"));
+	json_object_object_add(start, "rules", json_object_new_int64(w.cur.policy->nr_rules));
+	json_object_object_add(start, "cgroup", json_object_new_string(w.l.cgroup));
 	json_object_object_add(start, "kill_in_kernel",
-			       json_object_new_boolean(l.kill_hook));
+			       json_object_new_boolean(w.l.kill_hook));
 	json_object_object_add(start, "process_table",
-			       json_object_new_boolean(l.proc_hooks));
-	output_record(&s.out, "start", start);
-	if (session_scan_existing(&s))
+			       json_object_new_boolean(w.l.proc_hooks));
+	json_object_object_add(start, "geo", json_object_new_string(geo_source(w.geo)));
+	output_record(&w.s.out, "start", start);
+	if (session_scan_existing(&w.s))
 		pr_warn("could not list open connections (sock_diag); "
 			"connections open before start-up are not reported");
-	ret = session_run(&s) ? 1 : 0;
-	session_finish(&s);
+	ret = session_run(&w.s) ? 1 : 0;
+	session_finish(&w.s);
 out_session:
-	session_free(&s);
-out_loader:
-	loader_close(&l);
-	policy_free(p);
+	session_free(&w.s);
+	loader_close(&w.l);
+out_config:
+	geo_free(w.geo);
+	config_free(&w.cur);
+	config_free(&w.prev);
 	return ret;
 }
 
@@ -324,7 +416,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejdr", &o))
+	if (parse_opts(argc, argv, trace_help, "pcPejdrig", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -333,7 +425,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, run_help, "pcldr", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrig", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");
@@ -367,8 +459,12 @@ static int cmd_policy(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
-	printf("%s: ok, %zu rules, mode %s\n", argv[2], p->nr_rules,
-	       p->mode == POLICY_ENFORCE ? "enforce" : "monitor");
+	for (size_t i = 0; i < p->nr_warnings; i++)
+		fprintf(stderr, "%s\n", p->warnings[i]);
+	printf("%s: ok, %zu rules, mode %s, default %s, %zu warnings\n",
+	       argv[2], p->nr_rules,
+	       p->mode == POLICY_ENFORCE ? "enforce" : "monitor",
+	       action_name(p->default_action), p->nr_warnings);
 	policy_free(p);
 	return 0;
 }
@@ -380,6 +476,7 @@ static const struct {
 	{ "trace", cmd_trace },
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)

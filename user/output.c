@@ -11,6 +11,9 @@
 #include "output.h"
 #include "policy.h"
 #include "proc.h"
+#include "intel.h"
+#include "geo.h"
+#include "classify.h"
 
 static __s64 clock_ns(clockid_t id)
 {
@@ -20,13 +23,20 @@ static __s64 clock_ns(clockid_t id)
 	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void output_init(struct output *o, FILE *f, bool json,
-		 const struct policy *p)
+void output_init(struct output *o, FILE *f, bool json)
 {
+	memset(o, 0, sizeof(*o));
 	o->f = f;
 	o->json = json;
-	o->policy = p;
 	o->boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+}
+
+void output_set_policy(struct output *o, unsigned gen,
+		       const struct policy *p, const struct intel *in)
+{
+	o->gen = gen % RW_GENS;
+	o->policy[o->gen] = p;
+	o->intel = in;
 }
 
 const char *output_action(int action, bool enforced)
@@ -59,13 +69,6 @@ void output_addr(const __u8 *addr, bool v4, char *buf, size_t len)
 	inet_ntop(v4 ? AF_INET : AF_INET6, addr, buf, len);
 }
 
-static const char *rule_name(const struct output *o, int rule)
-{
-	if (!o->policy || rule < 0 || (size_t)rule >= o->policy->nr_rules)
-		return NULL;
-	return o->policy->rules[rule].name;
-}
-
 static void add_str(json_object *j, const char *k, const char *v)
 {
 	json_object_object_add(j, k, v ? json_object_new_string(v) : NULL);
@@ -74,6 +77,33 @@ static void add_str(json_object *j, const char *k, const char *v)
 static void add_int(json_object *j, const char *k, __s64 v)
 {
 	json_object_object_add(j, k, json_object_new_int64(v));
+}
+
+static const char *rule_name(const struct output *o, unsigned gen, int rule)
+{
+	const struct policy *p = o->policy[gen % RW_GENS];
+
+	if (rule == RW_RULE_DEFAULT)
+		return "default";
+	if (!p || rule < 0 || (size_t)rule >= p->nr_rules)
+		return NULL;
+	return p->rules[rule].name;
+}
+
+/* what the intelligence and the country table say of the destination */
+static void add_dest(json_object *j, const struct output *o, unsigned gen,
+		     int family, const __u8 *addr)
+{
+	struct dest_info d;
+
+	classify_addr(o->intel, o->geo, o->policy[gen % RW_GENS], family,
+		      addr, &d);
+	add_str(j, "category", d.entry ? intel_category_name(d.category) : NULL);
+	add_str(j, "provider", d.provider);
+	add_str(j, "domain", NULL);
+	add_str(j, "country", d.country);
+	json_object_object_add(j, "overseas", d.overseas < 0 ? NULL :
+			       json_object_new_boolean(d.overseas));
 }
 
 /* the attribution fields shared by every process-related record */
@@ -150,7 +180,7 @@ void output_net(struct output *o, const struct rw_net_event *e,
 	const char *ev = e->hdr.type == RW_EV_SENDMSG ? "sendmsg" :
 			 e->hdr.type == RW_EV_EXISTING ? "existing" : "connect";
 	const char *proto = e->proto == 17 ? "udp" : e->proto == 6 ? "tcp" : "other";
-	const char *rule = rule_name(o, e->rule);
+	const char *rule = rule_name(o, e->gen, e->rule);
 	char addr[64], comm[RW_COMM_LEN + 1];
 	json_object *j;
 
@@ -174,6 +204,7 @@ void output_net(struct output *o, const struct rw_net_event *e,
 	add_str(j, "proto", proto);
 	add_str(j, "daddr", addr);
 	add_int(j, "dport", e->dport);
+	add_dest(j, o, e->gen, v4 ? AF_INET : AF_INET6, e->daddr);
 	add_int(j, "pid", e->tgid);
 	add_int(j, "tid", e->tid);
 	add_str(j, "comm", comm);
@@ -225,8 +256,8 @@ void output_proc(struct output *o, const struct rw_proc_event *e,
 }
 
 void output_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
-		 const char *comm, int rule, const char *by, int syscall_nr,
-		 const struct proc_info *pi)
+		 const char *comm, unsigned gen, int rule, const char *by,
+		 int syscall_nr, const struct proc_info *pi)
 {
 	char c[RW_COMM_LEN + 1];
 	json_object *j;
@@ -236,13 +267,13 @@ void output_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
 		char detail[128];
 
 		snprintf(detail, sizeof(detail), "SIGKILL by %s %s", by,
-			 rule_name(o, rule) ? rule_name(o, rule) : "");
+			 rule_name(o, gen, rule) ? rule_name(o, gen, rule) : "");
 		emit_text(o, ktime, "killed", c, tgid, detail);
 		return;
 	}
 	j = new_record(o, ktime, "kill");
 	add_str(j, "action", "kill");
-	add_str(j, "rule", rule_name(o, rule));
+	add_str(j, "rule", rule_name(o, gen, rule));
 	add_str(j, "by", by);
 	add_int(j, "pid", tgid);
 	add_int(j, "tid", tid);

@@ -10,16 +10,23 @@
 
 struct proc_info;
 struct policy;
+struct intel;
+struct geo;
 
 struct output {
 	FILE *f;
 	bool json;
-	const struct policy *policy;  /* rule names */
+	unsigned gen;                 /* generation in force (userspace events) */
+	const struct policy *policy[RW_GENS]; /* rule names, by generation */
+	const struct intel *intel;    /* destination category and provider */
+	const struct geo *geo;        /* destination country */
 	__s64 boot_to_real_ns;        /* add to a boot-time ktime for wall time */
 };
 
-void output_init(struct output *o, FILE *f, bool json,
-		 const struct policy *p);
+void output_init(struct output *o, FILE *f, bool json);
+/* the policy (and its intel) now in force under generation gen */
+void output_set_policy(struct output *o, unsigned gen,
+		       const struct policy *p, const struct intel *in);
 /* a connect/sendmsg; pi may be NULL when attribution failed */
 void output_net(struct output *o, const struct rw_net_event *e,
 		const struct proc_info *pi);
@@ -28,8 +35,8 @@ void output_proc(struct output *o, const struct rw_proc_event *e,
 		 const struct proc_info *pi);
 /* a SIGKILL: by "kernel" (at syscall exit) or "userspace" (fallback) */
 void output_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
-		 const char *comm, int rule, const char *by, int syscall_nr,
-		 const struct proc_info *pi);
+		 const char *comm, unsigned gen, int rule, const char *by,
+		 int syscall_nr, const struct proc_info *pi);
 /* free-form record: start, stats, reload, error */
 struct json_object;
 void output_record(struct output *o, const char *event,

@@ -27,6 +27,7 @@
 #include "proc.h"
 #include "cgroup.h"
 #include "sockscan.h"
+#include "classify.h"
 #include "log.h"
 
 #define POLL_MS 100
@@ -38,6 +39,7 @@ struct pending_kill {
 	__u32 tgid;
 	int pidfd;
 	int rule;
+	unsigned gen;
 	__u64 deadline;
 	char comm[RW_COMM_LEN + 1];
 };
@@ -110,7 +112,7 @@ static bool filtered(struct session *s, __u32 tgid,
 	return false;
 }
 
-static void queue_kill(struct session *s, __u32 tgid, int rule,
+static void queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,
 		       const char *comm)
 {
 	struct pending_kill *k;
@@ -134,6 +136,7 @@ static void queue_kill(struct session *s, __u32 tgid, int rule,
 	k->tgid = tgid;
 	k->pidfd = fd;
 	k->rule = rule;
+	k->gen = gen;
 	k->deadline = mono_ns() + KILL_GRACE_NS;
 	snprintf(k->comm, sizeof(k->comm), "%s", comm);
 }
@@ -167,7 +170,7 @@ static void fallback_kills(struct session *s, bool all)
 		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
 			s->user_kills++;
 			output_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
-				    k->rule, "userspace", -1, NULL);
+				    k->gen, k->rule, "userspace", -1, NULL);
 		}
 		drop_kill(s, i);
 	}
@@ -182,7 +185,7 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	s->folded += e->suppressed;
 	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED)) {
 		snprintf(comm, sizeof(comm), "%s", e->comm);
-		queue_kill(s, e->tgid, e->rule, comm);
+		queue_kill(s, e->tgid, e->gen, e->rule, comm);
 	}
 	if (filtered(s, e->tgid, pi)) {
 		s->filtered++;
@@ -228,8 +231,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		snprintf(comm, sizeof(comm), "%s", e->comm);
 		if (!filtered(s, e->tgid, NULL) || s->o.exe)
 			output_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
-				    comm, e->rule, "kernel", e->syscall_nr,
-				    NULL);
+				    comm, e->gen, e->rule, "kernel",
+				    e->syscall_nr, NULL);
 		break;
 	}
 	default:
@@ -273,7 +276,7 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	ret = open_log(s);
 	if (ret)
 		return ret;
-	output_init(&s->out, s->log, o->json, p);
+	output_init(&s->out, s->log, o->json);
 	s->rb = ring_buffer__new(loader_events_fd(l), on_event, s, NULL);
 	if (!s->rb) {
 		ret = -errno;
@@ -306,6 +309,9 @@ static int scan_one(const struct sock_entry *se, void *arg)
 	struct scan_ctx *c = arg;
 	struct session *s = c->s;
 	struct policy_query q = { .port = se->dport, .proto = se->proto };
+	struct dest_info dst;
+	char sha[65];
+	int action;
 	struct rw_net_event e = {};
 	const struct policy_rule *r;
 	bool mapped = false, enforce;
@@ -322,18 +328,29 @@ static int scan_one(const struct sock_entry *se, void *arg)
 		memset(q.addr + 4, 0, 12);
 		mapped = true;
 	}
+	classify_addr(s->out.intel, s->out.geo, s->policy, q.family, q.addr,
+		      &dst);
+	classify_query(&dst, &q);
 	struct proc_info *pi = attribute(se->pid, NULL);
 
 	if (pi) {
 		q.uid = pi->uid;
 		q.exe = pi->exe;
+		q.cgroup = pi->cgroup;
+		q.container = pi->container[0] ? pi->container : NULL;
+		if (pi->sha256[0]) {
+			memcpy(sha, pi->sha256, sizeof(sha));
+			q.sha256 = sha;
+		}
 	}
-	idx = policy_match(s->policy, &q);
-	if (idx < 0)
+	idx = policy_decide(s->policy, &q, &action);
+	if (idx < 0 && action <= RW_ACT_ALLOW)
 		return 0;
-	r = &s->policy->rules[idx];
-	enforce = policy_rule_mode(s->policy, r) == POLICY_ENFORCE &&
-		  r->action >= RW_ACT_DENY;
+	r = idx >= 0 ? &s->policy->rules[idx] : NULL;
+	enforce = (r ? policy_rule_mode(s->policy, r) : s->policy->mode) ==
+			  POLICY_ENFORCE && action >= RW_ACT_DENY;
+	if (idx < 0)
+		idx = RW_RULE_DEFAULT;
 	e.hdr.type = RW_EV_EXISTING;
 	e.hdr.size = sizeof(e);
 	e.tgid = e.tid = se->pid;
@@ -342,8 +359,9 @@ static int scan_one(const struct sock_entry *se, void *arg)
 	e.dport = se->dport;
 	e.family = se->family;
 	e.proto = se->proto;
-	e.action = r->action;
+	e.action = action;
 	e.rule = idx;
+	e.gen = s->out.gen;
 	e.flags = (enforce ? RW_NF_ENFORCED : 0) | (mapped ? RW_NF_MAPPED : 0);
 	if (pi)
 		snprintf(e.comm, sizeof(e.comm), "%s", pi->comm);
@@ -351,13 +369,13 @@ static int scan_one(const struct sock_entry *se, void *arg)
 	output_net(&s->out, &e, pi);
 	if (!enforce)
 		return 0;
-	if (r->action == RW_ACT_KILL) {
+	if (action == RW_ACT_KILL) {
 		int fd = pidfd_open(se->pid);
 
 		if (fd >= 0 && pidfd_kill(fd) == 0) {
 			s->user_kills++;
-			output_kill(&s->out, 0, se->pid, se->pid, e.comm, idx,
-				    "userspace", -1, NULL);
+			output_kill(&s->out, 0, se->pid, se->pid, e.comm,
+				    e.gen, idx, "userspace", -1, NULL);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -431,6 +449,8 @@ int session_run(struct session *s)
 			session_hup = 0;
 			if (s->o.log_path)
 				open_log(s);
+			if (s->reload)
+				s->reload(s, s->reload_ctx);
 		}
 	}
 	return 0;

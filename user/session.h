@@ -23,7 +23,10 @@ struct session_opts {
 
 struct session {
 	struct loader *l;
-	const struct policy *policy;
+	const struct policy *policy;  /* in force, for start-up scans */
+	/* SIGHUP: reload the policy; keeps the old one on error */
+	void (*reload)(struct session *s, void *ctx);
+	void *reload_ctx;
 	struct session_opts o;
 	struct output out;
 	struct ring_buffer *rb;
@@ -41,11 +44,12 @@ struct session {
 
 extern volatile sig_atomic_t session_stop, session_hup;
 
+/* the caller sets s->out's policy, intel and geo after this */
 int session_init(struct session *s, struct loader *l,
 		 const struct policy *p, const struct session_opts *o);
 /* report (and act on) connections already open at start-up */
 int session_scan_existing(struct session *s);
-/* runs until SIGINT/SIGTERM; SIGHUP reopens the log */
+/* runs until SIGINT/SIGTERM; SIGHUP reopens the log and calls reload */
 int session_run(struct session *s);
 /* final counters: a stats record, and the summary if asked */
 void session_finish(struct session *s);

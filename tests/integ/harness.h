@@ -104,6 +104,17 @@ static inline bool h_log_has(struct h_env *e, const char *needle)
 	return found;
 }
 
+/* waits up to 5 s for a log line holding needle */
+static inline bool h_wait_log(struct h_env *e, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		if (h_log_has(e, needle))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 /* starts the daemon with extra args; waits for its start record */
 static inline int h_start(struct h_env *e, const char *extra)
 {

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/* The policy language decided in the kernel: overseas by country (real
+ * public addresses inside a network namespace this test creates), a binary
+ * exemption by path and SHA-256, and SIGHUP reloads that never leave a
+ * window without enforcement. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <sched.h>
+
+#include "integ/harness.h"
+
+static struct h_env env;
+static char self[PATH_MAX], netns[64], tmpdir[128];
+static int port;
+
+/* a command line, run through sh; its exit status */
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int enter_netns(void)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", netns);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+/* exit code = errno of connect(), 0 on success */
+static int connect_in_ns(const char *addr, int p)
+{
+	if (enter_netns())
+		return 120;
+	return h_connect(AF_INET, addr, p, SOCK_STREAM);
+}
+
+static int teardown(void **state);
+
+static int setup(void **state)
+{
+	(void)state;
+	if (h_missing())
+		return 0;
+	if (h_setup(&env, "policy"))
+		return -1;
+	snprintf(netns, sizeof(netns), "rw-test-policy-%d", getpid());
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rw-test-policy-%d", getpid());
+	mkdir(tmpdir, 0755);
+	/* 8.8.8.8 (US) and 114.114.114.114 (CN) live only in our namespace */
+	if (sh("ip netns add %s && ip -n %s link set lo up && "
+	       "ip -n %s addr add 8.8.8.8/32 dev lo && "
+	       "ip -n %s addr add 114.114.114.114/32 dev lo", netns, netns,
+	       netns, netns)) {
+		teardown(state);
+		return -1;
+	}
+	/* a listener inside it, on every address */
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd;
+
+		if (enter_netns())
+			_exit(1);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons(port) };
+		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 1024))
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	usleep(200000);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (h_missing())
+		return 0;
+	if (env.daemon)
+		h_stop(&env);
+	h_teardown(&env);
+	/* the listener lives in the namespace, not in the cgroup */
+	sh("ip netns pids %s | xargs -r kill -9; ip netns del %s", netns,
+	   netns);
+	sh("rm -rf %s", tmpdir);
+	return 0;
+}
+
+static int run_in(const char *addr)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (h_join(&env))
+			_exit(121);
+		_exit(connect_in_ns(addr, port));
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void restart(const char *yaml, const char *extra)
+{
+	if (env.daemon)
+		assert_int_equal(h_stop(&env), 0);
+	unlink(env.log);
+	assert_int_equal(h_write_policy(&env, yaml), 0);
+	assert_int_equal(h_start(&env, extra), 0);
+}
+
+/* overseas is decided at connect: US denied, CN and loopback allowed */
+static void t_overseas(void **s)
+{
+	(void)s;
+	if (h_missing())
+		skip();
+	restart("mode: enforce\nhome_countries: [CN]\nrules:\n"
+		"  - name: deny-overseas\n    match: {overseas: true}\n"
+		"    action: deny\n", NULL);
+	assert_int_equal(run_in("8.8.8.8"), EPERM);
+	assert_int_equal(run_in("114.114.114.114"), 0);
+	assert_int_equal(h_connect(AF_INET, "127.0.0.1", 1, SOCK_STREAM),
+			 ECONNREFUSED);
+}
+
+/* an RIR file the user brings re-assigns 8.8.8.0/24 to CN */
+static void t_rir_override(void **s)
+{
+	char rir[256], extra[300];
+	FILE *f;
+
+	(void)s;
+	if (h_missing())
+		skip();
+	snprintf(rir, sizeof(rir), "%s/delegated.txt", tmpdir);
+	f = fopen(rir, "w");
+	fprintf(f, "2|apnic|20260101|1|19830613|20260101|+1000\n"
+		   "apnic|CN|ipv4|8.8.8.0|256|20200101|allocated\n");
+	fclose(f);
+	snprintf(extra, sizeof(extra), "--rir %s", rir);
+	restart("mode: enforce\nrules:\n"
+		"  - name: deny-overseas\n    match: {overseas: true}\n"
+		"    action: deny\n", extra);
+	assert_int_equal(run_in("8.8.8.8"), 0);
+}
+
+/* only the approved binary with the approved hash may reach ai-overseas */
+static void t_exemption(void **s)
+{
+	char yaml[2048], agent[256], other[256], hash[80] = "", cmd[600];
+	char portstr[16];
+	FILE *f;
+	int st;
+
+	(void)s;
+	if (h_missing())
+		skip();
+	snprintf(agent, sizeof(agent), "%s/approved-agent", tmpdir);
+	snprintf(other, sizeof(other), "%s/other-agent", tmpdir);
+	sh("cp %s %s && cp %s %s && printf x >> %s", self, agent, self,
+	   other, other);
+	snprintf(cmd, sizeof(cmd), "sha256sum %s", agent);
+	f = popen(cmd, "r");
+	assert_int_equal(fscanf(f, "%64s", hash), 1);
+	pclose(f);
+	snprintf(yaml, sizeof(yaml),
+		 "mode: enforce\nintel: [%s/intel.yaml]\nrules:\n"
+		 "  - name: approved\n    match:\n      category: ai-overseas\n"
+		 "      exe: %s\n      sha256: %s\n    action: allow\n"
+		 "  - name: deny-ai\n    match: {category: ai-overseas}\n"
+		 "    action: deny\n", tmpdir, agent, hash);
+	f = fopen(strcat(strcpy(cmd, tmpdir), "/intel.yaml"), "w");
+	fprintf(f, "version: 1\nentries:\n  - {cidr: 8.8.8.8/32, "
+		   "category: ai-overseas, provider: TestAI}\n");
+	fclose(f);
+	restart(yaml, NULL);
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	const char *bins[] = { agent, other };
+	int want[] = { 0, EPERM };
+
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			if (h_join(&env) || enter_netns())
+				_exit(121);
+			execl(bins[i], bins[i], "connect", "8.8.8.8", portstr,
+			      (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, &st, 0);
+		assert_int_equal(WEXITSTATUS(st), want[i]);
+	}
+	assert_true(h_wait_log(&env, "\"rule\":\"deny-ai\""));
+	assert_true(h_wait_log(&env, "\"category\":\"ai-overseas\""));
+	assert_true(h_wait_log(&env, "\"provider\":\"TestAI\""));
+}
+
+struct storm {
+	int tries, passed;
+};
+
+static int storm_body(void *arg)
+{
+	struct storm *st = arg;
+
+	if (enter_netns())
+		return 120;
+	for (int i = 0; i < st->tries; i++)
+		if (h_connect(AF_INET, "8.8.8.8", port, SOCK_STREAM) != EPERM)
+			return 1;
+	return 0;
+}
+
+/* a broken policy on SIGHUP leaves the old one enforcing; valid reloads
+ * swap atomically: a connect loop running through 20 reloads is denied
+ * every time */
+static void t_reload(void **s)
+{
+	static const char deny_a[] =
+		"mode: enforce\nrules:\n  - name: deny-a\n"
+		"    match: {cidr: [8.8.8.8/32]}\n    action: deny\n";
+	static const char deny_b[] =
+		"mode: enforce\nrules:\n  - name: deny-b\n"
+		"    match: {cidr: [8.8.8.0/24]}\n    action: deny\n";
+	struct storm st = { .tries = 20000 };
+	pid_t pid;
+	int status;
+
+	(void)s;
+	if (h_missing())
+		skip();
+	restart(deny_a, NULL);
+	assert_int_equal(h_write_policy(&env, "mode: enforce\nrules: [oops\n"), 0);
+	kill(env.daemon, SIGHUP);
+	usleep(300000);
+	assert_true(h_wait_log(&env, "\"event\":\"reload\",\"ok\":false"));
+	assert_int_equal(run_in("8.8.8.8"), EPERM);
+
+	pid = fork();
+	if (pid == 0)
+		_exit(h_join(&env) ? 121 : storm_body(&st));
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(h_write_policy(&env, i % 2 ? deny_a : deny_b), 0);
+		kill(env.daemon, SIGHUP);
+		usleep(50000);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(h_wait_log(&env, "\"event\":\"reload\",\"ok\":true"));
+
+	/* and a valid policy that allows takes effect */
+	assert_int_equal(h_write_policy(&env, "mode: enforce\nrules:\n"
+		"  - name: watch\n    match: {cidr: [8.8.8.8/32]}\n"
+		"    action: alert\n"), 0);
+	kill(env.daemon, SIGHUP);
+	usleep(300000);
+	assert_int_equal(run_in("8.8.8.8"), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_overseas),
+		cmocka_unit_test(t_rir_override),
+		cmocka_unit_test(t_exemption),
+		cmocka_unit_test(t_reload),
+	};
+
+	if (argc == 4 && !strcmp(argv[1], "connect"))
+		return h_connect(AF_INET, argv[2], atoi(argv[3]), SOCK_STREAM);
+	if (!realpath("/proc/self/exe", self))
+		return 1;
+	port = 18000 + getpid() % 20000;
+	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+}

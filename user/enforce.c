@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Policy → maps. Each rule's destination sets (its cidr list, the intel
+ * CIDRs of its categories/providers, the ranges of its countries) go into
+ * one pair of LPM tries whose value holds, per kind, the mask of rules
+ * whose set contains the prefix — and every prefix that encloses it, so the
+ * kernel needs one longest-prefix lookup per call. Everything is written
+ * under the idle generation and published by flipping `active` last.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "relaywatch.skel.h"
+#include "enforce.h"
+#include "loader.h"
+#include "policy.h"
+#include "intel.h"
+#include "geo.h"
+#include "cgroup.h"
+#include "proc.h"
+
+struct lpm_ent {
+	struct cidr c;
+	__u64 m[RW_KIND__LPM];
+};
+
+struct lpm_vec {
+	struct lpm_ent *v;
+	size_t n, cap;
+};
+
+struct exe_ent {
+	struct rw_exe_key k;
+	__u64 mask;
+};
+
+struct build {
+	struct lpm_vec v4, v6;
+	struct exe_ent *exes;
+	size_t nr_exes, cap_exes;
+	int kind;       /* for geo callbacks */
+	__u64 bit;
+	void (*warn)(const char *msg, void *ctx);
+	void *wctx;
+};
+
+static void warnf(struct build *b, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (b->warn)
+		b->warn(msg, b->wctx);
+}
+
+static int push(struct lpm_vec *v, const struct cidr *c, int kind, __u64 bit)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 1024;
+		void *n = realloc(v->v, cap * sizeof(*v->v));
+
+		if (!n)
+			return -ENOMEM;
+		v->v = n;
+		v->cap = cap;
+	}
+	memset(&v->v[v->n], 0, sizeof(v->v[0]));
+	v->v[v->n].c = *c;
+	v->v[v->n].m[kind] = bit;
+	v->n++;
+	return 0;
+}
+
+static int add(struct build *b, const struct cidr *c, int kind, __u64 bit)
+{
+	return push(c->family == AF_INET ? &b->v4 : &b->v6, c, kind, bit);
+}
+
+static int add_country_cidr(int family, const __u8 *addr, int plen, void *ctx)
+{
+	struct build *b = ctx;
+	struct cidr c = { .family = family, .prefixlen = plen };
+
+	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
+	return add(b, &c, b->kind, b->bit);
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct lpm_ent *x = a, *y = b;
+	int r = memcmp(x->c.addr, y->c.addr, 16);
+
+	if (r)
+		return r;
+	return (int)x->c.prefixlen - (int)y->c.prefixlen;
+}
+
+static void lpm_key(void *key, const struct cidr *c, __u8 gen)
+{
+	struct rw_lpm6 *k = key; /* rw_lpm4 has the same head */
+
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 8 + c->prefixlen;
+	k->gen = gen;
+	memcpy(k->addr, c->addr, c->family == AF_INET ? 4 : 16);
+}
+
+/*
+ * Sorted by (address, length), an enclosing prefix comes before what it
+ * encloses; a stack holds the chain of enclosing prefixes, whose masks
+ * each prefix inherits.
+ */
+static int write_dest(struct bpf_map *map, struct lpm_vec *v, __u8 gen)
+{
+	size_t i, out = 0, depth = 0;
+	struct lpm_ent **stack;
+	int ret = 0;
+
+	qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
+	for (i = 0; i < v->n; i++) {
+		if (out && !ent_cmp(&v->v[out - 1], &v->v[i]))
+			for (int k = 0; k < RW_KIND__LPM; k++)
+				v->v[out - 1].m[k] |= v->v[i].m[k];
+		else
+			v->v[out++] = v->v[i];
+	}
+	v->n = out;
+	stack = calloc(out + 1, sizeof(*stack));
+	if (!stack)
+		return -ENOMEM;
+	for (i = 0; i < out; i++) {
+		struct lpm_ent *e = &v->v[i];
+		struct rw_dest val;
+		struct rw_lpm6 key;
+
+		while (depth && !cidr_contains(&stack[depth - 1]->c,
+					       e->c.family, e->c.addr))
+			depth--;
+		if (depth)
+			for (int k = 0; k < RW_KIND__LPM; k++)
+				e->m[k] |= stack[depth - 1]->m[k];
+		stack[depth++] = e;
+		memcpy(val.kind, e->m, sizeof(val.kind));
+		lpm_key(&key, &e->c, gen);
+		if (bpf_map_update_elem(bpf_map__fd(map), &key, &val, BPF_ANY)) {
+			ret = -errno;
+			break;
+		}
+	}
+	free(stack);
+	return ret;
+}
+
+/* delete every key of generation gen (at byte offset off of the key) */
+static int clear_gen(struct bpf_map *map, size_t off, __u8 gen)
+{
+	size_t ksz = bpf_map__key_size(map), n = 0, cap = 0;
+	int fd = bpf_map__fd(map), ret = 0;
+	char *keys = NULL, *prev = NULL, cur[64];
+
+	while (bpf_map_get_next_key(fd, prev, cur) == 0) {
+		if (n == cap) {
+			char *k = realloc(keys, (cap = cap ? cap * 2 : 256) * ksz);
+
+			if (!k) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = k;
+		}
+		memcpy(keys + n * ksz, cur, ksz);
+		prev = keys + n * ksz;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((__u8)keys[i * ksz + off] == gen &&
+		    bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT)
+			ret = -errno;
+	free(keys);
+	return ret;
+}
+
+struct home_ctx {
+	struct bpf_map *m4, *m6;
+	__u8 gen, cls;
+	size_t n4, n6;
+};
+
+static int put_home(int family, const __u8 *addr, int plen, void *arg)
+{
+	struct home_ctx *h = arg;
+	struct cidr c = { .family = family, .prefixlen = plen };
+	struct rw_lpm6 key;
+
+	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
+	lpm_key(&key, &c, h->gen);
+	if (bpf_map_update_elem(bpf_map__fd(family == AF_INET ? h->m4 : h->m6),
+				&key, &h->cls, BPF_ANY))
+		return -errno;
+	if (family == AF_INET)
+		h->n4++;
+	else
+		h->n6++;
+	return 0;
+}
+
+static int add_exe(struct build *b, const char *path, const char *sha256,
+		   __u8 gen, __u64 bit)
+{
+	struct stat st;
+	char hash[65];
+	size_t i;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	if (sha256[0] && (file_sha256(path, hash) || strcmp(hash, sha256)))
+		return 0;
+	for (i = 0; i < b->nr_exes; i++)
+		if (b->exes[i].k.ino == st.st_ino &&
+		    b->exes[i].k.dev == dev_to_kernel(st.st_dev))
+			break;
+	if (i == b->nr_exes) {
+		if (b->nr_exes == b->cap_exes) {
+			size_t cap = b->cap_exes ? 2 * b->cap_exes : 16;
+			void *n = realloc(b->exes, cap * sizeof(*b->exes));
+
+			if (!n)
+				return -ENOMEM;
+			b->exes = n;
+			b->cap_exes = cap;
+		}
+		memset(&b->exes[i], 0, sizeof(b->exes[i]));
+		b->exes[i].k.ino = st.st_ino;
+		b->exes[i].k.dev = dev_to_kernel(st.st_dev);
+		b->exes[i].k.gen = gen;
+		b->nr_exes++;
+	}
+	b->exes[i].mask |= bit;
+	return 1;
+}
+
+/* the binaries an exe rule accepts: a path, or every file a glob names */
+static int rule_exes(struct build *b, const struct policy_rule *r, __u8 gen,
+		     __u64 bit)
+{
+	int found = 0, ret = 0;
+	glob_t g;
+
+	if (!r->exe_glob) {
+		ret = add_exe(b, r->exe, r->sha256, gen, bit);
+		found = ret;
+	} else if (glob(r->exe, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			ret = add_exe(b, g.gl_pathv[i], r->sha256, gen, bit);
+			if (ret < 0)
+				break;
+			found += ret;
+		}
+		globfree(&g);
+	}
+	if (ret < 0)
+		return ret;
+	if (!found)
+		warnf(b, "rule '%s' (line %d): no binary at %s%s; the rule "
+		      "matches nothing until a reload finds one", r->name,
+		      r->line, r->exe, r->sha256[0] ? " has that sha256" : "");
+	return 0;
+}
+
+struct ctr_find {
+	const char *prefix;
+	const char *root;
+	char path[4096];
+	int found;
+};
+
+static struct ctr_find *ctr_search;
+
+static int ctr_visit(const char *path, const struct stat *st, int type,
+		     struct FTW *f)
+{
+	char id[80];
+
+	(void)st;
+	(void)f;
+	if (type != FTW_D)
+		return 0;
+	if (cgroup_container_id(path, id, sizeof(id)) == 0 &&
+	    !strncmp(id, ctr_search->prefix, strlen(ctr_search->prefix))) {
+		/* the outermost cgroup of the container */
+		if (!ctr_search->found ||
+		    strlen(path) < strlen(ctr_search->path))
+			snprintf(ctr_search->path, sizeof(ctr_search->path),
+				 "%s", path);
+		ctr_search->found++;
+	}
+	return 0;
+}
+
+/* cgroup id and depth of a rule's cgroup (or its container's cgroup);
+ * a cgroup that does not exist gets an id no cgroup has */
+static int rule_cgroup(struct build *b, const struct policy_rule *r,
+		       struct rw_rule *kr)
+{
+	const char *root = cgroup2_root(), *rel;
+	char abs[4096];
+	__u64 id;
+
+	kr->flags |= RW_RF_CGROUP;
+	kr->cgroup_id = ~0ULL;
+	if (!root)
+		return -ENOENT;
+	if (r->container) {
+		struct ctr_find f = { .prefix = r->container, .root = root };
+
+		ctr_search = &f;
+		nftw(root, ctr_visit, 16, FTW_PHYS);
+		ctr_search = NULL;
+		if (!f.found) {
+			warnf(b, "rule '%s' (line %d): no running container "
+			      "%s; the rule matches nothing until a reload "
+			      "finds it", r->name, r->line, r->container);
+			return 0;
+		}
+		snprintf(abs, sizeof(abs), "%s", f.path);
+	} else {
+		snprintf(abs, sizeof(abs), "%s%s", root, r->cgroup);
+	}
+	if (cgroup_id_of(abs, &id)) {
+		warnf(b, "rule '%s' (line %d): cgroup %s does not exist; the "
+		      "rule matches nothing until a reload finds it", r->name,
+		      r->line, abs);
+		return 0;
+	}
+	rel = abs + strlen(root);
+	kr->cgroup_level = 0;
+	for (const char *p = rel; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			kr->cgroup_level++;
+	kr->cgroup_id = id;
+	return 0;
+}
+
+static bool intel_fits(const struct policy_rule *r, const struct intel_entry *e)
+{
+	bool ok = !r->nr_categories;
+
+	for (size_t i = 0; !ok && i < r->nr_categories; i++)
+		ok = r->categories[i] == e->category;
+	if (!ok || !r->nr_providers)
+		return ok;
+	for (size_t i = 0; i < r->nr_providers; i++)
+		if (e->provider && !strcasecmp(r->providers[i], e->provider))
+			return true;
+	return false;
+}
+
+static int compile_rule(struct build *b, const struct policy *p, int i,
+			const struct intel *in, const struct geo *g, __u8 gen,
+			struct rw_rule *kr, struct rw_settings *s)
+{
+	const struct policy_rule *r = &p->rules[i];
+	__u64 bit = 1ULL << i;
+	int ret = 0;
+
+	memset(kr, 0, sizeof(*kr));
+	kr->action = r->action;
+	kr->proto = r->proto;
+	kr->port = r->port;
+	if (policy_rule_mode(p, r) == POLICY_ENFORCE)
+		kr->flags |= RW_RF_ENFORCE;
+	if (r->has_uid) {
+		kr->flags |= RW_RF_UID;
+		kr->uid = r->uid;
+	}
+	if (r->overseas == 1)
+		kr->flags |= RW_RF_OVERSEAS;
+	else if (r->overseas == 0)
+		kr->flags |= RW_RF_DOMESTIC;
+	for (size_t j = 0; !ret && j < r->nr_cidrs; j++)
+		ret = add(b, &r->cidrs[j], RW_KIND_CIDR, bit);
+	if (r->nr_cidrs)
+		kr->kinds |= 1 << RW_KIND_CIDR;
+	if (r->nr_categories || r->nr_providers) {
+		const struct intel_entry *e;
+
+		kr->kinds |= 1 << RW_KIND_INTEL;
+		for (size_t j = 0; !ret && (e = intel_entry(in, j)); j++)
+			if (e->is_cidr && intel_fits(r, e))
+				ret = add(b, &e->cidr, RW_KIND_INTEL, bit);
+	}
+	if (r->nr_countries && !ret) {
+		const char *cc[64];
+		size_t n = r->nr_countries < 64 ? r->nr_countries : 64;
+
+		for (size_t j = 0; j < n; j++)
+			cc[j] = r->countries[j];
+		kr->kinds |= 1 << RW_KIND_COUNTRY;
+		b->kind = RW_KIND_COUNTRY;
+		b->bit = bit;
+		ret = geo_home_cidrs(g, cc, n, add_country_cidr, b);
+	}
+	if (r->nr_domains)
+		kr->kinds |= 1 << RW_KIND_DOMAIN;
+	if (!ret && r->exe) {
+		kr->flags |= RW_RF_EXE;
+		ret = rule_exes(b, r, gen, bit);
+	}
+	if (!ret && (r->cgroup || r->container))
+		ret = rule_cgroup(b, r, kr);
+	if (!kr->kinds)
+		s->any_mask |= bit;
+	if (kr->action == RW_ACT_KILL && (kr->flags & RW_RF_ENFORCE))
+		s->has_kill = 1;
+	return ret;
+}
+
+static bool needs_home(const struct policy *p)
+{
+	for (size_t i = 0; i < p->nr_rules; i++)
+		if (p->rules[i].overseas >= 0)
+			return true;
+	return false;
+}
+
+int enforce_apply(struct loader *l, const struct policy *p,
+		  const struct intel *in, const struct geo *g,
+		  __u64 dedup_ns, struct enforce_stats *st,
+		  void (*warn)(const char *msg, void *ctx), void *wctx,
+		  char *err, size_t errlen)
+{
+	struct relaywatch *sk = l->skel;
+	struct build b = { .warn = warn, .wctx = wctx };
+	struct rw_settings s = { .dedup_ns = dedup_ns };
+	struct rw_rule kr[RW_MAX_RULES];
+	__u32 zero = 0, cur = 0, gen;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	bpf_map_lookup_elem(bpf_map__fd(sk->maps.active), &zero, &cur);
+	gen = !(cur & 1);
+	for (size_t i = 0; !ret && i < p->nr_rules; i++)
+		ret = compile_rule(&b, p, i, in, g, gen, &kr[i], &s);
+	if (ret) {
+		snprintf(err, errlen, "cannot compile the policy: %s",
+			 strerror(-ret));
+		goto cleanup;
+	}
+	s.nr_rules = p->nr_rules;
+	s.default_action = p->default_action;
+	s.default_enforce = p->mode == POLICY_ENFORCE;
+	if (s.default_action == RW_ACT_KILL && s.default_enforce)
+		s.has_kill = 1;
+
+	/* the idle generation still holds the policy before the last one */
+	ret = clear_gen(sk->maps.cidr4, offsetof(struct rw_lpm4, gen), gen);
+	if (!ret)
+		ret = clear_gen(sk->maps.cidr6, offsetof(struct rw_lpm6, gen), gen);
+	if (!ret)
+		ret = clear_gen(sk->maps.home4, offsetof(struct rw_lpm4, gen), gen);
+	if (!ret)
+		ret = clear_gen(sk->maps.home6, offsetof(struct rw_lpm6, gen), gen);
+	if (!ret)
+		ret = clear_gen(sk->maps.exes, offsetof(struct rw_exe_key, gen), gen);
+	if (!ret)
+		ret = write_dest(sk->maps.cidr4, &b.v4, gen);
+	if (!ret)
+		ret = write_dest(sk->maps.cidr6, &b.v6, gen);
+	if (!ret && needs_home(p)) {
+		const char *home[64];
+		size_t n = p->nr_home_countries < 64 ? p->nr_home_countries : 64;
+		struct home_ctx h = { .m4 = sk->maps.home4,
+				      .m6 = sk->maps.home6, .gen = gen,
+				      .cls = RW_HOME };
+
+		for (size_t j = 0; j < n; j++)
+			home[j] = p->home_countries[j];
+		ret = geo_home_cidrs(g, home, n, put_home, &h);
+		h.cls = RW_SPECIAL;
+		if (!ret)
+			ret = geo_special_cidrs(put_home, &h);
+		st->home4 = h.n4;
+		st->home6 = h.n6;
+	}
+	for (size_t i = 0; !ret && i < b.nr_exes; i++)
+		if (bpf_map_update_elem(bpf_map__fd(sk->maps.exes),
+					&b.exes[i].k, &b.exes[i].mask, BPF_ANY))
+			ret = -errno;
+	for (__u32 i = 0; !ret && i < p->nr_rules; i++) {
+		__u32 idx = gen * RW_MAX_RULES + i;
+
+		if (bpf_map_update_elem(bpf_map__fd(sk->maps.rules), &idx,
+					&kr[i], BPF_ANY))
+			ret = -errno;
+	}
+	if (!ret && bpf_map_update_elem(bpf_map__fd(sk->maps.settings), &gen,
+					&s, BPF_ANY))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "cannot write the policy maps: %s",
+			 strerror(-ret));
+		goto cleanup;
+	}
+	/* attach the kill hook before the kill rules take effect */
+	if (s.has_kill)
+		loader_set_kill_hook(l, true);
+	if (bpf_map_update_elem(bpf_map__fd(sk->maps.active), &zero, &gen,
+				BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot switch to the new policy: %s",
+			 strerror(errno));
+		goto cleanup;
+	}
+	if (!s.has_kill)
+		loader_set_kill_hook(l, false);
+	st->lpm4 = b.v4.n;
+	st->lpm6 = b.v6.n;
+	st->exes = b.nr_exes;
+	st->gen = gen;
+cleanup:
+	free(b.v4.v);
+	free(b.v6.v);
+	free(b.exes);
+	return ret;
+}

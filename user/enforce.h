@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Compiles a policy, with the intelligence and the country table it
+ * refers to, into the kernel's maps, and swaps it in atomically. */
+#ifndef RW_ENFORCE_H
+#define RW_ENFORCE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct loader;
+struct policy;
+struct intel;
+struct geo;
+
+struct enforce_stats {
+	size_t lpm4, lpm6;     /* destination prefixes written */
+	size_t home4, home6;   /* home-country and special prefixes written */
+	size_t exes;           /* binaries accepted by exe rules */
+	unsigned gen;          /* the generation now in force */
+};
+
+/*
+ * Builds the idle generation completely, then flips `active` to it: a
+ * connect is judged by the old policy or by the new one, never by a mix
+ * and never by none. On error the policy in force is untouched and err
+ * holds one line. warn(msg, ctx) receives non-fatal findings (an exe glob
+ * that matches no file, a sha256 no binary has).
+ */
+int enforce_apply(struct loader *l, const struct policy *p,
+		  const struct intel *in, const struct geo *g,
+		  __u64 dedup_ns, struct enforce_stats *st,
+		  void (*warn)(const char *msg, void *ctx), void *wctx,
+		  char *err, size_t errlen);
+
+#endif
