@@ -5,7 +5,7 @@
  * path, inode, argv) so that a process that connects and exits within a
  * millisecond is still attributed, and so exe rules can be decided in the
  * kernel; fork copies the parent's entry; exit reports a tagged process's
- * totals. sys_exit delivers SIGKILL to a thread whose connect/sendmsg hit a
+ * totals (and leaves its entry for the daemon to attribute queued events). sys_exit delivers SIGKILL to a thread whose connect/sendmsg hit a
  * kill rule, before the call returns to user space; the daemon attaches it
  * only while the policy has a kill rule, since any syscall tracepoint puts
  * every syscall of every process on the slow path.
@@ -129,12 +129,15 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	if ((__u32)BPF_CORE_READ(p, pid) != tgid)
 		return 0;
 	t = bpf_map_lookup_elem(&tags, &tgid);
-	if (t) {
-		emit_proc(RW_EV_EXIT, tgid, t, bpf_map_lookup_elem(&procs, &tgid),
-			  BPF_CORE_READ(p, exit_code));
-		bpf_map_delete_elem(&tags, &tgid);
+	if (!t) {
+		bpf_map_delete_elem(&procs, &tgid);
+		return 0;
 	}
-	bpf_map_delete_elem(&procs, &tgid);
+	/* its events may still be queued: the daemon removes the entry
+	 * once it has read this exit */
+	emit_proc(RW_EV_EXIT, tgid, t, bpf_map_lookup_elem(&procs, &tgid),
+		  BPF_CORE_READ(p, exit_code));
+	bpf_map_delete_elem(&tags, &tgid);
 	return 0;
 }
 

@@ -60,7 +60,7 @@ enum rw_counter {
 /* rw_net_event.flags */
 #define RW_NF_ENFORCED 0x01  /* deny/kill took effect (enforce mode) */
 #define RW_NF_MAPPED 0x02    /* IPv4-mapped IPv6 destination, judged as v4 */
-#define RW_NF_PROC 0x04      /* .proc holds the exec-time snapshot */
+#define RW_NF_PROC 0x04      /* the process table had the caller */
 
 /* Every record starts with this header so the reader can dispatch. */
 struct rw_event_hdr {
@@ -74,7 +74,8 @@ _Static_assert(sizeof(struct rw_event_hdr) == 16, "rw_event_hdr size");
 /*
  * Process table entry, keyed by tgid. Written at exec (and copied at fork)
  * by the tracepoints, and by the daemon at start-up for processes that
- * already existed. exe_ino/exe_dev identify the binary for exe rules;
+ * already existed. A tagged process's entry outlives it until the daemon
+ * has read its events and its exit; others are removed at exit. exe_ino/exe_dev identify the binary for exe rules;
  * exe_dev uses the kernel's encoding (major << 20 | minor).
  */
 struct rw_proc {
@@ -113,10 +114,8 @@ struct rw_net_event {
 	__u32 suppressed; /* matches for this key folded since the last event */
 	char comm[RW_COMM_LEN];
 	__u32 pad2;
-	struct rw_proc proc; /* exec-time snapshot when RW_NF_PROC */
 };
-_Static_assert(sizeof(struct rw_net_event) == 96 + sizeof(struct rw_proc),
-	       "rw_net_event size");
+_Static_assert(sizeof(struct rw_net_event) == 96, "rw_net_event size");
 
 /* exec or exit of a tagged process; SIGKILL delivered in-kernel */
 struct rw_proc_event {

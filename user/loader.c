@@ -182,30 +182,48 @@ int loader_set_kill_hook(struct loader *l, bool want)
 	return 0;
 }
 
-/* a process that existed before the exec tracepoint was attached */
+/* a process that existed before the exec tracepoint was attached: what
+ * exec would have recorded, read cheaply (no hashing, no parent walk) */
 static void seed_one(int fd, pid_t pid)
 {
+	char path[64], buf[512], *p;
 	struct rw_proc e = {};
-	struct proc_info *pi;
-	char path[64];
-	struct stat st;
+	struct stat st, dir;
 	__u32 key = pid;
+	ssize_t n;
+	int sfd;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (stat(path, &st) < 0)
 		return; /* kernel thread or gone */
-	pi = calloc(1, sizeof(*pi));
-	if (!pi || proc_read(pid, pi) < 0) {
-		free(pi);
-		return;
-	}
-	e.ppid = pi->ppid;
-	e.uid = pi->uid;
 	e.exe_dev = dev_to_kernel(st.st_dev);
 	e.exe_ino = st.st_ino;
-	snprintf(e.comm, sizeof(e.comm), "%s", pi->comm);
-	snprintf(e.exe, sizeof(e.exe), "%.*s", (int)sizeof(e.exe) - 1, pi->exe);
-	free(pi);
+	n = readlink(path, e.exe, sizeof(e.exe) - 1);
+	e.exe[n > 0 ? n : 0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (stat(path, &dir) == 0)
+		e.uid = dir.st_uid;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	sfd = open(path, O_RDONLY | O_CLOEXEC);
+	n = sfd >= 0 ? read(sfd, buf, sizeof(buf) - 1) : -1;
+	if (sfd >= 0)
+		close(sfd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	/* pid (comm) state ppid ...: comm may hold spaces and parens */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %u", &e.ppid) != 1)
+		return;
+	*p = 0;
+	if ((p = strchr(buf, '(')))
+		snprintf(e.comm, sizeof(e.comm), "%s", p + 1);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	sfd = open(path, O_RDONLY | O_CLOEXEC);
+	n = sfd >= 0 ? read(sfd, e.args, sizeof(e.args)) : 0;
+	if (sfd >= 0)
+		close(sfd);
+	e.args_len = n > 0 ? n : 0;
 	/* never overwrite what an exec recorded since the hooks attached */
 	bpf_map_update_elem(fd, &key, &e, BPF_NOEXIST);
 }
@@ -228,6 +246,22 @@ int loader_seed_procs(struct loader *l)
 	}
 	closedir(d);
 	return 0;
+}
+
+int loader_proc(struct loader *l, __u32 tgid, struct rw_proc *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.procs), &tgid, out))
+		return -ENOENT;
+	return 0;
+}
+
+void loader_proc_forget(struct loader *l, __u32 tgid, __u64 exec_ktime)
+{
+	struct rw_proc cur;
+
+	/* a new process may have taken the pid since: keep its entry */
+	if (loader_proc(l, tgid, &cur) == 0 && cur.exec_ktime == exec_ktime)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.procs), &tgid);
 }
 
 int loader_counters(struct loader *l, __u64 *out)

@@ -32,6 +32,10 @@ int loader_open(struct loader *l, const struct loader_opts *o);
 int loader_set_kill_hook(struct loader *l, bool want);
 /* Seeds the process table with processes that existed before start-up. */
 int loader_seed_procs(struct loader *l);
+/* The kernel's process-table entry for tgid; 0 or -ENOENT. */
+int loader_proc(struct loader *l, __u32 tgid, struct rw_proc *out);
+/* Forgets tgid's entry if it still belongs to the exec at exec_ktime. */
+void loader_proc_forget(struct loader *l, __u32 tgid, __u64 exec_ktime);
 /* Sums the per-CPU counters into out[RW_CNT__MAX]. */
 int loader_counters(struct loader *l, __u64 *out);
 void loader_close(struct loader *l);

@@ -178,8 +178,13 @@ static void fallback_kills(struct session *s, bool all)
 
 static void on_net(struct session *s, const struct rw_net_event *e)
 {
-	const struct rw_proc *snap = (e->flags & RW_NF_PROC) ? &e->proc : NULL;
-	struct proc_info *pi = attribute(e->tgid, snap);
+	struct rw_proc snap;
+	struct proc_info *pi;
+
+	/* the entry outlives a tagged process until its exit is read */
+	pi = attribute(e->tgid, (e->flags & RW_NF_PROC) &&
+				loader_proc(s->l, e->tgid, &snap) == 0 ?
+				&snap : NULL);
 	char comm[RW_COMM_LEN + 1];
 
 	s->folded += e->suppressed;
@@ -219,6 +224,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		pi = attribute(e->tgid, e->proc.exe_ino ? &e->proc : NULL);
 		if (!filtered(s, e->tgid, pi))
 			output_proc(&s->out, e, pi);
+		if (h->type == RW_EV_EXIT)
+			loader_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
 		break;
 	}
 	case RW_EV_KILL: {
