@@ -55,6 +55,8 @@ static int row_cmp(const void *a, const void *b)
 	return x->line - y->line;
 }
 
+/* first,last,cc per line; anything else stops the conversion with the
+ * file and line, since a half-read table must not replace a good one. */
 static void read_csv(const char *path, int af, struct vec *rows)
 {
 	char *line = NULL, *f[3];
@@ -94,6 +96,7 @@ static void read_csv(const char *path, int af, struct vec *rows)
 	fclose(fp);
 }
 
+/* lo..hi belongs to r's country; line is kept for geo_overlay() errors. */
 static void emit(struct vec *out, int af, u128 lo, u128 hi, const struct row *r)
 {
 	struct geo_range *g = vec_push(out);
@@ -168,6 +171,7 @@ int main(int argc, char **argv)
 	read_csv(argv[3], AF_INET6, &rows[1]);
 	over[0] = paint(&rows[0], AF_INET, &out);
 	over[1] = paint(&rows[1], AF_INET6, &out);
+	/* the same path as a user's RIR file: overlay, then clear specials */
 	if (geo_new(&g, argv[1]) ||
 	    geo_overlay(g, out.p, out.n, err, sizeof(err)) ||
 	    geo_clear_special(g) || geo_encode(g, &blob, &len)) {

@@ -54,6 +54,7 @@ void geo_seterr(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The low n bytes of v, network order (geo_get_be()'s inverse). */
 static void put_be(u128 v, __u8 *a, int n)
 {
 	for (int i = n - 1; i >= 0; i--, v >>= 8)
@@ -99,6 +100,7 @@ __u16 geo_cc_code(const char *cc)
 	return 1 + (a - 'A') * 26 + (b - 'A');
 }
 
+/* The last address of entry k. */
 static u128 tab_end(const struct geo_tab *t, int fi, size_t k)
 {
 	return k + 1 < t->nr ? geo_start(t, fi, k + 1) - 1 : geo_max(fi);
@@ -178,6 +180,7 @@ void geo_free(struct geo *g)
 	free(g);
 }
 
+/* One unknown entry per family: the whole space. */
 int geo_new(struct geo **out, const char *source)
 {
 	struct geo *g = geo_alloc(source);
@@ -308,7 +311,8 @@ int geo_apply(struct geo *g, struct geo_span *sp, size_t n, bool clear,
 	struct geo_tab a[2] = { 0 }, b[2] = { 0 };
 	int ret;
 
-	qsort(sp, n, sizeof(*sp), span_cmp);
+	if (n > 1)
+		qsort(sp, n, sizeof(*sp), span_cmp);
 	for (size_t i = 1; i < n; i++) {
 		const struct geo_span *x = &sp[i - 1], *y = &sp[i];
 
@@ -379,7 +383,9 @@ int geo_overlay(struct geo *g, const struct geo_range *r, size_t nr,
 
 int geo_clear_special(struct geo *g)
 {
-	return geo_apply(g, NULL, 0, true, NULL, NULL, 0);
+	struct geo_span none;
+
+	return geo_apply(g, &none, 0, true, NULL, NULL, 0);
 }
 
 const char *geo_country(const struct geo *g, int family, const __u8 *addr)
@@ -390,6 +396,7 @@ const char *geo_country(const struct geo *g, int family, const __u8 *addr)
 
 	if (fi < 0)
 		return NULL;
+	/* entry 0 starts at address 0: every address has an entry */
 	cc = g->t[fi].cc[tab_find(&g->t[fi], fi, v)];
 	return cc ? g->names[cc] : NULL;
 }

@@ -29,31 +29,39 @@
  * depend on the blob. GEO_NO_EMBED is for scripts/geo-convert.c, which
  * writes the file this would include. */
 #ifndef GEO_NO_EMBED
-__asm__(".pushsection .rodata\n"
-	".globl geo_blob_start, geo_blob_end\n"
-	".hidden geo_blob_start, geo_blob_end\n"
-	".type geo_blob_start, %object\n"
-	".balign 16\n"
-	"geo_blob_start:\n"
-	".incbin \"etc/geo/country.bin.z\"\n"
+__asm__("	.pushsection .rodata, \"a\"\n"
+	"	.balign 16\n"
+	"	.globl geo_blob\n"
+	"	.hidden geo_blob\n"
+	"	.type geo_blob, %object\n"
+	"geo_blob:\n"
+	"	.incbin \"etc/geo/country.bin.z\"\n"
 	"geo_blob_end:\n"
-	".size geo_blob_start, geo_blob_end - geo_blob_start\n"
-	".popsection\n");
+	"	.size geo_blob, . - geo_blob\n"
+	"	.balign 4\n"
+	"	.globl geo_blob_len\n"
+	"	.hidden geo_blob_len\n"
+	"	.type geo_blob_len, %object\n"
+	"geo_blob_len:\n"
+	"	.long geo_blob_end - geo_blob\n"
+	"	.size geo_blob_len, 4\n"
+	"	.popsection\n");
+extern const unsigned char geo_blob[];
+extern const __u32 geo_blob_len;
 #else
-__asm__(".pushsection .rodata\ngeo_blob_start:\ngeo_blob_end:\n.popsection\n");
+static const unsigned char geo_blob[1];
+static const __u32 geo_blob_len;
 #endif
-extern const unsigned char geo_blob_start[], geo_blob_end[];
 
 void geo_embedded_blob(const void **blob, size_t *len)
 {
-	*blob = geo_blob_start;
-	*len = geo_blob_end - geo_blob_start;
+	*blob = geo_blob;
+	*len = geo_blob_len;
 }
 
 int geo_load_embedded(struct geo **out, char *err, size_t errlen)
 {
-	return geo_load_blob(out, geo_blob_start, geo_blob_end - geo_blob_start,
-			     err, errlen);
+	return geo_load_blob(out, geo_blob, geo_blob_len, err, errlen);
 }
 
 /* Blob payload (little-endian; etc/geo/README.md has the byte layout): a
@@ -114,12 +122,14 @@ bad:
 	return -EBADMSG;
 }
 
+/* The stream must end exactly where the input does: bytes after it mean
+ * the blob is not what geo_encode() wrote. */
 static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 			char *err, size_t errlen)
 {
 	z_stream zs = { .next_in = (Bytef *)in, .avail_in = len };
 	size_t cap = 4u << 20;
-	__u8 *buf = NULL, *nb;
+	__u8 *buf, *nb;
 	int rc, ret = -EBADMSG;
 
 	if (len > UINT32_MAX) {
@@ -127,18 +137,21 @@ static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 			   len);
 		return -EFBIG;
 	}
-	if (inflateInit(&zs) != Z_OK)
+	buf = malloc(cap);
+	if (!buf || inflateInit(&zs) != Z_OK) {
+		free(buf);
 		return -ENOMEM;
+	}
 	/* grow the output until the stream ends or the cap is hit */
 	for (;;) {
-		if (!buf || zs.total_out == cap) {
-			if (buf && cap >= GEO_MAX_RAW) {
+		if (zs.total_out == cap) {
+			if (cap >= GEO_MAX_RAW) {
 				geo_seterr(err, errlen,
 					   "geo table inflates past %u bytes",
 					   GEO_MAX_RAW);
 				goto out;
 			}
-			cap = buf ? cap * 2 : cap;
+			cap *= 2;
 			nb = realloc(buf, cap);
 			if (!nb) {
 				ret = -ENOMEM;
@@ -190,6 +203,7 @@ int geo_load_blob(struct geo **out, const void *blob, size_t len, char *err,
 	ret = inflate_blob(blob, len, &raw, &n, err, errlen);
 	if (ret)
 		return ret;
+	/* the header first: no count or length in it is trusted before */
 	ret = -EBADMSG;
 	if (n < GEO_HDR_LEN || memcmp(raw, GEO_MAGIC, 4)) {
 		geo_seterr(err, errlen, "not a geo table: bad magic");
@@ -228,6 +242,7 @@ cleanup:
 	return ret;
 }
 
+/* Read whole: a table is well under a megabyte compressed. */
 int geo_load_file(struct geo **out, const char *path, char *err,
 		  size_t errlen)
 {
@@ -257,6 +272,7 @@ cleanup:
 	return ret;
 }
 
+/* A growing output buffer for geo_encode(). */
 struct obuf {
 	__u8 *p;
 	size_t n, cap;
@@ -368,16 +384,16 @@ cleanup:
  * length. */
 static int rir_line(char *line, struct geo_span *sp, char *why, size_t len)
 {
-	char *f[7], *end;
+	char *f[8], *end;
 	unsigned long long val;
 	__u8 a[16];
 	int nf = 0, fi;
 
-	for (char *p = line; nf < 7 && p; nf++) {
-		f[nf] = p;
-		p = strchr(p, '|');
-		if (p)
-			*p++ = '\0';
+	/* f[7] keeps whatever follows status (extended format) */
+	f[nf++] = line;
+	for (char *p = line; nf < 8 && (p = strchr(p, '|'));) {
+		*p++ = '\0';
+		f[nf++] = p;
 	}
 	if (!*line || *line == '#' || isdigit((unsigned char)*line) ||
 	    (nf == 6 && !strcmp(f[5], "summary")))
@@ -456,6 +472,7 @@ int geo_merge_rir_file(struct geo *g, const char *path, char *err,
 			   strerror(errno));
 		return ret;
 	}
+	/* a free span slot is kept ahead of the parser */
 	while (!ret && (l = getline(&line, &lcap, f)) >= 0) {
 		ln++;
 		while (l > 0 && isspace((unsigned char)line[l - 1]))
@@ -505,6 +522,7 @@ int geo_load_rir_file(struct geo **out, const char *path, char *err,
 	*out = NULL;
 	if (!copy)
 		return -ENOMEM;
+	/* POSIX basename() may write to its argument */
 	snprintf(src, sizeof(src), "rir %s", basename(copy));
 	free(copy);
 	ret = geo_new(&g, src);

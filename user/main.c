@@ -487,7 +487,12 @@ int main(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("relaywatch %s\n", VERSION);
+		printf("relaywatch %s\n"
+		       "Country data: ip-location-db geo-whois-asn-country, "
+		       "derived from data of\nthe Number Resource Organization "
+		       "(https://www.nro.net/), licensed under\nCC BY 4.0 "
+		       "(https://creativecommons.org/licenses/by/4.0/). "
+		       "Converted to relaywatch's format.\n", VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
