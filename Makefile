@@ -116,3 +116,48 @@ clean:
 $(BUILD)/user/defaults.o: etc/trace-policy.yaml
 $(BUILD)/user/intel_data.o: etc/intel/endpoints.yaml
 $(BUILD)/user/geo_data.o: etc/geo/country.bin.z
+
+# ---- wire parsers (bpf/wire.h): unit tests, kernel twin check, fuzzing
+WIRE_DEPS := bpf/wire.h tests/unit/wire_cases.h
+$(BUILD)/tests/test_wire: $(WIRE_DEPS)
+
+# test-only BPF programs (tests/bpf): loaded and test-run, never attached
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/%.h $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+.PRECIOUS: $(BUILD)/tests/%.bpf.o
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(BUILD)/tests/integ_wire_check: tests/bpf/wire_check.c $(BUILD)/tests/wire_check.skel.h tests/bpf/wire_check.h $(WIRE_DEPS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests $< -lbpf -lelf -lz -lcmocka -o $@
+
+INTEG_BINS += $(BUILD)/tests/integ_wire_check
+
+# make fuzz: each parser FUZZ_TIME seconds (libFuzzer + ASan + UBSan),
+# corpus seeded with the unit-test payloads; crashes land in build/fuzz/
+FUZZ_TIME ?= 600
+FUZZ_PARSERS := dns tls http socks5 flow
+.PHONY: fuzz
+$(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(WIRE_DEPS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $< -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_wire
+	$(Q)for p in $(FUZZ_PARSERS); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$p || exit 1; \
+		echo "  FUZZ     $$p $(FUZZ_TIME)s"; \
+		WIRE_FUZZ=$$p WIRE_FUZZ_SEEDS=$(BUILD)/fuzz/corpus-$$p \
+		./$(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/corpus-$$p \
+			-max_total_time=$(FUZZ_TIME) -max_len=4200 \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$p- \
+			>$(BUILD)/fuzz/$$p.log 2>&1; rc=$$?; \
+		tail -n 8 $(BUILD)/fuzz/$$p.log; [ $$rc = 0 ] || exit 1; \
+	done

@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parsers for what relaywatch reads on the wire: DNS answers (ingress) and
+ * the first payload of a flow (egress): TLS ClientHello SNI, HTTP Host,
+ * HTTP CONNECT, SOCKS5 request. One source, two compilers: a .bpf.c
+ * includes it after vmlinux.h and bpf_helpers.h; userspace (unit tests,
+ * fuzzer, the loader's rule hashing) includes it as plain C. So the bounds
+ * logic the verifier accepts is the logic the tests and the fuzzer run.
+ * docs/wire.md lists what each parser accepts and what counts as unparsed.
+ *
+ * What keeps the verifier's work small (each rule was measured):
+ * - input is a struct wire_buf in map memory and every read goes through
+ *   wire_u8(), which masks the index into the buffer. Whether a byte is
+ *   there is always decided by an explicit compare with len: the mask only
+ *   keeps a wrong offset inside the buffer, it never decides anything;
+ * - a masked index is marked precise, and so is everything it came from.
+ *   WIRE_LAUNDER passes the read offset through map memory at each loop
+ *   head, which ends that chain there; without it no two states prune;
+ * - counters that index output arrays (name length, label count, address
+ *   count) are re-read from map memory with WIRE_ONCE for the same reason;
+ * - loops have constant bounds and are never nested byte loops: DNS
+ *   answers are one flat walk of steps. Every loop iteration leaves a
+ *   pending verifier state per early exit, and at most 8192 may wait, so
+ *   the long HTTP scans have caps (WIRE_HTTP_LINE, WIRE_HTTP_HEAD).
+ */
+#ifndef RELAYWATCH_WIRE_H
+#define RELAYWATCH_WIRE_H
+
+#ifdef __BPF__
+/* vmlinux.h and bpf/bpf_helpers.h come first, from the including .bpf.c */
+#define WIRE_FN static __always_inline
+#else
+#include <linux/types.h>
+#include <string.h>
+#define WIRE_FN static inline
+#endif
+
+#define WIRE_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+/* v, stored to and loaded back from slot: an unknown u32 to the verifier */
+#define WIRE_LAUNDER(slot, v) (WIRE_ONCE(slot) = (v), WIRE_ONCE(slot))
+
+#define WIRE_BUF 4096 /* bytes of payload kept; a power of two */
+#define WIRE_MASK (WIRE_BUF - 1)
+#define WIRE_NAME_MAX 256      /* any DNS name and its NUL; power of two */
+#define WIRE_DNAME_MAX 253     /* longest dotted name (255 bytes on the wire) */
+#define WIRE_SFX 4             /* suffix keys kept; power of two */
+#define WIRE_DNS_ANSWERS 16    /* answers walked */
+#define WIRE_DNS_ADDRS 8       /* addresses kept; power of two */
+#define WIRE_DNS_STEPS 128     /* answer walk: labels, pointers, records */
+#define WIRE_TLS_EXTS 32       /* extensions walked looking for server_name */
+#define WIRE_HTTP_METHOD 16    /* longest method token + 1 */
+#define WIRE_HTTP_LINE 2048    /* request line bytes scanned for its end */
+#define WIRE_HTTP_HEAD 1024    /* header bytes scanned for Host */
+#define WIRE_AF_INET 2         /* AF_INET */
+#define WIRE_AF_INET6 10       /* AF_INET6 */
+
+#define WIRE_FNV_BASIS 0xcbf29ce484222325ULL
+#define WIRE_FNV_PRIME 0x100000001b3ULL
+
+/* Parser results. Stable values, never reused. */
+enum wire_rc {
+	WIRE_OK = 0,
+	WIRE_NOT_PROTO = 1,  /* not this protocol (or not a kind we learn from) */
+	WIRE_TRUNCATED = 2,  /* DNS: the datagram ends inside the message */
+	WIRE_MALFORMED = 3,  /* a field breaks the protocol or a length limit */
+	WIRE_INCOMPLETE = 4, /* stream: the answer lies past the captured bytes */
+	WIRE_NO_SNI = 5,     /* complete ClientHello without a host_name */
+	WIRE_NO_HOST = 6,    /* HTTP request headers end without Host */
+	WIRE_LIMIT = 7,      /* a walk cap ran out before the answer */
+};
+#define WIRE_NOT_DNS WIRE_NOT_PROTO
+
+/* What the first payload of a flow was; stable values. */
+enum wire_proto {
+	WIRE_P_NONE = 0,
+	WIRE_P_TLS = 1,
+	WIRE_P_HTTP = 2,
+	WIRE_P_CONNECT = 3,
+	WIRE_P_SOCKS5 = 4,
+};
+
+/* Payload bytes [0, len); nothing past len is ever used. */
+struct wire_buf {
+	__u32 len;
+	__u32 pad;
+	__u8 data[WIRE_BUF];
+};
+
+/*
+ * A host or DNS name, lower-cased (A-Z only), dotted, no trailing dot.
+ * hash is 64-bit FNV-1a over exactly that text, so the loader's key for a
+ * domain rule is wire_name_from_str(rule).hash. sfx[i] keys the name's last
+ * i + 1 labels (sfx[0] "com", sfx[1] "openai.com", ...; 0 past labels): a
+ * rule "openai.com" matches any name whose sfx[1] equals the rule's own
+ * sfx[1]. The suffix keys are a mix of per-label FNV-1a hashes, computed
+ * only by this file.
+ */
+struct wire_name {
+	__u64 hash;
+	__u64 sfx[WIRE_SFX];
+	__u64 lh;    /* parser state: hash of the label being read */
+	__u16 len;   /* dotted length of the whole name */
+	__u8 labels;
+	__u8 dot;    /* parser state: a separator is pending */
+	__u32 cur;   /* parser scratch for WIRE_LAUNDER */
+	char name[WIRE_NAME_MAX]; /* the name, NUL-ended */
+};
+_Static_assert(sizeof(struct wire_name) == 56 + WIRE_NAME_MAX, "wire_name");
+
+struct wire_dns_addr {
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
+	__u32 ttl;
+	__u8 family;   /* WIRE_AF_INET or WIRE_AF_INET6 */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct wire_dns_addr) == 24, "wire_dns_addr");
+
+struct wire_dns {
+	struct wire_name qname;
+	__u16 id;
+	__u16 qtype;
+	__u16 qclass;
+	__u16 ancount;  /* as in the header */
+	__u8 nanswers;  /* answers walked */
+	__u8 naddr;     /* entries used in addr */
+	__u8 pad[6];
+	struct wire_dns_addr addr[WIRE_DNS_ADDRS];
+};
+_Static_assert(sizeof(struct wire_dns) == sizeof(struct wire_name) + 16 +
+		       WIRE_DNS_ADDRS * sizeof(struct wire_dns_addr), "wire_dns");
+
+struct wire_flow {
+	struct wire_name host; /* SNI, Host, CONNECT target, SOCKS5 domain */
+	__u8 addr[16];         /* SOCKS5 IPv4/IPv6 target, network order */
+	__u16 port;            /* host order; 0 when the bytes name none */
+	__u8 proto;            /* enum wire_proto */
+	__u8 family;           /* WIRE_AF_* when addr is the target, else 0 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct wire_flow) == sizeof(struct wire_name) + 24,
+	       "wire_flow");
+
+WIRE_FN __u32 wire_len(const struct wire_buf *b)
+{
+	__u32 len = b->len;
+
+	return len > WIRE_BUF ? WIRE_BUF : len;
+}
+
+/* Callers have checked off < len; the mask is for the verifier only. */
+WIRE_FN __u8 wire_u8(const struct wire_buf *b, __u32 off)
+{
+	return b->data[off & WIRE_MASK];
+}
+
+WIRE_FN __u16 wire_be16(const struct wire_buf *b, __u32 off)
+{
+	return (__u16)(wire_u8(b, off) << 8 | wire_u8(b, off + 1));
+}
+
+WIRE_FN __u32 wire_be32(const struct wire_buf *b, __u32 off)
+{
+	return (__u32)wire_be16(b, off) << 16 | wire_be16(b, off + 2);
+}
+
+/* Branch-free (a branch per byte is a verifier state per byte): 'A'-'Z'
+ * are the bytes where both c - 'A' and 'Z' - c are non-negative. */
+WIRE_FN __u8 wire_lower(__u8 c)
+{
+	__u64 x = c;
+
+	return (__u8)(c | ((((x - 'A') | ('Z' - x)) >> 63 ^ 1) << 5));
+}
+
+WIRE_FN __u64 wire_fnv(__u64 h, __u8 c)
+{
+	return (h ^ c) * WIRE_FNV_PRIME;
+}
+
+/* one label hash into a suffix key */
+WIRE_FN __u64 wire_mix(__u64 h, __u64 v)
+{
+	h = (h ^ v) * WIRE_FNV_PRIME;
+	return h ^ (h >> 29);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+WIRE_FN void wire_name_init(struct wire_name *n)
+{
+	n->hash = WIRE_FNV_BASIS;
+}
+
+/* The label just read goes into the ring sfx[] until wire_name_end(). */
+WIRE_FN void wire_name_label_end(struct wire_name *n)
+{
+	__u8 labels = WIRE_ONCE(n->labels);
+
+	n->sfx[(labels - 1) & (WIRE_SFX - 1)] = n->lh;
+}
+
+WIRE_FN void wire_name_feed(struct wire_name *n, __u8 c)
+{
+	__u32 len = WIRE_ONCE(n->len);
+
+	n->hash = wire_fnv(n->hash, c);
+	n->name[len & (WIRE_NAME_MAX - 1)] = (char)c;
+	WIRE_ONCE(n->len) = (__u16)(len + 1);
+}
+
+/*
+ * Add one byte of a dotted name. Dots only separate: leading, trailing and
+ * repeated dots vanish, so "API.OpenAI.com." and "api.openai.com" agree.
+ * The length is checked once, by wire_name_end().
+ */
+WIRE_FN void wire_name_put(struct wire_name *n, __u8 c)
+{
+	__u32 len;
+
+	if (c == '.') {
+		WIRE_ONCE(n->dot) = 1;
+		return;
+	}
+	len = WIRE_ONCE(n->len);
+	if (WIRE_ONCE(n->dot) || !len) {
+		if (len) {
+			wire_name_label_end(n);
+			wire_name_feed(n, '.');
+		}
+		WIRE_ONCE(n->dot) = 0;
+		WIRE_ONCE(n->labels) = WIRE_ONCE(n->labels) + 1;
+		n->lh = WIRE_FNV_BASIS;
+	}
+	c = wire_lower(c);
+	n->lh = wire_fnv(n->lh, c);
+	wire_name_feed(n, c);
+}
+
+/*
+ * Finish a name: fold the ring of the last label hashes into the suffix
+ * keys. Returns -1 if the name is longer than a DNS name can be.
+ */
+WIRE_FN int wire_name_end(struct wire_name *n)
+{
+	__u64 r[WIRE_SFX], h = WIRE_FNV_BASIS;
+	__u32 labels, len = WIRE_ONCE(n->len);
+	int m;
+
+	if (len > WIRE_DNAME_MAX)
+		return -1;
+	n->name[len & (WIRE_NAME_MAX - 1)] = 0;
+	labels = WIRE_ONCE(n->labels);
+	if (labels)
+		wire_name_label_end(n);
+	for (m = 0; m < WIRE_SFX; m++)
+		r[m] = n->sfx[m];
+	for (m = 0; m < WIRE_SFX; m++) {
+		if ((__u32)m < labels) {
+			h = wire_mix(h, r[(labels - 1 - m) & (WIRE_SFX - 1)]);
+			n->sfx[m] = h;
+		} else {
+			n->sfx[m] = 0;
+		}
+	}
+	n->lh = 0;
+	n->dot = 0;
+	return 0;
+}
+
+#ifndef __BPF__
+/* The loader's side: the keys a domain rule is stored under. */
+static inline int wire_name_from_str(struct wire_name *n, const char *s)
+{
+	const char *start = s;
+
+	memset(n, 0, sizeof(*n));
+	wire_name_init(n);
+	for (; *s; s++) {
+		if (s - start >= WIRE_NAME_MAX)
+			return -1;
+		wire_name_put(n, (__u8)*s);
+	}
+	return wire_name_end(n);
+}
+#endif
+
+/*
+ * Copy host-name bytes from b[off, end) into n and finish it, stopping at
+ * the first byte that cannot be part of one: space, control, DEL or stop.
+ * Returns the offset it stopped at, or -1 for an empty or too long name. The
+ * end is found by position, never by comparing the loop counter with data
+ * (that would make the data precise).
+ */
+WIRE_FN long wire_host_copy(const struct wire_buf *b, __u32 off, __u32 end,
+			    struct wire_name *n, __u8 stop)
+{
+	int i;
+
+	for (i = 0; i < WIRE_NAME_MAX; i++) {
+		__u64 c;
+
+		off = WIRE_LAUNDER(n->cur, off);
+		if (off >= end)
+			break;
+		c = wire_u8(b, off);
+		/* c outside '!'..'~', or c == stop: sign bits, one branch */
+		if (((c - '!') | ('~' - c) | ((c ^ stop) - 1)) >> 63)
+			break;
+		wire_name_put(n, (__u8)c);
+		off++;
+	}
+	if (!WIRE_ONCE(n->len) || wire_name_end(n))
+		return -1;
+	return WIRE_LAUNDER(n->cur, off);
+}
+
+/* ---- DNS ---------------------------------------------------------------- */
+
+WIRE_FN void wire_dns_add(struct wire_dns *out, const struct wire_buf *b,
+			  __u32 off, __u32 rdlen, __u32 ttl)
+{
+	__u32 n = WIRE_ONCE(out->naddr);
+	struct wire_dns_addr *d;
+	int k;
+
+	if (n >= WIRE_DNS_ADDRS)
+		return;
+	d = &out->addr[n & (WIRE_DNS_ADDRS - 1)];
+	/* straight-line copies: a per-byte "k < rdlen" is a branch per byte */
+	for (k = 0; k < 4; k++)
+		d->addr[k] = wire_u8(b, off + k);
+	if (rdlen == 16)
+		for (k = 4; k < 16; k++)
+			d->addr[k] = wire_u8(b, off + k);
+	d->ttl = ttl;
+	d->family = rdlen == 4 ? WIRE_AF_INET : WIRE_AF_INET6;
+	WIRE_ONCE(out->naddr) = (__u8)(n + 1);
+}
+
+/*
+ * One record of the answer section at off: its fixed fields and rdata,
+ * the owner name already skipped. Returns the offset past it, or -rc.
+ */
+WIRE_FN long wire_dns_record(struct wire_dns *out, const struct wire_buf *b,
+			     __u32 off, __u32 len)
+{
+	__u32 rdlen, ttl;
+	__u16 type, class;
+
+	if (off + 10 > len)
+		return -WIRE_TRUNCATED;
+	type = wire_be16(b, off);
+	class = wire_be16(b, off + 2);
+	ttl = wire_be32(b, off + 4);
+	rdlen = wire_be16(b, off + 8);
+	off += 10;
+	if (off + rdlen > len)
+		return -WIRE_TRUNCATED;
+	if (class == 1 && (type == 1 || type == 28)) {
+		if (rdlen != (type == 1 ? 4u : 16u))
+			return -WIRE_MALFORMED;
+		wire_dns_add(out, b, off, rdlen, ttl);
+	}
+	WIRE_ONCE(out->nanswers) = WIRE_ONCE(out->nanswers) + 1;
+	return off + rdlen;
+}
+
+/*
+ * Parse a DNS response (a UDP payload). On WIRE_OK, qname holds the one
+ * question and addr[] the IN A/AAAA records among the first 16 answers
+ * (fewer when WIRE_DNS_STEPS runs out: nanswers says how many were read).
+ * Answer names are skipped, never decompressed, so a pointer loop cannot
+ * loop here; every A/AAAA belongs to the question (CNAME chains included).
+ */
+WIRE_FN int wire_dns_parse(const struct wire_buf *b, struct wire_dns *out)
+{
+	__u32 *cur = &out->qname.cur;
+	__u32 len, off = 12, next = 12, an, name = 0, in_name = 1;
+	__u16 flags;
+	long r;
+	int i;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	wire_name_init(&out->qname);
+	len = WIRE_LAUNDER(*cur, wire_len(b));
+	if (len < 12)
+		return WIRE_TRUNCATED;
+	flags = wire_be16(b, 2);
+	/* a response (QR), standard query (opcode 0), NOERROR */
+	if (!(flags & 0x8000) || (flags & 0x780f))
+		return WIRE_NOT_DNS;
+	if (wire_be16(b, 4) != 1)
+		return WIRE_NOT_DNS;
+	out->id = wire_be16(b, 0);
+	an = out->ancount = wire_be16(b, 6);
+	if (an > WIRE_DNS_ANSWERS)
+		an = WIRE_DNS_ANSWERS;
+
+	/*
+	 * The question name, byte by byte (questions are never compressed).
+	 * A length byte is recognised by position, not by counting a label
+	 * down: a counter's range shifts every byte and splits the states.
+	 */
+	for (i = 0; i < 256; i++) {
+		__u8 c;
+
+		if (i == 255)
+			return WIRE_MALFORMED;
+		off = WIRE_LAUNDER(*cur, off);
+		if (off >= len)
+			return WIRE_TRUNCATED;
+		c = wire_u8(b, off);
+		if (off == next) {
+			if (!c)
+				break;
+			if (c > 63)
+				return WIRE_MALFORMED;
+			next = WIRE_LAUNDER(*cur, off + 1 + c);
+			c = '.';
+		}
+		wire_name_put(&out->qname, c);
+		off++;
+	}
+	off++;
+	if (wire_name_end(&out->qname))
+		return WIRE_MALFORMED;
+	if (off + 4 > len)
+		return WIRE_TRUNCATED;
+	out->qtype = wire_be16(b, off);
+	out->qclass = wire_be16(b, off + 2);
+	off += 4;
+	if (out->qclass != 1)
+		return WIRE_NOT_DNS;
+
+	/*
+	 * Answers: each step reads one label, pointer, terminator or record.
+	 * The owner name's length is measured from where it started, for
+	 * the same reason as above.
+	 */
+	name = off;
+	for (i = 0; i < WIRE_DNS_STEPS; i++) {
+		__u8 c;
+
+		if (WIRE_ONCE(out->nanswers) >= an ||
+		    WIRE_ONCE(out->naddr) >= WIRE_DNS_ADDRS)
+			break;
+		off = WIRE_LAUNDER(*cur, off);
+		if (!in_name) {
+			r = wire_dns_record(out, b, off, len);
+			if (r < 0)
+				return (int)-r;
+			off = name = (__u32)r;
+			in_name = 1;
+			continue;
+		}
+		if (off >= len)
+			return WIRE_TRUNCATED;
+		c = wire_u8(b, off);
+		if (c >= 0xc0) {
+			off += 2; /* a pointer ends the name */
+			in_name = 0;
+			continue;
+		}
+		if (c > 63)
+			return WIRE_MALFORMED;
+		off += c + 1;
+		if (off - name > 255)
+			return WIRE_MALFORMED;
+		if (!c)
+			in_name = 0;
+	}
+	return WIRE_OK;
+}
+
+/* ---- TLS ClientHello ---------------------------------------------------- */
+
+/* end: where the structure says it stops; avail: bytes we can read */
+WIRE_FN int wire_tls_need(__u32 upto, __u32 end, __u32 avail)
+{
+	if (upto > end)
+		return WIRE_MALFORMED;
+	if (upto > avail)
+		return WIRE_INCOMPLETE;
+	return WIRE_OK;
+}
+
+/*
+ * server_name from a ClientHello at the start of a TCP stream. Reading past
+ * the captured bytes or past the first record (a hello split over records)
+ * is WIRE_INCOMPLETE: the name may be there, we cannot see it.
+ */
+WIRE_FN int wire_tls_sni(const struct wire_buf *b, struct wire_flow *out)
+{
+	__u32 *cur = &out->host.cur;
+	__u32 len, avail, end, off, ext_end, elen, nlen;
+	int i, n, rc;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	wire_name_init(&out->host);
+	out->proto = WIRE_P_TLS;
+	len = WIRE_LAUNDER(*cur, wire_len(b));
+	if (len < 1)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, 0) != 22)
+		return WIRE_NOT_PROTO;
+	if (len < 6)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, 1) != 3 || wire_u8(b, 2) > 4 || wire_u8(b, 5) != 1)
+		return WIRE_NOT_PROTO;
+	/* record header (5), handshake header (4) */
+	avail = 5 + wire_be16(b, 3);
+	if (avail > len)
+		avail = len;
+	if (len < 9)
+		return WIRE_INCOMPLETE;
+	end = 9 + ((__u32)wire_u8(b, 6) << 16 | wire_be16(b, 7));
+
+	/* legacy_version (2), random (32), session id */
+	off = 9 + 34;
+	if ((rc = wire_tls_need(off + 1, end, avail)))
+		return rc;
+	n = wire_u8(b, off);
+	if (n > 32)
+		return WIRE_MALFORMED;
+	off += 1 + n;
+	if ((rc = wire_tls_need(off + 2, end, avail)))
+		return rc;
+	off += 2 + wire_be16(b, off); /* cipher suites */
+	if ((rc = wire_tls_need(off + 1, end, avail)))
+		return rc;
+	off += 1 + wire_u8(b, off); /* compression methods */
+	if (off == end)
+		return WIRE_NO_SNI; /* no extensions at all */
+	if ((rc = wire_tls_need(off + 2, end, avail)))
+		return rc;
+	ext_end = off + 2 + wire_be16(b, off);
+	off += 2;
+	if (ext_end > end)
+		return WIRE_MALFORMED;
+
+	/* GREASE and every other type are just skipped */
+	for (i = 0; i < WIRE_TLS_EXTS; i++) {
+		off = WIRE_LAUNDER(*cur, off);
+		if (off == ext_end)
+			return WIRE_NO_SNI;
+		if ((rc = wire_tls_need(off + 4, ext_end, avail)))
+			return rc;
+		elen = wire_be16(b, off + 2);
+		if (off + 4 + elen > ext_end)
+			return WIRE_MALFORMED;
+		if (wire_be16(b, off) == 0)
+			goto sni;
+		off += 4 + elen;
+	}
+	return WIRE_LIMIT;
+
+sni:
+	/* list length (2), then the first entry: type (1), length (2), name */
+	off += 4;
+	ext_end = off + elen;
+	if ((rc = wire_tls_need(off + 5, ext_end, avail)))
+		return rc;
+	if (wire_u8(b, off + 2) != 0)
+		return WIRE_NO_SNI; /* host_name is the only type defined */
+	nlen = wire_be16(b, off + 3);
+	off += 5;
+	if ((rc = wire_tls_need(off + nlen, ext_end, avail)))
+		return rc;
+	if (wire_host_copy(b, off, off + nlen, &out->host, 0) != off + nlen)
+		return WIRE_MALFORMED;
+	return WIRE_OK;
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+/* 1-5 decimal digits at *pos, at most 65535 */
+WIRE_FN int wire_port(const struct wire_buf *b, __u32 *pos, __u32 len,
+		      struct wire_flow *out)
+{
+	__u32 off = *pos, v = 0;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		__u8 c;
+
+		off = WIRE_LAUNDER(out->host.cur, off);
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+		c = wire_u8(b, off);
+		if (c < '0' || c > '9') {
+			if (!i)
+				return WIRE_MALFORMED;
+			break;
+		}
+		if (i == 5)
+			return WIRE_MALFORMED;
+		v = v * 10 + (c - '0');
+		off++;
+	}
+	if (v > 65535)
+		return WIRE_MALFORMED;
+	out->port = (__u16)v;
+	*pos = off;
+	return WIRE_OK;
+}
+
+/* host[:port] or [v6-literal][:port] at *pos; ends at any non-host byte */
+WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
+			   struct wire_flow *out)
+{
+	__u32 off = *pos;
+	__u8 stop = ':';
+	long end;
+
+	if (off >= len)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, off) == '[') {
+		stop = ']';
+		off++;
+	}
+	end = wire_host_copy(b, off, len, &out->host, stop);
+	if (end < 0)
+		return WIRE_MALFORMED;
+	if (end >= len)
+		return WIRE_INCOMPLETE;
+	off = (__u32)end;
+	if (stop == ']') {
+		if (wire_u8(b, off) != ']')
+			return WIRE_MALFORMED;
+		off++;
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+	}
+	*pos = off;
+	if (wire_u8(b, off) != ':')
+		return WIRE_OK;
+	*pos = off + 1;
+	return wire_port(b, pos, len, out);
+}
+
+#define WIRE_W_CONNECT 0x434f4e4e454354ULL /* "CONNECT" */
+#define WIRE_W_HTTP1 0x485454502f312e00ULL /* "HTTP/1." + version digit */
+#define WIRE_W_HOST 0x0a686f73743aULL      /* "\nhost:" */
+
+/*
+ * An HTTP/1.x request: "METHOD target HTTP/1.x" CRLF, headers. CONNECT
+ * takes host and port from its target; any other method from Host.
+ */
+WIRE_FN int wire_http(const struct wire_buf *b, struct wire_flow *out)
+{
+	__u32 *cur = &out->host.cur;
+	__u32 len, off, start, lf;
+	__u64 w = 0;
+	int i, rc;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	wire_name_init(&out->host);
+	out->proto = WIRE_P_HTTP;
+	len = WIRE_LAUNDER(*cur, wire_len(b));
+	/* i >= len would narrow len by a constant that differs per exit */
+	for (i = 0; i < WIRE_HTTP_METHOD; i++) {
+		__u8 c;
+
+		off = WIRE_LAUNDER(*cur, i);
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+		c = wire_u8(b, off);
+		if (c == ' ' && i)
+			break;
+		if (c < 'A' || c > 'Z' || i == WIRE_HTTP_METHOD - 1)
+			return WIRE_NOT_PROTO;
+		w = w << 8 | c;
+	}
+	/*
+	 * w holds the last 8 method bytes: equal only for exactly CONNECT.
+	 * Kept in memory: w's range differs per method length, and a live
+	 * w (or a flag that is a constant on some exits) splits every state.
+	 */
+	if (w == WIRE_W_CONNECT)
+		out->proto = WIRE_P_CONNECT;
+	start = off = WIRE_LAUNDER(*cur, off + 1);
+
+	/* the request line ends in " HTTP/1.x\r\n" */
+	for (i = 0; i < WIRE_HTTP_LINE; i++) {
+		off = WIRE_LAUNDER(*cur, off);
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+		if (wire_u8(b, off) == '\n')
+			break;
+		if (i == WIRE_HTTP_LINE - 1)
+			return WIRE_LIMIT;
+		off++;
+	}
+	lf = off;
+	if (lf < start + 11 || wire_u8(b, lf - 1) != '\r' ||
+	    wire_u8(b, lf - 10) != ' ')
+		return WIRE_NOT_PROTO;
+	w = 0;
+	for (i = 9; i >= 2; i--)
+		w = w << 8 | wire_u8(b, lf - i);
+	if ((w & ~0xffULL) != WIRE_W_HTTP1 || (__u8)((w & 0xff) - '0') > 1)
+		return WIRE_NOT_PROTO;
+
+	/* CONNECT names its authority in the target; others in Host */
+	off = start;
+	if (WIRE_ONCE(out->proto) != WIRE_P_CONNECT) {
+		/* a window over lower-cased bytes finds "\nhost:" */
+		off = lf + 1;
+		w = '\r' << 8 | '\n';
+		for (i = 0; i < WIRE_HTTP_HEAD; i++) {
+			off = WIRE_LAUNDER(*cur, off);
+			if (off >= len)
+				return WIRE_INCOMPLETE;
+			w = w << 8 | wire_lower(wire_u8(b, off));
+			off++;
+			if ((w & 0xffffffffffffULL) == WIRE_W_HOST)
+				break;
+			if ((w & 0xffffffff) == 0x0d0a0d0a)
+				return WIRE_NO_HOST;
+			if (i == WIRE_HTTP_HEAD - 1)
+				return WIRE_LIMIT;
+		}
+		for (i = 0; i < 32; i++) {
+			__u8 c;
+
+			off = WIRE_LAUNDER(*cur, off);
+			if (off >= len)
+				return WIRE_INCOMPLETE;
+			c = wire_u8(b, off);
+			if (c != ' ' && c != '\t')
+				break;
+			if (i == 31)
+				return WIRE_MALFORMED;
+			off++;
+		}
+	}
+	/* one call for both: each inlined copy costs the verifier as much */
+	if ((rc = wire_authority(b, &off, len, out)))
+		return rc;
+	/* CONNECT: the authority is the whole target, port included */
+	if (WIRE_ONCE(out->proto) == WIRE_P_CONNECT)
+		return off == lf - 10 && out->port ? WIRE_OK : WIRE_MALFORMED;
+	for (i = 0; i < 32; i++) {
+		__u8 c;
+
+		off = WIRE_LAUNDER(*cur, off);
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+		c = wire_u8(b, off);
+		if (c == '\r' || c == '\n')
+			return WIRE_OK;
+		if ((c != ' ' && c != '\t') || i == 31)
+			return WIRE_MALFORMED;
+		off++;
+	}
+	return WIRE_MALFORMED;
+}
+
+/* ---- SOCKS5 ------------------------------------------------------------- */
+
+/*
+ * The CONNECT request "05 01 00 ATYP addr port" at the start of the buffer.
+ * The greeting "05 n methods" is a packet of its own and reads as
+ * WIRE_NOT_PROTO; the caller parses the flow's next payload.
+ */
+WIRE_FN int wire_socks5(const struct wire_buf *b, struct wire_flow *out)
+{
+	__u32 len, alen, off;
+	__u8 atyp;
+	int k;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	wire_name_init(&out->host);
+	out->proto = WIRE_P_SOCKS5;
+	len = WIRE_LAUNDER(out->host.cur, wire_len(b));
+	if (len < 1)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, 0) != 5)
+		return WIRE_NOT_PROTO;
+	if (len < 2)
+		return WIRE_INCOMPLETE;
+	if (len == 2u + wire_u8(b, 1))
+		return WIRE_NOT_PROTO; /* the greeting */
+	if (len < 5)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, 1) != 1 || wire_u8(b, 2) != 0)
+		return WIRE_NOT_PROTO;
+	atyp = wire_u8(b, 3);
+	if (atyp == 3) {
+		alen = wire_u8(b, 4);
+		off = 5 + alen;
+		if (off + 2 > len)
+			return WIRE_INCOMPLETE;
+		if (wire_host_copy(b, 5, off, &out->host, 0) != off)
+			return WIRE_MALFORMED;
+	} else if (atyp == 1 || atyp == 4) {
+		alen = atyp == 1 ? 4 : 16;
+		off = 4 + alen;
+		if (off + 2 > len)
+			return WIRE_INCOMPLETE;
+		for (k = 0; k < 16; k++)
+			if ((__u32)k < alen)
+				out->addr[k] = wire_u8(b, 4 + k);
+		out->family = atyp == 1 ? WIRE_AF_INET : WIRE_AF_INET6;
+	} else {
+		return WIRE_MALFORMED;
+	}
+	out->port = wire_be16(b, off);
+	return WIRE_OK;
+}
+
+/* The egress entry point: the first byte picks the parser. */
+WIRE_FN int wire_flow_parse(const struct wire_buf *b, struct wire_flow *out)
+{
+	__u8 c = wire_len(b) ? wire_u8(b, 0) : 0;
+
+	if (c == 22)
+		return wire_tls_sni(b, out);
+	if (c == 5)
+		return wire_socks5(b, out);
+	if (c >= 'A' && c <= 'Z')
+		return wire_http(b, out);
+	__builtin_memset(out, 0, sizeof(*out));
+	wire_name_init(&out->host);
+	return wire_len(b) ? WIRE_NOT_PROTO : WIRE_INCOMPLETE;
+}
+
+#ifdef __BPF__
+/*
+ * Copy the payload at off (up to WIRE_BUF bytes) into b. Returns 0, or
+ * -1 when there is no payload or the copy fails.
+ */
+WIRE_FN int wire_buf_load(struct __sk_buff *skb, __u32 off,
+			  struct wire_buf *b)
+{
+	__u64 len = skb->len, n;
+
+	if (off >= len)
+		return -1;
+	/* 64-bit and hidden from clang: the verifier must see both bounds */
+	n = len - off;
+	asm volatile("" : "+r"(n));
+	if (n > WIRE_BUF)
+		n = WIRE_BUF;
+	if (n < 1)
+		return -1;
+	b->len = (__u32)n;
+	return bpf_skb_load_bytes(skb, off, b->data, n) ? -1 : 0;
+}
+#endif
+
+#endif /* RELAYWATCH_WIRE_H */

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for bpf/wire.h. WIRE_FUZZ picks the parser (dns, tls,
+ * http, socks5, flow; default: dns and flow on every input). Beyond what
+ * ASan/UBSan catch, every input is parsed twice with different junk past
+ * len (the outputs must match: nothing past len is read), and every
+ * result is checked for what the BPF side relies on: counts within their
+ * arrays, a NUL-ended lower-case name whose keys equal those the loader
+ * computes from the same text.
+ *
+ * WIRE_FUZZ_SEEDS=DIR writes the wire_cases.h payloads into DIR first.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/wire_cases.h"
+
+enum { F_DNS = 1, F_TLS = 2, F_HTTP = 4, F_SOCKS5 = 8, F_FLOW = 16 };
+
+static int which = F_DNS | F_FLOW;
+
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz_wire: broken invariant: %s\n", what);
+		abort();
+	}
+}
+
+/* The keys from the printed name must be the keys the parser computed:
+ * what a rule written as that text would be stored under. */
+static void check_name(const struct wire_name *n)
+{
+	struct wire_name again;
+	size_t i;
+
+	check(n->len <= WIRE_DNAME_MAX, "name length");
+	check(n->name[n->len] == 0, "name NUL-ended");
+	memset(&again, 0, sizeof(again));
+	wire_name_init(&again);
+	for (i = 0; i < n->len; i++) {
+		check(n->name[i] < 'A' || n->name[i] > 'Z', "name lower-case");
+		wire_name_put(&again, (__u8)n->name[i]);
+	}
+	check(!wire_name_end(&again), "name refused on re-reading");
+	check(again.len == n->len, "name re-read length");
+	check(again.hash == n->hash, "hash matches the text");
+	check(!memcmp(again.sfx, n->sfx, sizeof(n->sfx)), "suffix keys");
+	check(again.labels == n->labels, "label count");
+}
+
+static void check_rc(int rc)
+{
+	check(rc >= WIRE_OK && rc <= WIRE_LIMIT, "result code");
+}
+
+static void fuzz_dns(const __u8 *data, size_t size)
+{
+	static struct wire_buf b;
+	struct wire_dns d, d2;
+	int rc, i;
+
+	wire_buf_set(&b, data, size, 0);
+	rc = wire_dns_parse(&b, &d);
+	wire_buf_set(&b, data, size, 0xff);
+	check(wire_dns_parse(&b, &d2) == rc, "dns rc depends on junk");
+	check(!memcmp(&d, &d2, sizeof(d)), "dns output depends on junk");
+	check_rc(rc);
+	check(rc != WIRE_NO_SNI && rc != WIRE_NO_HOST && rc != WIRE_LIMIT &&
+		      rc != WIRE_INCOMPLETE, "dns result code");
+	if (rc != WIRE_OK)
+		return;
+	check(d.naddr <= WIRE_DNS_ADDRS, "naddr");
+	check(d.nanswers <= WIRE_DNS_ANSWERS, "nanswers");
+	check(d.nanswers <= d.ancount, "nanswers <= ancount");
+	check(d.qclass == 1, "qclass");
+	for (i = 0; i < d.naddr; i++)
+		check(d.addr[i].family == WIRE_AF_INET ||
+			      d.addr[i].family == WIRE_AF_INET6,
+		      "address family");
+	check_name(&d.qname);
+}
+
+static void fuzz_flow(const __u8 *data, size_t size,
+		      int (*parse)(const struct wire_buf *, struct wire_flow *))
+{
+	static struct wire_buf b;
+	struct wire_flow f, f2;
+	int rc;
+
+	wire_buf_set(&b, data, size, 0);
+	rc = parse(&b, &f);
+	wire_buf_set(&b, data, size, 0xff);
+	check(parse(&b, &f2) == rc, "flow rc depends on junk");
+	check(!memcmp(&f, &f2, sizeof(f)), "flow output depends on junk");
+	check_rc(rc);
+	check(rc != WIRE_TRUNCATED, "streams are never TRUNCATED");
+	if (rc != WIRE_OK)
+		return;
+	check(f.proto >= WIRE_P_TLS && f.proto <= WIRE_P_SOCKS5, "proto");
+	if (f.family) {
+		check(f.proto == WIRE_P_SOCKS5, "address only from SOCKS5");
+		check(f.host.len == 0, "address or name, not both");
+	} else {
+		check(f.host.len > 0, "a name on success");
+	}
+	if (f.proto == WIRE_P_CONNECT)
+		check(f.port != 0, "CONNECT has a port");
+	check_name(&f.host);
+}
+
+static void write_seeds(const char *dir)
+{
+	static struct pkt p;
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < WIRE_NCASES; i++) {
+		FILE *f;
+
+		wire_cases[i].build(&p);
+		snprintf(path, sizeof(path), "%s/case-%02zu", dir, i);
+		f = fopen(path, "wb");
+		if (!f)
+			continue;
+		fwrite(p.d, 1, p.n, f);
+		fclose(f);
+	}
+	if (!wire_fixture_load(&p)) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/openssl-hello", dir);
+		f = fopen(path, "wb");
+		if (f) {
+			fwrite(p.d, 1, p.n, f);
+			fclose(f);
+		}
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *w = getenv("WIRE_FUZZ"), *seeds = getenv("WIRE_FUZZ_SEEDS");
+
+	(void)argc;
+	(void)argv;
+	if (w && !strcmp(w, "dns"))
+		which = F_DNS;
+	else if (w && !strcmp(w, "tls"))
+		which = F_TLS;
+	else if (w && !strcmp(w, "http"))
+		which = F_HTTP;
+	else if (w && !strcmp(w, "socks5"))
+		which = F_SOCKS5;
+	else if (w && !strcmp(w, "flow"))
+		which = F_FLOW;
+	if (seeds)
+		write_seeds(seeds);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (which & F_DNS)
+		fuzz_dns(data, size);
+	if (which & F_TLS)
+		fuzz_flow(data, size, wire_tls_sni);
+	if (which & F_HTTP)
+		fuzz_flow(data, size, wire_http);
+	if (which & F_SOCKS5)
+		fuzz_flow(data, size, wire_socks5);
+	if (which & F_FLOW)
+		fuzz_flow(data, size, wire_flow_parse);
+	return 0;
+}
