@@ -130,6 +130,40 @@ struct {
 	__type(value, struct rw_dedup_val);
 } dedup __weak SEC(".maps");
 
+/* names that rules refer to: (hash, gen, wildcard) -> rules */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rw_name_key);
+	__type(value, struct rw_name_val);
+} names __weak SEC(".maps");
+
+/* addresses learned from DNS answers, per process and host-wide */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rw_dns_key);
+	__type(value, struct rw_dns_val);
+} dns_ips __weak SEC(".maps");
+
+/* per-socket state: owner and first-bytes inspection */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rw_flow);
+} flows __weak SEC(".maps");
+
+/* processes to kill at their next syscall exit: tgid -> rule (set where
+ * the caller's thread is not known, e.g. at a packet) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct rw_kill);
+} killtg __weak SEC(".maps");
+
 /* kills waiting for their thread's syscall exit: tid -> rule */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

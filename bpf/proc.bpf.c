@@ -144,15 +144,23 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
 	struct rw_kill *k = bpf_map_lookup_elem(&kills, &tid);
 	struct rw_proc_event *e;
 	struct rw_kill kv;
 
-	if (!k)
-		return 0;
-	kv = *k;
-	bpf_map_delete_elem(&kills, &tid);
+	if (k) {
+		kv = *k;
+		bpf_map_delete_elem(&kills, &tid);
+	} else {
+		/* flagged at a packet, where the thread was not known */
+		k = bpf_map_lookup_elem(&killtg, &tgid);
+		if (!k)
+			return 0;
+		kv = *k;
+		bpf_map_delete_elem(&killtg, &tgid);
+	}
 	if (bpf_send_signal(SIGKILL) != 0)
 		return 0; /* the daemon's fallback kills it */
 	count(RW_CNT_KILLS);

@@ -8,154 +8,10 @@
  * syscall-exit tracepoint (proc.bpf.c), which sends SIGKILL before the call
  * returns to user space.
  */
-#include "maps.bpf.h"
+#include "decide.bpf.h"
 #include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
-
-#define AF_INET 2
-#define AF_INET6 10
-
-struct dest {
-	__u8 addr[16];
-	__u16 port;     /* host order */
-	__u8 family;    /* socket family */
-	__u8 v4;        /* judged as IPv4 (AF_INET or v4-mapped) */
-};
-
-static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
-						   __u8 gen)
-{
-	if (d->v4) {
-		struct rw_lpm4 k = { .prefixlen = 8 + 32, .gen = gen };
-
-		__builtin_memcpy(k.addr, d->addr, 4);
-		return bpf_map_lookup_elem(&cidr4, &k);
-	} else {
-		struct rw_lpm6 k = { .prefixlen = 8 + 128, .gen = gen };
-
-		__builtin_memcpy(k.addr, d->addr, 16);
-		return bpf_map_lookup_elem(&cidr6, &k);
-	}
-}
-
-/* RW_HOME, RW_SPECIAL, or 0 for an overseas address */
-static __always_inline __u8 home_class(const struct dest *d, __u8 gen)
-{
-	__u8 *v;
-
-	if (d->v4) {
-		struct rw_lpm4 k = { .prefixlen = 8 + 32, .gen = gen };
-
-		__builtin_memcpy(k.addr, d->addr, 4);
-		v = bpf_map_lookup_elem(&home4, &k);
-	} else {
-		struct rw_lpm6 k = { .prefixlen = 8 + 128, .gen = gen };
-
-		__builtin_memcpy(k.addr, d->addr, 16);
-		v = bpf_map_lookup_elem(&home6, &k);
-	}
-	return v ? *v : 0;
-}
-
-/*
- * The rule walk runs under bpf_loop(): the verifier checks its body once,
- * not once per unrolled iteration (which cost ~0.5 s of load time per
- * program). Everything it needs is copied into this context by value.
- */
-struct caller {
-	struct dest d;
-	__u64 cand;           /* candidate rules */
-	__u64 kind[RW_KIND__LPM]; /* per destination kind: rules containing it */
-	__u64 exe_mask;       /* rules accepting this binary */
-	__u32 uid;
-	__u8 proto;
-	__u8 gen;
-	__u8 home;            /* home_class + 1, 0 = not looked up yet */
-	__u8 pad;
-	int found;            /* the rule, or -1 */
-};
-
-/* does rule i hold for this call? 1 stops the loop */
-static int rule_cb(__u64 i, void *arg)
-{
-	struct caller *c = arg;
-	__u32 idx = c->gen * RW_MAX_RULES + (__u32)i;
-	__u64 bit = 1ULL << (i & 63);
-	struct rw_rule *r;
-
-	if (!(c->cand & bit))
-		return 0;
-	r = bpf_map_lookup_elem(&rules, &idx);
-	if (!r)
-		return 1;
-	if (r->kinds & (1 << RW_KIND_DOMAIN))
-		return 0;
-	if ((r->kinds & (1 << RW_KIND_CIDR)) && !(c->kind[RW_KIND_CIDR] & bit))
-		return 0;
-	if ((r->kinds & (1 << RW_KIND_INTEL)) && !(c->kind[RW_KIND_INTEL] & bit))
-		return 0;
-	if ((r->kinds & (1 << RW_KIND_COUNTRY)) &&
-	    !(c->kind[RW_KIND_COUNTRY] & bit))
-		return 0;
-	if (r->port && r->port != c->d.port)
-		return 0;
-	if (r->proto && r->proto != c->proto)
-		return 0;
-	if ((r->flags & RW_RF_UID) && r->uid != c->uid)
-		return 0;
-	if (r->flags & (RW_RF_OVERSEAS | RW_RF_DOMESTIC)) {
-		__u8 h;
-
-		if (!c->home)
-			c->home = home_class(&c->d, c->gen) + 1;
-		h = c->home - 1;
-		if ((r->flags & RW_RF_OVERSEAS) && h != 0)
-			return 0;
-		if ((r->flags & RW_RF_DOMESTIC) && h != RW_HOME)
-			return 0;
-	}
-	if ((r->flags & RW_RF_CGROUP) &&
-	    bpf_get_current_ancestor_cgroup_id(r->cgroup_level) != r->cgroup_id)
-		return 0;
-	if ((r->flags & RW_RF_EXE) && !(c->exe_mask & bit))
-		return 0;
-	c->found = i;
-	return 1;
-}
-
-static __always_inline __u64 exe_rules(const struct rw_proc *proc, __u8 gen)
-{
-	struct rw_exe_key k = {};
-	__u64 *m;
-
-	if (!proc)
-		return 0;
-	k.ino = proc->exe_ino;
-	k.dev = proc->exe_dev;
-	k.gen = gen;
-	m = bpf_map_lookup_elem(&exes, &k);
-	return m ? *m : 0;
-}
-
-static __always_inline void tag(__u32 tgid, int rule, __u8 action, __u64 now)
-{
-	struct rw_tag *t = bpf_map_lookup_elem(&tags, &tgid);
-
-	if (!t) {
-		struct rw_tag n = { .first_ktime = now };
-
-		bpf_map_update_elem(&tags, &tgid, &n, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&tags, &tgid);
-		if (!t)
-			return;
-	}
-	t->last_ktime = now;
-	__sync_fetch_and_add(&t->matches, 1);
-	if (rule < RW_MAX_RULES)
-		__sync_fetch_and_or(&t->rules, 1ULL << rule);
-	__sync_fetch_and_or(&t->actions, 1U << action);
-}
 
 /*
  * true if this match should be reported now; *folded receives the matches
@@ -228,84 +84,155 @@ static __always_inline void emit(struct bpf_sock_addr *ctx, __u16 type,
 	submit(e, action == RW_ACT_KILL && (flags & RW_NF_ENFORCED));
 }
 
+/* the name a DNS answer gave this process for d; *hostonly when only an
+ * answer to someone else (a caching resolver) knows it */
+static __always_inline struct rw_dns_val *dns_name(const struct dest *d,
+						   __u32 tgid, __u64 now,
+						   bool *hostonly)
+{
+	struct rw_dns_key k = { .tgid = tgid,
+				.family = d->v4 ? AF_INET : AF_INET6 };
+	struct rw_dns_val *v;
+
+	__builtin_memcpy(k.addr, d->addr, 16);
+	v = bpf_map_lookup_elem(&dns_ips, &k);
+	if (v && v->expires > now)
+		return v;
+	k.tgid = 0;
+	v = bpf_map_lookup_elem(&dns_ips, &k);
+	if (v && v->expires > now)
+		*hostonly = true;
+	return NULL;
+}
+
+/* the rules a DNS mapping's name falls under, cached per generation */
+static __always_inline void dns_masks(struct rw_dns_val *v, __u8 gen,
+				      __u64 *dom, __u64 *intel)
+{
+	if (v->cache_gen != (__u32)gen + 1) {
+		__u64 dm = 0, im = 0;
+
+		match_name(gen, v->hash, v->sfx, v->labels, v->name, v->len,
+			   &dm, &im);
+		v->cache[0] = dm;
+		v->cache[1] = im;
+		v->cache_gen = gen + 1;
+	}
+	*dom |= v->cache[0];
+	*intel |= v->cache[1];
+}
+
+/* the socket's state for the packet hooks: owner, destination */
+static __always_inline struct rw_flow *flow_open(struct bpf_sock_addr *ctx,
+						 const struct dest *d,
+						 __u32 tgid, __u32 uid,
+						 __u64 now)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct rw_flow *f;
+
+	if (!sk)
+		return NULL;
+	f = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!f)
+		return NULL;
+	f->tgid = tgid;
+	f->uid = uid;
+	__builtin_memcpy(f->daddr, d->addr, 16);
+	f->dport = d->port;
+	f->family = d->v4 ? AF_INET : AF_INET6;
+	f->first_ktime = now;
+	return f;
+}
+
 /* returns 1 to let the call through, 0 to fail it with EPERM */
 static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 				 const struct dest *d)
 {
-	__u32 zero = 0, tgid, tid, *genp, sidx;
 	struct rw_dedup_key k = {};
 	struct caller c = {};
+	struct rw_flow *f = NULL;
 	struct rw_settings *s;
+	struct rw_dns_val *dv;
 	struct rw_proc *proc;
 	struct rw_dest *m;
 	__u64 id, ugid, now;
-	__u8 flags = 0, action, enforce;
-	__u32 folded;
+	__u8 flags = 0, action = 0, enforce = 0;
+	bool hostonly = false;
+	__u32 folded, tgid, tid;
 	int rule;
 
-	genp = bpf_map_lookup_elem(&active, &zero);
-	if (!genp)
-		return 1;
-	c.gen = *genp & 1;
-	sidx = c.gen;
-	s = bpf_map_lookup_elem(&settings, &sidx);
+	s = policy_now(&c.gen);
 	if (!s)
 		return 1;
+	id = bpf_get_current_pid_tgid();
+	tgid = id >> 32;
+	tid = (__u32)id;
+	ugid = bpf_get_current_uid_gid();
+	now = bpf_ktime_get_boot_ns();
 	m = lookup_dest(d, c.gen);
 	c.cand = s->any_mask;
 	if (m) {
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
 		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];
-		c.cand |= c.kind[RW_KIND_CIDR] | c.kind[RW_KIND_INTEL] |
-			  c.kind[RW_KIND_COUNTRY];
+	}
+	if (s->has_names) {
+		dv = dns_name(d, tgid, now, &hostonly);
+		if (dv)
+			dns_masks(dv, c.gen, &c.kind[RW_KIND_DOMAIN],
+				  &c.kind[RW_KIND_INTEL]);
+	}
+	c.cand |= c.kind[RW_KIND_CIDR] | c.kind[RW_KIND_INTEL] |
+		  c.kind[RW_KIND_COUNTRY] | c.kind[RW_KIND_DOMAIN];
+
+	/* TCP: the first bytes are judged by name at egress; DNS clients:
+	 * answers are attributed to their socket's owner */
+	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP) {
+		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
+		if (f && hostonly)
+			f->flags |= RW_FF_HOSTONLY;
+	} else if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
+		struct rw_flow *df = flow_open(ctx, d, tgid, (__u32)ugid, now);
+
+		if (df) {
+			df->flags |= RW_FF_DNS;
+			df->state = RW_FS_DONE;
+		}
 	}
 	if (!c.cand && s->default_action <= RW_ACT_ALLOW)
 		return 1;
 
-	id = bpf_get_current_pid_tgid();
-	ugid = bpf_get_current_uid_gid();
-	tgid = id >> 32;
-	tid = (__u32)id;
 	c.d = *d;
 	c.uid = (__u32)ugid;
 	c.proto = ctx->protocol;
-	c.found = -1;
+	if (s->has_cgroup)
+		for (__u32 l = 0; l < RW_CG_LEVELS; l++)
+			c.anc[l] = bpf_get_current_ancestor_cgroup_id(l);
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	c.exe_mask = exe_rules(proc, c.gen);
 	if (proc)
 		flags |= RW_NF_PROC;
-	if (c.cand)
-		bpf_loop(RW_MAX_RULES, rule_cb, &c, 0);
-	rule = c.found;
-	if (rule >= 0 && rule < RW_MAX_RULES) {
-		__u32 ridx = c.gen * RW_MAX_RULES + rule;
-		struct rw_rule *r = bpf_map_lookup_elem(&rules, &ridx);
-
-		if (!r)
-			return 1;
-		action = r->action;
-		enforce = r->flags & RW_RF_ENFORCE;
-	} else {
-		/* the default allows silently, like no policy at all */
-		if (s->default_action <= RW_ACT_ALLOW)
-			return 1;
-		rule = RW_RULE_DEFAULT;
-		action = s->default_action;
-		enforce = s->default_enforce;
-	}
-	if (action <= RW_ACT_NONE || action >= RW_ACT__MAX)
+	rule = decide(&c, s, &action, &enforce);
+	if (rule < 0)
 		return 1;
 
-	now = bpf_ktime_get_boot_ns();
 	count(RW_CNT_MATCHED);
 	count(RW_CNT_ACT_ALLOW + action - 1);
 	tag(tgid, rule, action, now);
+	if (f) {
+		f->flags |= RW_FF_TRACKED;
+		f->rule = rule;
+		f->action = action;
+		f->gen = c.gen;
+	}
 	if (d->v4 && d->family == AF_INET6)
 		flags |= RW_NF_MAPPED;
 	if (enforce && action >= RW_ACT_DENY) {
 		flags |= RW_NF_ENFORCED;
 		count(RW_CNT_BLOCKED);
+		if (f)
+			f->flags |= RW_FF_BLOCKED;
 		if (action == RW_ACT_KILL) {
 			struct rw_kill kv = { .tgid = tgid, .rule = rule,
 					       .gen = c.gen };

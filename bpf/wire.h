@@ -184,6 +184,29 @@ WIRE_FN __u64 wire_mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+/*
+ * A second hash of a name's text, independent of FNV-1a: a key that matches
+ * by hash is confirmed with it before it decides anything (a crafted name
+ * would have to collide both).
+ */
+#define WIRE_CHK_BASIS 0x6a09e667f3bcc909ULL
+WIRE_FN __u64 wire_chk(__u64 h, __u8 c)
+{
+	h = (h ^ c) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 31);
+}
+
+#ifndef __BPF__
+static inline __u64 wire_chk_str(const char *s, size_t len)
+{
+	__u64 h = WIRE_CHK_BASIS;
+
+	for (size_t i = 0; i < len; i++)
+		h = wire_chk(h, (__u8)s[i]);
+	return h;
+}
+#endif
+
 /* ---- names -------------------------------------------------------------- */
 
 WIRE_FN void wire_name_init(struct wire_name *n)

@@ -39,6 +39,11 @@ enum rw_event_type {
 	RW_EV_EXIT = 4,    /* a tagged process exited */
 	RW_EV_KILL = 5,    /* SIGKILL sent in-kernel at syscall exit */
 	RW_EV_EXISTING = 6, /* userspace: connection open before start-up */
+	RW_EV_DNS = 7,     /* a DNS answer for a listed name, as mapped */
+	RW_EV_TLS = 8,     /* first bytes: ClientHello SNI matched a rule */
+	RW_EV_HTTP = 9,    /* first bytes: HTTP Host matched a rule */
+	RW_EV_PROXY = 10,  /* first bytes: CONNECT / SOCKS5 target matched */
+	RW_EV_FLOW = 11,   /* a flow to a matched destination closed */
 };
 
 /* Indexes into the per-CPU counters array. Stable values. */
@@ -54,6 +59,10 @@ enum rw_counter {
 	RW_CNT_BLOCKED = 8,    /* calls that returned EPERM */
 	RW_CNT_KILLS = 9,      /* SIGKILLs sent in-kernel */
 	RW_CNT_RB_FULL_PROC = 10, /* ring buffer full: exec/exit/kill event lost */
+	RW_CNT_DNS_MAPPED = 11,   /* addresses learned from DNS answers */
+	RW_CNT_DNS_UNPARSED = 12, /* DNS responses the parser refused */
+	RW_CNT_FLOW_UNPARSED = 13, /* first payloads with no name found */
+	RW_CNT_DROPPED = 14,      /* packets dropped for a denied flow */
 	RW_CNT__MAX = 16,
 };
 
@@ -154,6 +163,7 @@ struct rw_tag {
  */
 #define RW_GENS 2
 #define RW_RULE_DEFAULT RW_MAX_RULES /* event.rule when the default decided */
+#define RW_CG_LEVELS 8  /* cgroup rules up to this depth (loader checks) */
 
 /* Destination sets a rule can name; the destination must be in each one
  * the rule names (cidr list, intel category/provider, countries, names). */
@@ -161,8 +171,9 @@ enum rw_kind {
 	RW_KIND_CIDR = 0,
 	RW_KIND_INTEL = 1,
 	RW_KIND_COUNTRY = 2,
-	RW_KIND_DOMAIN = 3,  /* known only from DNS/SNI: not yet at connect */
+	RW_KIND_DOMAIN = 3,  /* the name: from DNS answers, SNI, Host, proxies */
 	RW_KIND__LPM = 3,    /* kinds kept in the address tries */
+	RW_KIND__MAX = 4,
 };
 
 /* A rule as the kernel sees it; index = gen * RW_MAX_RULES + position. */
@@ -193,7 +204,11 @@ struct rw_settings {
 	__u8 has_kill;   /* an enforced kill rule: sys_exit hook attached */
 	__u8 default_action;  /* when no rule matches; ALLOW = no event */
 	__u8 default_enforce; /* the policy mode, for the default action */
-	__u8 pad;
+	__u8 has_names;  /* rules that need names: look up DNS at connect */
+	__u32 ttl_min;   /* clamp of DNS answer TTLs, seconds */
+	__u32 ttl_max;
+	__u8 has_cgroup; /* cgroup rules: read the caller's ancestors */
+	__u8 pad[7];
 };
 
 /* LPM keys: the generation is the first byte of the matched data, so a
@@ -226,6 +241,129 @@ struct rw_exe_key {
 	__u64 ino;
 	__u32 dev;  /* kernel encoding: major << 20 | minor */
 	__u32 gen;
+};
+
+/*
+ * Names (domain rules, and the intelligence's names for category/provider
+ * rules), keyed by the hashes of bpf/wire.h: an exact name by its FNV-1a
+ * hash, a "*.suffix" by the suffix key of its label count. `check` is a
+ * second, independent hash of the same text (wire_chk), so a colliding
+ * key alone never decides.
+ */
+#define RW_NAME_LEN 128     /* name bytes carried in events */
+#define RW_SFX_MAX 4        /* a wildcard suffix has at most 4 labels */
+struct rw_name_key {
+	__u64 h;
+	__u32 gen;
+	__u32 wild;  /* 0 exact, else the suffix's label count */
+};
+struct rw_name_val {
+	__u64 kind[2];  /* [0] rules naming it (domain:), [1] via intel */
+	__u64 check;    /* wire_chk over the text */
+	__u32 len;      /* length of the text */
+	__u32 pad;
+};
+
+/* An address learned from a DNS answer: per process (tgid) and host-wide
+ * (tgid 0). The name is kept, not the verdict, so a reload re-judges it;
+ * the verdict is cached per generation. */
+struct rw_dns_key {
+	__u8 addr[16];
+	__u32 tgid;
+	__u32 family;
+};
+struct rw_dns_val {
+	__u64 expires;      /* boot-time ns */
+	__u64 hash;         /* wire_name.hash */
+	__u64 sfx[RW_SFX_MAX];
+	__u64 cache[2];     /* name masks (see rw_name_val.kind) ... */
+	__u32 cache_gen;    /* ... valid for this generation + 1; 0 = none */
+	__u16 len;
+	__u8 labels;
+	__u8 pad;
+	char name[256];
+};
+
+/* Per-socket state (socket local storage): who opened it, and how far its
+ * first bytes were inspected. */
+enum rw_flow_state {
+	RW_FS_NEW = 0,     /* first payload not seen yet */
+	RW_FS_DONE = 1,    /* inspected: pass */
+	RW_FS_DENIED = 2,  /* denied: drop every packet */
+	RW_FS_SOCKS = 3,   /* SOCKS5 greeting seen: inspect the request */
+};
+#define RW_FF_TRACKED 0x01  /* matched a rule: count bytes, report at close */
+#define RW_FF_HOSTONLY 0x02 /* name known host-wide only: decide at first bytes */
+#define RW_FF_DNS 0x04      /* a DNS client socket (answers attributed) */
+#define RW_FF_BLOCKED 0x08  /* the deny/kill was carried out */
+struct rw_flow {
+	__u64 bytes;
+	__u64 pkts;
+	__u64 first_ktime;
+	__u64 last_ktime;
+	__u32 tgid;
+	__u32 uid;
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 family;
+	__u8 state;    /* enum rw_flow_state */
+	__u8 flags;    /* RW_FF_* */
+	__u8 rule;
+	__u8 action;
+	__u8 gen;
+};
+
+/* DNS answer for a listed name */
+struct rw_dns_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;     /* the process whose socket received it, 0 unknown */
+	__u32 naddr;
+	__u64 cookie;
+	__u32 ttl;      /* smallest TTL, after clamping */
+	__u16 qtype;
+	__u8 rule;      /* first rule naming it, RW_RULE_NONE if none */
+	__u8 gen;
+	__u8 addr[8][16];
+	__u8 family[8];
+	char name[RW_NAME_LEN];
+};
+
+/* first bytes of a flow named a listed destination (tls/http/proxy) */
+struct rw_name_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;
+	__u32 uid;
+	__u64 cookie;
+	__u8 daddr[16];
+	__u16 dport;
+	__u16 tport;    /* proxy target port (CONNECT, SOCKS5), else 0 */
+	__u8 family;
+	__u8 action;
+	__u8 rule;
+	__u8 flags;     /* RW_NF_ENFORCED */
+	__u8 gen;
+	__u8 pad[7];
+	char name[RW_NAME_LEN];
+};
+
+/* a flow to a matched destination closed: how much it sent */
+struct rw_flow_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;
+	__u32 uid;
+	__u64 cookie;
+	__u64 bytes;
+	__u64 pkts;
+	__u64 first_ktime;
+	__u64 last_ktime;
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 family;
+	__u8 rule;
+	__u8 action;
+	__u8 gen;
+	__u8 flags;     /* RW_FF_* */
+	__u8 pad;
 };
 
 /* De-duplication key: one event per window per (process, dest, rule). */

@@ -29,6 +29,7 @@
 #include "geo.h"
 #include "cgroup.h"
 #include "proc.h"
+#include "../bpf/wire.h"
 
 struct lpm_ent {
 	struct cidr c;
@@ -45,10 +46,17 @@ struct exe_ent {
 	__u64 mask;
 };
 
+struct name_ent {
+	struct rw_name_key k;
+	struct rw_name_val v;
+};
+
 struct build {
 	struct lpm_vec v4, v6;
 	struct exe_ent *exes;
 	size_t nr_exes, cap_exes;
+	struct name_ent *names;
+	size_t nr_names, cap_names;
 	int kind;       /* for geo callbacks */
 	__u64 bit;
 	void (*warn)(const char *msg, void *ctx);
@@ -351,7 +359,84 @@ static int rule_cgroup(struct build *b, const struct policy_rule *r,
 	for (const char *p = rel; *p; p++)
 		if (*p == '/' && p[1] && p[1] != '/')
 			kr->cgroup_level++;
+	if (kr->cgroup_level >= RW_CG_LEVELS) {
+		warnf(b, "rule '%s' (line %d): cgroup %s is %u levels deep; the "
+		      "kernel compares up to %d", r->name, r->line, abs,
+		      kr->cgroup_level, RW_CG_LEVELS - 1);
+		return 0;
+	}
 	kr->cgroup_id = id;
+	return 0;
+}
+
+/*
+ * A name for the kernel's names map: an exact name under its FNV-1a hash,
+ * a "*.suffix" under the suffix key of its label count (bpf/wire.h), both
+ * with a second hash of the text to confirm a hit.
+ */
+static int add_name(struct build *b, const struct policy_rule *r,
+		    const char *text, bool wild, int kind, __u8 gen,
+		    __u64 bit)
+{
+	struct wire_name n;
+	struct name_ent *e;
+
+	if (wire_name_from_str(&n, text) || !n.len)
+		return 0;
+	if (wild && n.labels > RW_SFX_MAX) {
+		warnf(b, "rule '%s' (line %d): *.%s has more than %d labels; "
+		      "the kernel matches wildcards of up to %d", r->name,
+		      r->line, text, RW_SFX_MAX, RW_SFX_MAX);
+		return 0;
+	}
+	if (b->nr_names == b->cap_names) {
+		size_t cap = b->cap_names ? 2 * b->cap_names : 256;
+		void *p = realloc(b->names, cap * sizeof(*b->names));
+
+		if (!p)
+			return -ENOMEM;
+		b->names = p;
+		b->cap_names = cap;
+	}
+	e = &b->names[b->nr_names++];
+	memset(e, 0, sizeof(*e));
+	e->k.h = wild ? n.sfx[n.labels - 1] : n.hash;
+	e->k.gen = gen;
+	e->k.wild = wild ? n.labels : 0;
+	e->v.kind[kind] = bit;
+	e->v.len = n.len;
+	e->v.check = wire_chk_str(n.name, n.len);
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct name_ent *)a)->k,
+		      &((const struct name_ent *)b)->k,
+		      sizeof(struct rw_name_key));
+}
+
+/* merged by key: one name may serve several rules and both kinds */
+static int write_names(struct bpf_map *map, struct build *b)
+{
+	size_t out = 0;
+
+	qsort(b->names, b->nr_names, sizeof(*b->names), name_cmp);
+	for (size_t i = 0; i < b->nr_names; i++) {
+		struct name_ent *e = &b->names[i];
+
+		if (out && !name_cmp(&b->names[out - 1], e)) {
+			b->names[out - 1].v.kind[0] |= e->v.kind[0];
+			b->names[out - 1].v.kind[1] |= e->v.kind[1];
+			continue;
+		}
+		b->names[out++] = *e;
+	}
+	b->nr_names = out;
+	for (size_t i = 0; i < out; i++)
+		if (bpf_map_update_elem(bpf_map__fd(map), &b->names[i].k,
+					&b->names[i].v, BPF_ANY))
+			return -errno;
 	return 0;
 }
 
@@ -399,9 +484,15 @@ static int compile_rule(struct build *b, const struct policy *p, int i,
 		const struct intel_entry *e;
 
 		kr->kinds |= 1 << RW_KIND_INTEL;
-		for (size_t j = 0; !ret && (e = intel_entry(in, j)); j++)
-			if (e->is_cidr && intel_fits(r, e))
+		for (size_t j = 0; !ret && (e = intel_entry(in, j)); j++) {
+			if (!intel_fits(r, e))
+				continue;
+			if (e->is_cidr)
 				ret = add(b, &e->cidr, RW_KIND_INTEL, bit);
+			else
+				ret = add_name(b, r, e->domain, e->wildcard, 1,
+					       gen, bit);
+		}
 	}
 	if (r->nr_countries && !ret) {
 		const char *cc[64];
@@ -416,12 +507,20 @@ static int compile_rule(struct build *b, const struct policy *p, int i,
 	}
 	if (r->nr_domains)
 		kr->kinds |= 1 << RW_KIND_DOMAIN;
+	for (size_t j = 0; !ret && j < r->nr_domains; j++) {
+		bool wild = !strncmp(r->domains[j], "*.", 2);
+
+		ret = add_name(b, r, r->domains[j] + (wild ? 2 : 0), wild, 0,
+			       gen, bit);
+	}
 	if (!ret && r->exe) {
 		kr->flags |= RW_RF_EXE;
 		ret = rule_exes(b, r, gen, bit);
 	}
-	if (!ret && (r->cgroup || r->container))
+	if (!ret && (r->cgroup || r->container)) {
 		ret = rule_cgroup(b, r, kr);
+		s->has_cgroup = 1;
+	}
 	if (!kr->kinds)
 		s->any_mask |= bit;
 	if (kr->action == RW_ACT_KILL && (kr->flags & RW_RF_ENFORCE))
@@ -439,13 +538,13 @@ static bool needs_home(const struct policy *p)
 
 int enforce_apply(struct loader *l, const struct policy *p,
 		  const struct intel *in, const struct geo *g,
-		  __u64 dedup_ns, struct enforce_stats *st,
+		  const struct enforce_opts *o, struct enforce_stats *st,
 		  void (*warn)(const char *msg, void *ctx), void *wctx,
 		  char *err, size_t errlen)
 {
 	struct relaywatch *sk = l->skel;
 	struct build b = { .warn = warn, .wctx = wctx };
-	struct rw_settings s = { .dedup_ns = dedup_ns };
+	struct rw_settings s = { .dedup_ns = o->dedup_ns };
 	struct rw_rule kr[RW_MAX_RULES];
 	__u32 zero = 0, cur = 0, gen;
 	int ret = 0;
@@ -461,6 +560,9 @@ int enforce_apply(struct loader *l, const struct policy *p,
 		goto cleanup;
 	}
 	s.nr_rules = p->nr_rules;
+	s.has_names = b.nr_names > 0;
+	s.ttl_min = o->ttl_min;
+	s.ttl_max = o->ttl_max;
 	s.default_action = p->default_action;
 	s.default_enforce = p->mode == POLICY_ENFORCE;
 	if (s.default_action == RW_ACT_KILL && s.default_enforce)
@@ -476,6 +578,10 @@ int enforce_apply(struct loader *l, const struct policy *p,
 		ret = clear_gen(sk->maps.home6, offsetof(struct rw_lpm6, gen), gen);
 	if (!ret)
 		ret = clear_gen(sk->maps.exes, offsetof(struct rw_exe_key, gen), gen);
+	if (!ret)
+		ret = clear_gen(sk->maps.names, offsetof(struct rw_name_key, gen), gen);
+	if (!ret)
+		ret = write_names(sk->maps.names, &b);
 	if (!ret)
 		ret = write_dest(sk->maps.cidr4, &b.v4, gen);
 	if (!ret)
@@ -530,10 +636,12 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	st->lpm4 = b.v4.n;
 	st->lpm6 = b.v6.n;
 	st->exes = b.nr_exes;
+	st->names = b.nr_names;
 	st->gen = gen;
 cleanup:
 	free(b.v4.v);
 	free(b.v6.v);
 	free(b.exes);
+	free(b.names);
 	return ret;
 }

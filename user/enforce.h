@@ -12,10 +12,16 @@ struct policy;
 struct intel;
 struct geo;
 
+struct enforce_opts {
+	__u64 dedup_ns;        /* fold repeats within this window */
+	__u32 ttl_min, ttl_max; /* clamp of DNS answer TTLs, seconds */
+};
+
 struct enforce_stats {
 	size_t lpm4, lpm6;     /* destination prefixes written */
 	size_t home4, home6;   /* home-country and special prefixes written */
 	size_t exes;           /* binaries accepted by exe rules */
+	size_t names;          /* names (and *.suffixes) rules refer to */
 	unsigned gen;          /* the generation now in force */
 };
 
@@ -28,7 +34,7 @@ struct enforce_stats {
  */
 int enforce_apply(struct loader *l, const struct policy *p,
 		  const struct intel *in, const struct geo *g,
-		  __u64 dedup_ns, struct enforce_stats *st,
+		  const struct enforce_opts *o, struct enforce_stats *st,
 		  void (*warn)(const char *msg, void *ctx), void *wctx,
 		  char *err, size_t errlen);
 

@@ -134,6 +134,24 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 			goto fail;
 		}
 	}
+	/* Names (DNS answers, first bytes) need the packet hooks; without
+	 * them decisions fall back to addresses, said once. */
+	l->name_hooks = true;
+	struct bpf_program *skb_progs[] = {
+		skel->progs.dns_ingress, skel->progs.flow_egress,
+		skel->progs.sock_release,
+	};
+	for (size_t i = 0; i < 3; i++) {
+		ret = attach(l, skb_progs[i], true);
+		if (ret) {
+			pr_warn("name-aware detection disabled: cannot attach "
+				"%s to %s (%s); rules decide on addresses only",
+				bpf_program__name(skb_progs[i]), o->cgroup,
+				strerror(-ret));
+			l->name_hooks = false;
+			break;
+		}
+	}
 	/* The process table is an improvement, not a precondition: without
 	 * BTF tracepoints attribution falls back to /proc. */
 	l->proc_hooks = true;
@@ -283,6 +301,24 @@ int loader_counters(struct loader *l, __u64 *out)
 			out[k] += vals[c];
 	}
 	free(vals);
+	return 0;
+}
+
+int loader_dns_name(struct loader *l, __u32 tgid, int family,
+		    const __u8 *addr, char *out, size_t len)
+{
+	struct rw_dns_key k = { .tgid = tgid, .family = family };
+	struct rw_dns_val v;
+	int fd = bpf_map__fd(l->skel->maps.dns_ips);
+
+	memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
+	if (bpf_map_lookup_elem(fd, &k, &v)) {
+		k.tgid = 0;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			return -ENOENT;
+	}
+	v.name[sizeof(v.name) - 1] = 0;
+	snprintf(out, len, "%s", v.name);
 	return 0;
 }
 

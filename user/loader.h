@@ -19,8 +19,9 @@ struct loader {
 	int cgroup_fd;
 	char cgroup[4096];
 	bool proc_hooks;         /* exec/fork/exit tracepoints attached */
+	bool name_hooks;         /* DNS ingress, first-bytes egress attached */
 	bool kill_hook;          /* sys_exit attached */
-	struct bpf_link *links[8];
+	struct bpf_link *links[12];
 	int nr_links;
 	struct bpf_link *kill_link;
 };
@@ -36,6 +37,9 @@ int loader_seed_procs(struct loader *l);
 int loader_proc(struct loader *l, __u32 tgid, struct rw_proc *out);
 /* Forgets tgid's entry if it still belongs to the exec at exec_ktime. */
 void loader_proc_forget(struct loader *l, __u32 tgid, __u64 exec_ktime);
+/* The name a DNS answer gave tgid (else the host) for an address. */
+int loader_dns_name(struct loader *l, __u32 tgid, int family,
+		    const __u8 *addr, char *out, size_t len);
 /* Sums the per-CPU counters into out[RW_CNT__MAX]. */
 int loader_counters(struct loader *l, __u64 *out);
 void loader_close(struct loader *l);

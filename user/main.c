@@ -35,12 +35,14 @@ struct cmd_opts {
 	long pid;
 	long dedup_ms;
 	long ringbuf_kb;
+	long ttl_min, ttl_max;
 	bool json;
 };
 
 static const char trace_help[] =
 "usage: relaywatch trace [--policy FILE] [--cgroup PATH] [--pid N]\n"
 "                        [--exe PATH] [--json] [--intel FILE] [--rir FILE]\n"
+"                        [--dns-ttl-min N] [--dns-ttl-max N]\n"
 "                        [--dedup-ms N] [--ringbuf-kb N] [-v]\n"
 "\n"
 "Live view of processes talking to listed destinations, for incident\n"
@@ -58,6 +60,9 @@ static const char trace_help[] =
 "  --intel FILE    extra intelligence, merged after the built-in set and\n"
 "                  the policy's intel: files (a later entry wins)\n"
 "  --rir FILE      an RIR delegated-stats file overriding countries\n"
+"  --dns-ttl-min N, --dns-ttl-max N\n"
+"                  clamp the TTL of names learned from DNS answers\n"
+"                  (seconds; default 30 and 3600)\n"
 "  --dedup-ms N    fold repeats of (process, destination, rule) within\n"
 "                  N ms into one event with a count (default 1000, 0 off)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 2048:\n"
@@ -71,8 +76,9 @@ static const char trace_help[] =
 
 static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
-"                      [--intel FILE] [--rir FILE] [--dedup-ms N]\n"
-"                      [--ringbuf-kb N] [-v]\n"
+"                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
+"                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
+"                      [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGHUP\n"
@@ -87,6 +93,9 @@ static const char run_help[] =
 "  --log FILE      append JSON lines here (default: standard output)\n"
 "  --intel FILE    extra intelligence (see trace --help)\n"
 "  --rir FILE      an RIR delegated-stats file overriding countries\n"
+"  --dns-ttl-min N, --dns-ttl-max N\n"
+"                  clamp the TTL of names learned from DNS answers\n"
+"                  (seconds; default 30 and 3600)\n"
 "  --dedup-ms N    fold repeats within N ms (default 1000, 0 off)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 2048)\n"
 "  -v, -vv         more detail on standard error\n"
@@ -178,6 +187,8 @@ static int parse_opts(int argc, char **argv, const char *help,
 		{ "ringbuf-kb", required_argument, NULL, 'r' },
 		{ "intel", required_argument, NULL, 'i' },
 		{ "rir", required_argument, NULL, 'g' },
+		{ "dns-ttl-min", required_argument, NULL, 'm' },
+		{ "dns-ttl-max", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -185,6 +196,8 @@ static int parse_opts(int argc, char **argv, const char *help,
 	int c, idx;
 
 	o->dedup_ms = 1000;
+	o->ttl_min = 30;
+	o->ttl_max = 3600;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "vh", longs, &idx)) != -1) {
 		if (c != '?' && c != 'v' && c != 'h' && !strchr(allowed, c)) {
@@ -199,6 +212,16 @@ static int parse_opts(int argc, char **argv, const char *help,
 		case 'e': o->exe = optarg; break;
 		case 'i': o->intel = optarg; break;
 		case 'g': o->rir = optarg; break;
+		case 'm':
+			if (parse_long("--dns-ttl-min", optarg, 0, 604800,
+				       &o->ttl_min))
+				return -EINVAL;
+			break;
+		case 'M':
+			if (parse_long("--dns-ttl-max", optarg, 1, 604800,
+				       &o->ttl_max))
+				return -EINVAL;
+			break;
 		case 'j': o->json = true; break;
 		case 'v': log_level++; break;
 		case 'P':
@@ -229,6 +252,11 @@ static int parse_opts(int argc, char **argv, const char *help,
 				argv[optind - 1], argv[0]);
 			return -EINVAL;
 		}
+	}
+	if (o->ttl_min > o->ttl_max) {
+		pr_warn("--dns-ttl-min (%ld) is above --dns-ttl-max (%ld)",
+			o->ttl_min, o->ttl_max);
+		return -EINVAL;
 	}
 	if (optind < argc) {
 		pr_warn("unexpected argument '%s' (see relaywatch %s --help)",
@@ -265,13 +293,15 @@ static void on_warning(const char *msg, void *ctx)
 
 static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 {
+	struct enforce_opts eo = { .dedup_ns = w->o->dedup_ms * 1000000ULL,
+				   .ttl_min = w->o->ttl_min,
+				   .ttl_max = w->o->ttl_max };
 	struct enforce_stats st;
 	json_object *j;
 	int ret;
 
-	ret = enforce_apply(&w->l, c->policy, c->intel, w->geo,
-			    w->o->dedup_ms * 1000000ULL, &st, on_warning, w,
-			    err, len);
+	ret = enforce_apply(&w->l, c->policy, c->intel, w->geo, &eo, &st,
+			    on_warning, w, err, len);
 	if (ret)
 		return ret;
 	output_set_policy(&w->s.out, st.gen, c->policy, c->intel);
@@ -287,6 +317,7 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 	json_object_object_add(j, "prefixes_v6", json_object_new_int64(st.lpm6));
 	json_object_object_add(j, "home_prefixes", json_object_new_int64(st.home4 + st.home6));
 	json_object_object_add(j, "binaries", json_object_new_int64(st.exes));
+	json_object_object_add(j, "names", json_object_new_int64(st.names));
 	json_object_object_add(j, "intel_entries", json_object_new_int64(
 		intel_count(c->intel, INTEL_CAT_NONE)));
 	json_object_object_add(j, "generation", json_object_new_int64(st.gen));
@@ -416,7 +447,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejdrig", &o))
+	if (parse_opts(argc, argv, trace_help, "pcPejdrigmM", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -425,7 +456,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, run_help, "pcldrig", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmM", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

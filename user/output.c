@@ -92,15 +92,24 @@ static const char *rule_name(const struct output *o, unsigned gen, int rule)
 
 /* what the intelligence and the country table say of the destination */
 static void add_dest(json_object *j, const struct output *o, unsigned gen,
-		     int family, const __u8 *addr)
+		     int family, const __u8 *addr, const char *domain)
 {
-	struct dest_info d;
+	struct dest_info d, n;
 
 	classify_addr(o->intel, o->geo, o->policy[gen % RW_GENS], family,
 		      addr, &d);
+	/* the name, when known, says more than a shared CDN address */
+	if (domain && *domain) {
+		classify_name(o->intel, domain, &n);
+		if (n.entry) {
+			d.entry = n.entry;
+			d.category = n.category;
+			d.provider = n.provider;
+		}
+	}
 	add_str(j, "category", d.entry ? intel_category_name(d.category) : NULL);
 	add_str(j, "provider", d.provider);
-	add_str(j, "domain", NULL);
+	add_str(j, "domain", domain && *domain ? domain : NULL);
 	add_str(j, "country", d.country);
 	json_object_object_add(j, "overseas", d.overseas < 0 ? NULL :
 			       json_object_new_boolean(d.overseas));
@@ -173,7 +182,7 @@ static void emit_text(struct output *o, __u64 ktime, const char *what,
 }
 
 void output_net(struct output *o, const struct rw_net_event *e,
-		const struct proc_info *pi)
+		const struct proc_info *pi, const char *domain)
 {
 	bool v4 = e->family == 2 || (e->flags & RW_NF_MAPPED);
 	bool enforced = e->flags & RW_NF_ENFORCED;
@@ -190,8 +199,8 @@ void output_net(struct output *o, const struct rw_net_event *e,
 		char detail[160];
 
 		snprintf(detail, sizeof(detail), "%s%s%s:%u/%s %s",
-			 v4 ? "" : "[", addr, v4 ? "" : "]", e->dport, proto,
-			 rule ? rule : "");
+			 v4 ? "" : "[", domain && *domain ? domain : addr,
+			 v4 ? "" : "]", e->dport, proto, rule ? rule : "");
 		emit_text(o, e->hdr.ktime, output_action(e->action, enforced),
 			  comm, e->tgid, detail);
 		return;
@@ -204,7 +213,7 @@ void output_net(struct output *o, const struct rw_net_event *e,
 	add_str(j, "proto", proto);
 	add_str(j, "daddr", addr);
 	add_int(j, "dport", e->dport);
-	add_dest(j, o, e->gen, v4 ? AF_INET : AF_INET6, e->daddr);
+	add_dest(j, o, e->gen, v4 ? AF_INET : AF_INET6, e->daddr, domain);
 	add_int(j, "pid", e->tgid);
 	add_int(j, "tid", e->tid);
 	add_str(j, "comm", comm);
@@ -282,6 +291,134 @@ void output_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
 		add_int(j, "syscall", syscall_nr);
 	if (pi)
 		add_proc(j, pi);
+	emit_json(o, j);
+}
+
+static const char *name_event(__u16 type)
+{
+	return type == RW_EV_TLS ? "tls" : type == RW_EV_HTTP ? "http" :
+	       "proxy";
+}
+
+void output_name(struct output *o, const struct rw_name_event *e,
+		 const struct proc_info *pi)
+{
+	bool enforced = e->flags & RW_NF_ENFORCED;
+	const char *rule = rule_name(o, e->gen, e->rule);
+	char addr[64], name[RW_NAME_LEN + 1];
+	json_object *j;
+
+	snprintf(name, sizeof(name), "%s", e->name);
+	output_addr(e->daddr, e->family == AF_INET, addr, sizeof(addr));
+	if (!o->json) {
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "%s %.60s %s",
+			 name_event(e->hdr.type), name, rule ? rule : "");
+		emit_text(o, e->hdr.ktime, output_action(e->action, enforced),
+			  pi ? pi->comm : "?", e->tgid, detail);
+		return;
+	}
+	j = new_record(o, e->hdr.ktime, name_event(e->hdr.type));
+	add_str(j, "action", output_action(e->action, enforced));
+	add_str(j, "rule", rule);
+	add_str(j, "family", e->family == AF_INET ? "ipv4" : "ipv6");
+	add_str(j, "proto", "tcp");
+	add_str(j, "daddr", addr);
+	add_int(j, "dport", e->dport);
+	if (e->tport)
+		add_int(j, "target_port", e->tport);
+	add_dest(j, o, e->gen, e->family, e->daddr, name);
+	add_int(j, "pid", e->tgid);
+	add_int(j, "cookie", (__s64)e->cookie);
+	json_object_object_add(j, "enforced", json_object_new_boolean(enforced));
+	add_proc(j, pi);
+	if (!pi)
+		add_int(j, "uid", e->uid);
+	emit_json(o, j);
+}
+
+void output_dns(struct output *o, const struct rw_dns_event *e,
+		const struct proc_info *pi)
+{
+	char name[RW_NAME_LEN + 1], addr[64];
+	struct dest_info d;
+	json_object *j, *arr;
+	unsigned n = e->naddr < 8 ? e->naddr : 8;
+
+	snprintf(name, sizeof(name), "%s", e->name);
+	if (!o->json) {
+		char detail[200];
+
+		output_addr(e->addr[0], e->family[0] == AF_INET, addr,
+			    sizeof(addr));
+		snprintf(detail, sizeof(detail), "%.60s -> %s%s", name, addr,
+			 n > 1 ? " ..." : "");
+		emit_text(o, e->hdr.ktime, "dns", pi ? pi->comm : "?",
+			  e->tgid, detail);
+		return;
+	}
+	j = new_record(o, e->hdr.ktime, "dns");
+	add_str(j, "domain", name);
+	classify_name(o->intel, name, &d);
+	add_str(j, "category", d.entry ? intel_category_name(d.category) : NULL);
+	add_str(j, "provider", d.provider);
+	arr = json_object_new_array();
+	for (unsigned i = 0; i < n; i++) {
+		output_addr(e->addr[i], e->family[i] == AF_INET, addr,
+			    sizeof(addr));
+		json_object_array_add(arr, json_object_new_string(addr));
+	}
+	json_object_object_add(j, "addresses", arr);
+	add_int(j, "ttl", e->ttl);
+	add_int(j, "qtype", e->qtype);
+	add_int(j, "pid", e->tgid);
+	add_proc(j, pi);
+	emit_json(o, j);
+}
+
+void output_flow(struct output *o, const struct rw_flow_event *e,
+		 const struct proc_info *pi, const char *domain)
+{
+	const char *rule = rule_name(o, e->gen, e->rule);
+	char addr[64];
+	json_object *j;
+
+	output_addr(e->daddr, e->family == AF_INET, addr, sizeof(addr));
+	if (!o->json) {
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "%.40s:%u sent %llu bytes",
+			 domain && *domain ? domain : addr, e->dport,
+			 (unsigned long long)e->bytes);
+		emit_text(o, e->hdr.ktime, "flow", pi ? pi->comm : "?",
+			  e->tgid, detail);
+		return;
+	}
+	j = new_record(o, e->hdr.ktime, "flow");
+	add_str(j, "action", output_action(e->action,
+					   e->flags & RW_FF_BLOCKED));
+	add_str(j, "rule", rule);
+	add_str(j, "daddr", addr);
+	add_int(j, "dport", e->dport);
+	add_dest(j, o, e->gen, e->family, e->daddr, domain);
+	add_int(j, "pid", e->tgid);
+	add_int(j, "cookie", (__s64)e->cookie);
+	add_int(j, "bytes", (__s64)e->bytes);
+	add_int(j, "packets", (__s64)e->pkts);
+	if (e->first_ktime) {
+		char ts[64];
+
+		output_ts(o, e->first_ktime, ts, sizeof(ts));
+		add_str(j, "first_seen", ts);
+		if (e->last_ktime) {
+			output_ts(o, e->last_ktime, ts, sizeof(ts));
+			add_str(j, "last_seen", ts);
+		}
+	}
+	add_proc(j, pi);
+	if (!pi)
+		add_int(j, "uid", e->uid);
 	emit_json(o, j);
 }
 

@@ -29,7 +29,16 @@ void output_set_policy(struct output *o, unsigned gen,
 		       const struct policy *p, const struct intel *in);
 /* a connect/sendmsg; pi may be NULL when attribution failed */
 void output_net(struct output *o, const struct rw_net_event *e,
+		const struct proc_info *pi, const char *domain);
+/* first bytes that named a listed destination: tls, http, proxy */
+void output_name(struct output *o, const struct rw_name_event *e,
+		 const struct proc_info *pi);
+/* a DNS answer for a listed name */
+void output_dns(struct output *o, const struct rw_dns_event *e,
 		const struct proc_info *pi);
+/* a matched flow closed: bytes and packets it sent */
+void output_flow(struct output *o, const struct rw_flow_event *e,
+		 const struct proc_info *pi, const char *domain);
 /* exec/exit of a tagged process */
 void output_proc(struct output *o, const struct rw_proc_event *e,
 		 const struct proc_info *pi);

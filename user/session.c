@@ -176,6 +176,19 @@ static void fallback_kills(struct session *s, bool all)
 	}
 }
 
+/* the name DNS gave the process (or the host) for an address, or NULL */
+static const char *dns_name(struct session *s, __u32 tgid, bool v4,
+			    const __u8 *addr)
+{
+	static char name[256];
+
+	if (!s->l->name_hooks ||
+	    loader_dns_name(s->l, tgid, v4 ? AF_INET : AF_INET6, addr, name,
+			    sizeof(name)))
+		return NULL;
+	return name;
+}
+
 static void on_net(struct session *s, const struct rw_net_event *e)
 {
 	struct rw_proc snap;
@@ -196,7 +209,51 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 		s->filtered++;
 		return;
 	}
-	output_net(&s->out, e, pi);
+	output_net(&s->out, e, pi, dns_name(s, e->tgid, e->family == AF_INET ||
+				      (e->flags & RW_NF_MAPPED), e->daddr));
+}
+
+/* an event's process, from /proc or the table entry the kernel kept */
+static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
+{
+	struct rw_proc snap;
+
+	if (!tgid)
+		return NULL;
+	return attribute(tgid, loader_proc(s->l, tgid, &snap) == 0 ? &snap :
+								      NULL);
+}
+
+/* the name a flow's first bytes carried, kept for its flow record */
+#define FLOW_NAMES 4096
+static struct {
+	__u64 cookie;
+	char name[RW_NAME_LEN + 1];
+} flow_names[FLOW_NAMES];
+
+static const char *flow_name(__u64 cookie)
+{
+	unsigned i = cookie % FLOW_NAMES;
+
+	return flow_names[i].cookie == cookie ? flow_names[i].name : NULL;
+}
+
+static void on_name(struct session *s, const struct rw_name_event *e)
+{
+	struct proc_info *pi = attribute_tgid(s, e->tgid);
+	unsigned slot = e->cookie % FLOW_NAMES;
+
+	flow_names[slot].cookie = e->cookie;
+	snprintf(flow_names[slot].name, sizeof(flow_names[slot].name), "%s",
+		 e->name);
+
+	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED))
+		queue_kill(s, e->tgid, e->gen, e->rule, pi ? pi->comm : "");
+	if (filtered(s, e->tgid, pi)) {
+		s->filtered++;
+		return;
+	}
+	output_name(&s->out, e, pi);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -206,7 +263,7 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*h) || size < h->size)
 		return 0;
-	if (h->type < 8)
+	if (h->type < RW_EV__SEEN)
 		s->seen[h->type]++;
 	switch (h->type) {
 	case RW_EV_CONNECT:
@@ -226,6 +283,36 @@ static int on_event(void *ctx, void *data, size_t size)
 			output_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
 			loader_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
+		break;
+	}
+	case RW_EV_TLS:
+	case RW_EV_HTTP:
+	case RW_EV_PROXY:
+		if (size >= sizeof(struct rw_name_event))
+			on_name(s, data);
+		break;
+	case RW_EV_DNS: {
+		const struct rw_dns_event *e = data;
+		struct proc_info *pi;
+
+		if (size < sizeof(*e))
+			break;
+		pi = attribute_tgid(s, e->tgid);
+		if (!filtered(s, e->tgid, pi))
+			output_dns(&s->out, e, pi);
+		break;
+	}
+	case RW_EV_FLOW: {
+		const struct rw_flow_event *e = data;
+		struct proc_info *pi;
+
+		if (size < sizeof(*e))
+			break;
+		pi = attribute_tgid(s, e->tgid);
+		if (!filtered(s, e->tgid, pi))
+			output_flow(&s->out, e, pi, flow_name(e->cookie) ?:
+				    dns_name(s, e->tgid, e->family == AF_INET,
+					     e->daddr));
 		break;
 	}
 	case RW_EV_KILL: {
@@ -373,7 +460,7 @@ static int scan_one(const struct sock_entry *se, void *arg)
 	if (pi)
 		snprintf(e.comm, sizeof(e.comm), "%s", pi->comm);
 	s->existing++;
-	output_net(&s->out, &e, pi);
+	output_net(&s->out, &e, pi, NULL);
 	if (!enforce)
 		return 0;
 	if (action == RW_ACT_KILL) {
@@ -489,6 +576,15 @@ void session_finish(struct session *s)
 	F("received_exec", s->seen[RW_EV_EXEC]);
 	F("received_exit", s->seen[RW_EV_EXIT]);
 	F("received_kill", s->seen[RW_EV_KILL]);
+	F("received_dns", s->seen[RW_EV_DNS]);
+	F("received_tls", s->seen[RW_EV_TLS]);
+	F("received_http", s->seen[RW_EV_HTTP]);
+	F("received_proxy", s->seen[RW_EV_PROXY]);
+	F("received_flow", s->seen[RW_EV_FLOW]);
+	F("dns_mapped", c[RW_CNT_DNS_MAPPED]);
+	F("dns_unparsed", c[RW_CNT_DNS_UNPARSED]);
+	F("flow_unparsed", c[RW_CNT_FLOW_UNPARSED]);
+	F("packets_dropped", c[RW_CNT_DROPPED]);
 	F("folded", s->folded);
 	F("filtered", s->filtered);
 	F("existing", s->existing);

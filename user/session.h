@@ -32,7 +32,8 @@ struct session {
 	struct ring_buffer *rb;
 	FILE *log;
 	/* what userspace saw, by type; the kernel's own counters are separate */
-	__u64 seen[8];
+#define RW_EV__SEEN 16
+	__u64 seen[RW_EV__SEEN];
 	__u64 folded;          /* sum of the suppressed fields received */
 	__u64 filtered;        /* events hidden by --pid/--exe */
 	__u64 user_kills;      /* fallback kills sent from userspace */

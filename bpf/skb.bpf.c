@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * cgroup_skb ingress and egress: names. AI APIs sit behind shared CDNs, so
+ * an address says little; these programs learn which name a process is
+ * talking to and decide on it before data leaves.
+ * - ingress parses DNS answers (UDP from port 53) before the application
+ *   reads them, and maps each answered address to the question's name, for
+ *   the receiving process and host-wide. A connect() right after
+ *   getaddrinfo() is then judged by name every time.
+ * - egress reads the first payload of each TCP flow opened through
+ *   connect4/6 (ClientHello SNI, HTTP Host, CONNECT, SOCKS5), decides on
+ *   the name, and drops the packet and every later one of a denied flow,
+ *   so the handshake never completes. It counts what matched flows send.
+ * - sock_release reports a matched flow's totals when its socket goes.
+ * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer.
+ */
+#include "decide.bpf.h"
+#include <bpf/bpf_endian.h>
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
+/* payload scratch and parser output: too big for the stack */
+struct scratch {
+	struct wire_buf buf;
+	union {
+		struct wire_dns dns;
+		struct wire_flow flow;
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} skb_scratch SEC(".maps");
+
+struct l4 {
+	__u32 off;      /* payload offset */
+	__u16 sport, dport;
+	__u8 proto;
+	__u8 family;
+	__u8 saddr[16], daddr[16];
+};
+
+/* IP and TCP/UDP headers; skb data starts at the IP header */
+static __always_inline int parse_l4(struct __sk_buff *skb, struct l4 *h)
+{
+	__u8 b, hl;
+	__u32 ihl;
+	__u16 ports[2];
+
+	__builtin_memset(h, 0, sizeof(*h));
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, 0, &b, 1) ||
+		    bpf_skb_load_bytes(skb, 9, &h->proto, 1) ||
+		    bpf_skb_load_bytes(skb, 12, h->saddr, 4) ||
+		    bpf_skb_load_bytes(skb, 16, h->daddr, 4))
+			return -1;
+		ihl = (b & 0xf) * 4;
+		h->family = AF_INET;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, 6, &h->proto, 1) ||
+		    bpf_skb_load_bytes(skb, 8, h->saddr, 16) ||
+		    bpf_skb_load_bytes(skb, 24, h->daddr, 16))
+			return -1;
+		ihl = 40;  /* extension headers: not inspected */
+		h->family = AF_INET6;
+	} else {
+		return -1;
+	}
+	if (ihl < 20 || bpf_skb_load_bytes(skb, ihl, ports, 4))
+		return -1;
+	h->sport = bpf_ntohs(ports[0]);
+	h->dport = bpf_ntohs(ports[1]);
+	if (h->proto == IPPROTO_UDP) {
+		h->off = ihl + 8;
+		return 0;
+	}
+	if (h->proto != IPPROTO_TCP || bpf_skb_load_bytes(skb, ihl + 12, &hl, 1))
+		return -1;
+	h->off = ihl + (hl >> 4) * 4;
+	return 0;
+}
+
+static __always_inline struct scratch *scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&skb_scratch, &zero);
+}
+
+/* ---- ingress: DNS answers ---------------------------------------------- */
+
+struct dns_put {
+	struct wire_dns *dns;
+	struct rw_dns_val *val;
+	__u32 tgid;
+	__u64 now;
+	__u32 ttl_min, ttl_max, min_ttl;
+	struct rw_dns_event *e;
+};
+
+static int dns_put_cb(__u64 i, void *arg)
+{
+	struct dns_put *p = arg;
+	struct wire_dns_addr *a;
+	struct rw_dns_key k = {};
+	__u32 ttl;
+
+	if (i >= p->dns->naddr || i >= WIRE_DNS_ADDRS)
+		return 1;
+	a = &p->dns->addr[i & (WIRE_DNS_ADDRS - 1)];
+	ttl = a->ttl;
+	if (ttl < p->ttl_min)
+		ttl = p->ttl_min;
+	if (ttl > p->ttl_max)
+		ttl = p->ttl_max;
+	if (ttl < p->min_ttl)
+		p->min_ttl = ttl;
+	p->val->expires = p->now + (__u64)ttl * 1000000000ULL;
+	__builtin_memcpy(k.addr, a->addr, 16);
+	k.family = a->family;
+	/* host-wide first, then the process's own: both before the
+	 * application can read the answer */
+	bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
+	if (p->tgid) {
+		k.tgid = p->tgid;
+		bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
+	}
+	count(RW_CNT_DNS_MAPPED);
+	if (p->e) {
+		__builtin_memcpy(p->e->addr[i & 7], a->addr, 16);
+		p->e->family[i & 7] = a->family;
+	}
+	return 0;
+}
+
+/* the dns_ips value being written: per CPU, like the parser scratch */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_dns_val);
+} dns_scratch SEC(".maps");
+
+SEC("cgroup_skb/ingress")
+int dns_ingress(struct __sk_buff *skb)
+{
+	struct scratch *sc = scratch();
+	struct dns_put p = {};
+	struct rw_settings *s;
+	struct rw_flow *f;
+	struct bpf_sock *sk;
+	struct l4 h;
+	__u64 dom = 0, intel = 0;
+	__u32 zero = 0;
+	__u8 gen;
+	int rc;
+
+	if (!sc || parse_l4(skb, &h) || h.proto != IPPROTO_UDP ||
+	    h.sport != 53)
+		return 1;
+	s = policy_now(&gen);
+	if (!s || wire_buf_load(skb, h.off, &sc->buf))
+		return 1;
+	rc = wire_dns_parse(&sc->buf, &sc->dns);
+	if (rc != WIRE_OK) {
+		if (rc != WIRE_NOT_PROTO)
+			count(RW_CNT_DNS_UNPARSED);
+		return 1;
+	}
+	if (!sc->dns.naddr)
+		return 1;
+	p.val = bpf_map_lookup_elem(&dns_scratch, &zero);
+	if (!p.val)
+		return 1;
+	p.dns = &sc->dns;
+	p.now = bpf_ktime_get_boot_ns();
+	p.ttl_min = s->ttl_min;
+	p.ttl_max = s->ttl_max;
+	p.min_ttl = 0xffffffff;
+	sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk) {
+		f = bpf_sk_storage_get(&flows, sk, 0, 0);
+		if (f)
+			p.tgid = f->tgid;
+	}
+	__builtin_memset(p.val, 0, sizeof(*p.val));
+	p.val->hash = sc->dns.qname.hash;
+	for (int i = 0; i < RW_SFX_MAX; i++)
+		p.val->sfx[i] = sc->dns.qname.sfx[i];
+	p.val->len = sc->dns.qname.len;
+	p.val->labels = sc->dns.qname.labels;
+	__builtin_memcpy(p.val->name, sc->dns.qname.name, sizeof(p.val->name));
+
+	/* report only names a rule refers to, like connects */
+	match_name(gen, p.val->hash, p.val->sfx, p.val->labels, p.val->name,
+		   p.val->len, &dom, &intel);
+	if (dom | intel) {
+		p.e = bpf_ringbuf_reserve(&events, sizeof(*p.e), 0);
+		if (!p.e)
+			count(RW_CNT_RB_FULL_PROC);
+	}
+	if (p.e)
+		__builtin_memset(p.e, 0, sizeof(*p.e));
+	bpf_loop(WIRE_DNS_ADDRS, dns_put_cb, &p, 0);
+	if (p.e) {
+		p.e->hdr.type = RW_EV_DNS;
+		p.e->hdr.size = sizeof(*p.e);
+		p.e->hdr.cpu = bpf_get_smp_processor_id();
+		p.e->hdr.ktime = p.now;
+		p.e->tgid = p.tgid;
+		p.e->naddr = sc->dns.naddr;
+		p.e->cookie = bpf_get_socket_cookie(skb);
+		p.e->ttl = p.min_ttl;
+		p.e->qtype = sc->dns.qtype;
+		p.e->rule = RW_RULE_NONE;
+		p.e->gen = gen;
+		__builtin_memcpy(p.e->name, sc->dns.qname.name, RW_NAME_LEN);
+		count(RW_CNT_EMITTED);
+		submit(p.e, false);
+	}
+	return 1;
+}
+
+/* ---- egress: the first bytes of a flow -------------------------------- */
+
+static __always_inline __u16 name_event_type(__u8 proto)
+{
+	if (proto == WIRE_P_TLS)
+		return RW_EV_TLS;
+	if (proto == WIRE_P_HTTP)
+		return RW_EV_HTTP;
+	return RW_EV_PROXY;
+}
+
+static __always_inline void emit_name(struct __sk_buff *skb,
+				      const struct rw_flow *f,
+				      const struct wire_flow *w, int rule,
+				      __u8 action, __u8 gen, __u8 flags)
+{
+	struct rw_name_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RW_CNT_RB_FULL);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = name_event_type(w->proto);
+	e->hdr.size = sizeof(*e);
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	e->tgid = f->tgid;
+	e->uid = f->uid;
+	e->cookie = bpf_get_socket_cookie(skb);
+	__builtin_memcpy(e->daddr, f->daddr, 16);
+	e->dport = f->dport;
+	e->tport = w->proto >= WIRE_P_CONNECT ? w->port : 0;
+	e->family = f->family;
+	e->action = action;
+	e->rule = rule;
+	e->flags = flags;
+	e->gen = gen;
+	__builtin_memcpy(e->name, w->host.name, RW_NAME_LEN);
+	count(RW_CNT_EMITTED);
+	submit(e, action == RW_ACT_KILL && (flags & RW_NF_ENFORCED));
+}
+
+/* decide a flow on the name its first bytes carry; 0 drops the packet */
+static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
+				      struct wire_flow *w)
+{
+	struct rw_settings *s;
+	struct caller c = {};
+	struct rw_proc *proc;
+	struct rw_dest *m;
+	__u8 action = 0, enforce = 0, flags = 0;
+	int rule;
+
+	s = policy_now(&c.gen);
+	if (!s)
+		return 1;
+	__builtin_memcpy(c.d.addr, f->daddr, 16);
+	c.d.family = f->family;
+	c.d.v4 = f->family == AF_INET;
+	/* through a proxy the rule's port is the target's */
+	c.d.port = w->proto >= WIRE_P_CONNECT && w->port ? w->port : f->dport;
+	c.uid = f->uid;
+	c.proto = IPPROTO_TCP;
+	m = lookup_dest(&c.d, c.gen);
+	if (m && w->proto < WIRE_P_CONNECT) {
+		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
+		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
+		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];
+	}
+	match_name(c.gen, w->host.hash, w->host.sfx, w->host.labels,
+		   w->host.name, w->host.len, &c.kind[RW_KIND_DOMAIN],
+		   &c.kind[RW_KIND_INTEL]);
+	/* only names decide here: the address was judged at connect */
+	c.cand = c.kind[RW_KIND_DOMAIN] | c.kind[RW_KIND_INTEL];
+	if (!c.cand)
+		return 1;
+	c.cand |= s->any_mask;
+	if (s->has_cgroup)
+		for (__u32 l = 0; l < RW_CG_LEVELS; l++)
+			c.anc[l] = bpf_skb_ancestor_cgroup_id(skb, l);
+	proc = bpf_map_lookup_elem(&procs, &f->tgid);
+	c.exe_mask = exe_rules(proc, c.gen);
+	rule = decide(&c, s, &action, &enforce);
+	if (rule < 0)
+		return 1;
+	count(RW_CNT_MATCHED);
+	count(RW_CNT_ACT_ALLOW + action - 1);
+	tag(f->tgid, rule, action, bpf_ktime_get_boot_ns());
+	f->flags |= RW_FF_TRACKED;
+	f->rule = rule;
+	f->action = action;
+	f->gen = c.gen;
+	if (enforce && action >= RW_ACT_DENY) {
+		flags |= RW_NF_ENFORCED;
+		count(RW_CNT_BLOCKED);
+		f->state = RW_FS_DENIED;
+		f->flags |= RW_FF_BLOCKED;
+		if (action == RW_ACT_KILL) {
+			struct rw_kill kv = { .tgid = f->tgid, .rule = rule,
+					       .gen = c.gen };
+
+			bpf_map_update_elem(&killtg, &f->tgid, &kv, BPF_ANY);
+		}
+	}
+	emit_name(skb, f, w, rule, action, c.gen, flags);
+	return (flags & RW_NF_ENFORCED) ? 0 : 1;
+}
+
+/* what a matched flow sends: the data-exposure figure */
+static __always_inline int count_sent(struct __sk_buff *skb, struct rw_flow *f)
+{
+	if (f->flags & RW_FF_TRACKED) {
+		__sync_fetch_and_add(&f->bytes, skb->len);
+		__sync_fetch_and_add(&f->pkts, 1);
+		f->last_ktime = bpf_ktime_get_boot_ns();
+	}
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int flow_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct scratch *sc;
+	struct rw_flow *f;
+	struct l4 h;
+	int rc;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	f = bpf_sk_storage_get(&flows, sk, 0, 0);
+	if (!f)
+		return 1;
+	if (f->state == RW_FS_DENIED) {
+		count(RW_CNT_DROPPED);
+		return 0;
+	}
+	if (f->state != RW_FS_NEW && f->state != RW_FS_SOCKS)
+		return count_sent(skb, f);
+	sc = scratch();
+	if (!sc || parse_l4(skb, &h) || h.proto != IPPROTO_TCP ||
+	    wire_buf_load(skb, h.off, &sc->buf))
+		return 1; /* no payload yet: the handshake */
+	if (f->state == RW_FS_SOCKS) {
+		rc = wire_socks5(&sc->buf, &sc->flow);
+	} else {
+		rc = wire_flow_parse(&sc->buf, &sc->flow);
+		/* a SOCKS5 greeting: the request comes next */
+		if (rc != WIRE_OK && wire_u8(&sc->buf, 0) == 5) {
+			f->state = RW_FS_SOCKS;
+			return 1;
+		}
+	}
+	f->state = RW_FS_DONE;
+	if (rc != WIRE_OK || !sc->flow.host.len) {
+		if (rc != WIRE_NOT_PROTO)
+			count(RW_CNT_FLOW_UNPARSED);
+		return count_sent(skb, f);
+	}
+	if (!judge_name(skb, f, &sc->flow))
+		return 0;
+	return count_sent(skb, f);
+}
+
+SEC("cgroup/sock_release")
+int sock_release(struct bpf_sock *sk)
+{
+	struct rw_flow_event *e;
+	struct rw_flow *f;
+
+	f = bpf_sk_storage_get(&flows, sk, 0, 0);
+	if (!f || !(f->flags & RW_FF_TRACKED))
+		return 1;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RW_CNT_RB_FULL_PROC);
+		return 1;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = RW_EV_FLOW;
+	e->hdr.size = sizeof(*e);
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	e->tgid = f->tgid;
+	e->uid = f->uid;
+	e->cookie = bpf_get_socket_cookie(sk);
+	e->bytes = f->bytes;
+	e->pkts = f->pkts;
+	e->first_ktime = f->first_ktime;
+	e->last_ktime = f->last_ktime;
+	__builtin_memcpy(e->daddr, f->daddr, 16);
+	e->dport = f->dport;
+	e->family = f->family;
+	e->rule = f->rule;
+	e->action = f->action;
+	e->gen = f->gen;
+	e->flags = f->flags;
+	count(RW_CNT_EMITTED);
+	submit(e, false);
+	return 1;
+}
