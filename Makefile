@@ -47,6 +47,10 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) include
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The packet parsers verify in less than half the instructions as -mcpu=v2
+# (measured: DNS 126k vs 285k), which is most of the start-up time.
+$(BUILD)/bpf/skb.bpf.o: BPF_CFLAGS := $(subst -mcpu=v3,-mcpu=v2,$(BPF_CFLAGS))
+
 $(BUILD)/relaywatch.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^

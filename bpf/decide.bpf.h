@@ -154,9 +154,11 @@ static __always_inline void tag(__u32 tgid, int rule, __u8 action, __u64 now)
 	}
 	t->last_ktime = now;
 	__sync_fetch_and_add(&t->matches, 1);
+	/* plain or: a bit lost to a race between CPUs is set again by the
+	 * next match; keeps the file buildable for -mcpu=v2 (no atomic or) */
 	if (rule < RW_MAX_RULES)
-		__sync_fetch_and_or(&t->rules, 1ULL << rule);
-	__sync_fetch_and_or(&t->actions, 1U << action);
+		t->rules |= 1ULL << rule;
+	t->actions |= 1U << action;
 }
 
 

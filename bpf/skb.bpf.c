@@ -375,15 +375,13 @@ int flow_egress(struct __sk_buff *skb)
 	if (!sc || parse_l4(skb, &h) || h.proto != IPPROTO_TCP ||
 	    wire_buf_load(skb, h.off, &sc->buf))
 		return 1; /* no payload yet: the handshake */
-	if (f->state == RW_FS_SOCKS) {
-		rc = wire_socks5(&sc->buf, &sc->flow);
-	} else {
-		rc = wire_flow_parse(&sc->buf, &sc->flow);
-		/* a SOCKS5 greeting: the request comes next */
-		if (rc != WIRE_OK && wire_u8(&sc->buf, 0) == 5) {
-			f->state = RW_FS_SOCKS;
-			return 1;
-		}
+	/* a SOCKS5 request starts with 5 like its greeting: the same
+	 * dispatcher parses both, and a greeting waits for the request */
+	rc = wire_flow_parse(&sc->buf, &sc->flow);
+	if (rc != WIRE_OK && f->state == RW_FS_NEW &&
+	    wire_u8(&sc->buf, 0) == 5) {
+		f->state = RW_FS_SOCKS;
+		return count_sent(skb, f);
 	}
 	f->state = RW_FS_DONE;
 	if (rc != WIRE_OK || !sc->flow.host.len) {

@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       libyaml-dev libssl-dev libjson-c-dev liburing-dev libcmocka-dev
       bats jq curl netcat-openbsd openssl iproute2 dnsmasq-base procps
+      nodejs util-linux mount
       libclang-rt-14-dev)
 
 say() { printf 'setup: %s\n' "$*" >&2; }

@@ -330,6 +330,7 @@ void output_name(struct output *o, const struct rw_name_event *e,
 		add_int(j, "target_port", e->tport);
 	add_dest(j, o, e->gen, e->family, e->daddr, name);
 	add_int(j, "pid", e->tgid);
+	add_str(j, "comm", pi ? pi->comm : NULL);
 	add_int(j, "cookie", (__s64)e->cookie);
 	json_object_object_add(j, "enforced", json_object_new_boolean(enforced));
 	add_proc(j, pi);
@@ -373,6 +374,7 @@ void output_dns(struct output *o, const struct rw_dns_event *e,
 	add_int(j, "ttl", e->ttl);
 	add_int(j, "qtype", e->qtype);
 	add_int(j, "pid", e->tgid);
+	add_str(j, "comm", pi ? pi->comm : NULL);
 	add_proc(j, pi);
 	emit_json(o, j);
 }
@@ -403,6 +405,7 @@ void output_flow(struct output *o, const struct rw_flow_event *e,
 	add_int(j, "dport", e->dport);
 	add_dest(j, o, e->gen, e->family, e->daddr, domain);
 	add_int(j, "pid", e->tgid);
+	add_str(j, "comm", pi ? pi->comm : NULL);
 	add_int(j, "cookie", (__s64)e->cookie);
 	add_int(j, "bytes", (__s64)e->bytes);
 	add_int(j, "packets", (__s64)e->pkts);
