@@ -234,8 +234,10 @@ static __always_inline int decide(struct caller *c, struct rw_settings *s,
 	struct rw_rule *r;
 
 	c->found = -1;
+	/* rule ids are below nr_rules: walk no further */
 	if (c->cand)
-		bpf_loop(RW_MAX_RULES, rule_cb, c, 0);
+		bpf_loop(s->nr_rules < RW_MAX_RULES ? s->nr_rules :
+						      RW_MAX_RULES, rule_cb, c, 0);
 	if (c->found >= 0 && c->found < RW_MAX_RULES) {
 		ridx = c->gen * RW_MAX_RULES + c->found;
 		r = bpf_map_lookup_elem(&rules, &ridx);

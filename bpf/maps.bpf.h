@@ -188,6 +188,16 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/* every record's header; now = 0 reads the clock */
+static __always_inline void hdr_init(struct rw_event_hdr *h, __u16 type,
+				     __u16 size, __u64 now)
+{
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ktime = now ? now : bpf_ktime_get_boot_ns();
+}
+
 /* submit without waking the reader unless a backlog has built up */
 static __always_inline void submit(void *rec, bool urgent)
 {

@@ -48,16 +48,14 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid,
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e) - sizeof(e->proc));
-	e->hdr.type = type;
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	hdr_init(&e->hdr, type, sizeof(*e), 0);
 	e->tgid = tgid;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->first_ktime = t->first_ktime;
 	e->last_ktime = t->last_ktime;
 	e->matches = t->matches;
 	e->actions = t->actions;
+	e->bytes = t->bytes;
 	e->code = code;
 	e->rule = RW_RULE_NONE;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -171,10 +169,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = RW_EV_KILL;
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	hdr_init(&e->hdr, RW_EV_KILL, sizeof(*e), 0);
 	e->tgid = kv.tgid;
 	e->tid = tid;
 	e->code = ret;

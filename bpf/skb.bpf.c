@@ -209,10 +209,7 @@ int dns_ingress(struct __sk_buff *skb)
 		__builtin_memset(p.e, 0, sizeof(*p.e));
 	bpf_loop(WIRE_DNS_ADDRS, dns_put_cb, &p, 0);
 	if (p.e) {
-		p.e->hdr.type = RW_EV_DNS;
-		p.e->hdr.size = sizeof(*p.e);
-		p.e->hdr.cpu = bpf_get_smp_processor_id();
-		p.e->hdr.ktime = p.now;
+		hdr_init(&p.e->hdr, RW_EV_DNS, sizeof(*p.e), p.now);
 		p.e->tgid = p.tgid;
 		p.e->naddr = sc->dns.naddr;
 		p.e->cookie = bpf_get_socket_cookie(skb);
@@ -251,10 +248,7 @@ static __always_inline void emit_name(struct __sk_buff *skb,
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = name_event_type(w->proto);
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	hdr_init(&e->hdr, name_event_type(w->proto), sizeof(*e), 0);
 	e->tgid = f->tgid;
 	e->uid = f->uid;
 	e->cookie = bpf_get_socket_cookie(skb);
@@ -399,20 +393,22 @@ int sock_release(struct bpf_sock *sk)
 {
 	struct rw_flow_event *e;
 	struct rw_flow *f;
+	struct rw_tag *t;
 
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!f || !(f->flags & RW_FF_TRACKED))
 		return 1;
+	/* the owner's total, reported with its exit */
+	t = bpf_map_lookup_elem(&tags, &f->tgid);
+	if (t)
+		__sync_fetch_and_add(&t->bytes, f->bytes);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(RW_CNT_RB_FULL_PROC);
 		return 1;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = RW_EV_FLOW;
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ktime = bpf_ktime_get_boot_ns();
+	hdr_init(&e->hdr, RW_EV_FLOW, sizeof(*e), 0);
 	e->tgid = f->tgid;
 	e->uid = f->uid;
 	e->cookie = bpf_get_socket_cookie(sk);

@@ -59,10 +59,7 @@ static __always_inline void emit(struct bpf_sock_addr *ctx, __u16 type,
 		}
 		return;
 	}
-	e->hdr.type = type;
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->hdr.ktime = now;
+	hdr_init(&e->hdr, type, sizeof(*e), now);
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
 	e->uid = (__u32)ugid;
@@ -186,9 +183,11 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	c.cand |= c.kind[RW_KIND_CIDR] | c.kind[RW_KIND_INTEL] |
 		  c.kind[RW_KIND_COUNTRY] | c.kind[RW_KIND_DOMAIN];
 
-	/* TCP: the first bytes are judged by name at egress; DNS clients:
-	 * answers are attributed to their socket's owner */
-	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP) {
+	/* TCP: the first bytes are judged by name at egress (when rules
+	 * name names); DNS clients: answers are attributed to the socket's
+	 * owner */
+	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
+	    s->has_names) {
 		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
 		if (f && hostonly)
 			f->flags |= RW_FF_HOSTONLY;
@@ -220,6 +219,12 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	count(RW_CNT_MATCHED);
 	count(RW_CNT_ACT_ALLOW + action - 1);
 	tag(tgid, rule, action, now);
+	/* a matched TCP flow counts what it sends, names or not */
+	if (!f && type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP) {
+		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
+		if (f)
+			f->state = RW_FS_DONE;
+	}
 	if (f) {
 		f->flags |= RW_FF_TRACKED;
 		f->rule = rule;

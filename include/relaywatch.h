@@ -140,10 +140,11 @@ struct rw_proc_event {
 	__u8 rule;         /* kill: the kill rule */
 	__u8 gen;          /* kill: the policy generation of that rule */
 	__u8 pad[2];
+	__u64 bytes;       /* exit: bytes its matched flows sent (closed ones) */
 	char comm[RW_COMM_LEN];
 	struct rw_proc proc; /* exec: the new image; exit: last known */
 };
-_Static_assert(sizeof(struct rw_proc_event) == 80 + sizeof(struct rw_proc),
+_Static_assert(sizeof(struct rw_proc_event) == 88 + sizeof(struct rw_proc),
 	       "rw_proc_event size");
 
 /* Per-process tag, keyed by tgid: which rules and actions it touched. */
@@ -154,6 +155,7 @@ struct rw_tag {
 	__u64 rules;   /* bit per rule index */
 	__u32 actions; /* bit (1 << action) */
 	__u32 pad;
+	__u64 bytes;   /* sent by its matched flows, added as they close */
 };
 
 /*

@@ -248,6 +248,7 @@ void output_proc(struct output *o, const struct rw_proc_event *e,
 	add_str(j, "comm", comm);
 	add_int(j, "matches", (__s64)e->matches);
 	if (e->hdr.type == RW_EV_EXIT) {
+		add_int(j, "bytes_sent", (__s64)e->bytes);
 		/* task->exit_code: status << 8, or the terminating signal */
 		add_int(j, "exit_code", (e->code >> 8) & 0xff);
 		add_int(j, "signal", e->code & 0x7f);

@@ -26,17 +26,21 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include <bpf/bpf.h>
+
 #include "integ/harness.h"
 
 #define NR_CIDRS 10000
 #define RULES 60
 
-enum work { W_CONNECT, W_SENDTO, W_GETPPID, W__N };
+enum work { W_CONNECT, W_SENDTO, W_GETPPID, W_BULK, W_DNS, W__N };
 enum conf { C_BASE, C_MISS, C_HIT, C_KILL, C_FULL, C__N };
-static const char *wname[] = { "connect+close", "udp sendto", "getppid" };
+static const char *wname[] = { "connect+close", "udp sendto", "getppid",
+				"tcp bulk MB/s", "dns answers" };
 
-static struct h_env env;
-static int tport, uport;
+static struct h_env env;   /* relaywatch attached here */
+static struct h_env plain; /* nothing attached: the baseline */
+static int tport, uport, bport;
 static double secs = 1.0;
 
 static double now(void)
@@ -60,29 +64,132 @@ static void *acceptor(void *arg)
 	return NULL;
 }
 
-/* ops per second of one workload, run in a child inside the cgroup */
-static double measure(enum work w)
+/* the bulk sink: reads and discards */
+static void *sink(void *arg)
 {
-	int p[2], st;
-	double ops = 0;
+	static char buf[1 << 16];
+	int fd = *(int *)arg;
+
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		while (c >= 0 && read(c, buf, sizeof(buf)) > 0)
+			;
+		if (c >= 0)
+			close(c);
+	}
+	return NULL;
+}
+
+/* one DNS response: api.openai.com A 127.0.0.1, TTL 60 */
+static size_t dns_answer(__u8 *p)
+{
+	static const __u8 q[] = "\3api\6openai\3com";
+	size_t n = 0;
+
+	memcpy(p, "\x12\x34\x81\x80\0\1\0\1\0\0\0\0", 12);
+	n = 12;
+	memcpy(p + n, q, sizeof(q));
+	n += sizeof(q);
+	memcpy(p + n, "\0\1\0\1\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4\x7f\0\0\1", 20);
+	return n + 20;
+}
+
+/*
+ * Answers per second from 127.53.53.53:53 (outside the cgroup) to a
+ * receiver inside it: the ingress program parses every one on the way in.
+ */
+static double measure_dns(struct h_env *cg)
+{
+	struct sockaddr_storage to, from;
+	socklen_t tl, fl;
+	int rfd, sfd, p[2], port, one = 1;
+	__u8 pkt[128];
+	size_t n = dns_answer(pkt);
+	double t0, t;
+	long sent = 0;
 	pid_t pid;
+	char c;
 
 	if (pipe(p))
 		return 0;
 	pid = fork();
 	if (pid == 0) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		socklen_t al = sizeof(a);
+		char buf[512];
+
+		if (h_join(cg))
+			_exit(1);
+		rfd = socket(AF_INET, SOCK_DGRAM, 0);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(rfd, (void *)&a, sizeof(a)))
+			_exit(1);
+		getsockname(rfd, (void *)&a, &al);
+		port = ntohs(a.sin_port);
+		if (write(p[1], &port, sizeof(port)) != sizeof(port))
+			_exit(1);
+		for (;;)
+			if (read(rfd, buf, sizeof(buf)) < 0)
+				_exit(0);
+	}
+	if (read(p[0], &port, sizeof(port)) != sizeof(port))
+		return 0;
+	close(p[0]);
+	close(p[1]);
+	sfd = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(sfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	fl = h_sockaddr(&from, AF_INET, "127.53.53.53", 53);
+	tl = h_sockaddr(&to, AF_INET, "127.0.0.1", port);
+	if (bind(sfd, (void *)&from, fl)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	t0 = now();
+	do {
+		for (int i = 0; i < 64; i++, sent++)
+			sendto(sfd, pkt, n, 0, (void *)&to, tl);
+		t = now();
+	} while (t - t0 < secs);
+	(void)c;
+	close(sfd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return sent / (t - t0);
+}
+
+/* ops per second of one workload, run in a child inside the cgroup */
+static double measure(enum work w, struct h_env *cg)
+{
+	int p[2], st;
+	double ops = 0;
+	pid_t pid;
+
+	if (w == W_DNS)
+		return measure_dns(cg);
+	if (pipe(p))
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		static char chunk[1 << 16];
 		struct sockaddr_storage ss;
 		socklen_t len;
 		double t0, t;
 		long n = 0, errs = 0;
 		int fd = -1;
 
-		if (h_join(&env))
+		if (h_join(cg))
 			_exit(1);
 		len = h_sockaddr(&ss, AF_INET, "127.0.0.1",
-				 w == W_SENDTO ? uport : tport);
+				 w == W_SENDTO ? uport : w == W_BULK ? bport : tport);
 		if (w == W_SENDTO)
 			fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (w == W_BULK) {
+			fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (connect(fd, (void *)&ss, len))
+				_exit(1);
+		}
 		t0 = now();
 		do {
 			for (int i = 0; i < 256; i++, n++) {
@@ -99,6 +206,10 @@ static double measure(enum work w)
 					close(fd);
 				} else if (w == W_SENDTO) {
 					sendto(fd, "x", 1, 0, (void *)&ss, len);
+				} else if (w == W_BULK) {
+					/* counted in 64 KiB writes */
+					if (write(fd, chunk, sizeof(chunk)) < 0)
+						errs++;
 				} else {
 					syscall(SYS_getppid);
 				}
@@ -107,6 +218,8 @@ static double measure(enum work w)
 		} while (t - t0 < secs);
 		/* a failing call is cheaper than a real one: count none */
 		ops = errs ? -1 : n / (t - t0);
+		if (w == W_BULK)
+			ops /= 16; /* MiB/s */
 		if (write(p[1], &ops, sizeof(ops)) != sizeof(ops))
 			_exit(1);
 		_exit(0);
@@ -178,6 +291,34 @@ static long rss_kb(pid_t pid)
 	return kb;
 }
 
+/* per-call cost of the daemon's programs, from the kernel's own run-time
+ * statistics (enabled through a BPF_ENABLE_STATS fd held by this run) */
+static const char *const progs[] = { "connect4", "sendmsg4", "flow_egress",
+				     "dns_ingress", "sys_exit" };
+#define NPROGS (sizeof(progs) / sizeof(progs[0]))
+
+static void prog_costs(double *ns)
+{
+	__u32 id = 0;
+
+	for (size_t i = 0; i < NPROGS; i++)
+		ns[i] = 0;
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			for (size_t i = 0; i < NPROGS; i++)
+				if (!strcmp(info.name, progs[i]) && info.run_cnt)
+					ns[i] = (double)info.run_time_ns /
+						info.run_cnt;
+		close(fd);
+	}
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -188,9 +329,10 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
-	double res[C__N][W__N][64], start_ms[64], rss[64];
+	static double ratio[C__N][W__N][128], ops[C__N][W__N][128];
+	double start_ms[64], rss[64], cost[C__N][NPROGS][64] = {};
 	pthread_t t;
-	int lfd;
+	int lfd, bfd, n = 0, stats_fd;
 
 	if (h_missing()) {
 		fprintf(stderr, "bench: %s\n", h_missing());
@@ -200,56 +342,92 @@ int main(int argc, char **argv)
 		rounds = 5;
 	if (getenv("BENCH_SECS"))
 		secs = atof(getenv("BENCH_SECS"));
-	if (h_setup(&env, "bench"))
+	if (h_setup(&env, "bench") || h_setup(&plain, "bench-base"))
 		return 1;
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	tport = h_listen(&env, AF_INET, "127.0.0.1", 0, SOCK_STREAM);
 	uport = h_listen(&env, AF_INET, "127.0.0.1", 0, SOCK_DGRAM);
+	bport = h_listen(&env, AF_INET, "127.0.0.1", 0, SOCK_STREAM);
 	lfd = env.listeners[0];
+	bfd = env.listeners[2];
 	pthread_create(&t, NULL, acceptor, &lfd);
+	pthread_create(&t, NULL, sink, &bfd);
 
-	printf("relaywatch bench: %d rounds x %.1f s per workload, %d CIDRs in "
-	       "%d rules\n", rounds, secs, NR_CIDRS, RULES);
+	printf("relaywatch bench: %d rounds x 2 pairs x %.1f s per workload, "
+	       "%d CIDRs in %d rules\n", rounds, secs, NR_CIDRS, RULES);
 	for (int r = 0; r < rounds; r++) {
-		for (int c = 0; c < C__N; c++) {
-			if (c != C_BASE) {
-				double t0;
+		for (int c = C_MISS; c < C__N; c++) {
+			double t0;
 
-				write_policy(c);
-				t0 = now();
-				if (h_start(&env, NULL))
-					goto out;
-				if (c == C_FULL) {
-					start_ms[r] = (now() - t0) * 1000;
-					rss[r] = rss_kb(env.daemon) / 1024.0;
-				}
+			write_policy(c);
+			t0 = now();
+			if (h_start(&env, NULL))
+				goto out;
+			if (c == C_FULL) {
+				start_ms[r] = (now() - t0) * 1000;
+				rss[r] = rss_kb(env.daemon) / 1024.0;
 			}
 			for (int w = 0; w < W__N; w++)
-				res[c][w][r] = measure(w);
-			if (c != C_BASE)
-				h_stop(&env);
+				for (int k = 0; k < 2; k++) {
+					double b = measure(w, &plain);
+					double x = measure(w, &env);
+
+					ops[C_BASE][w][2 * r + k] = b;
+					ops[c][w][2 * r + k] = x;
+					ratio[c][w][2 * r + k] = x > 0 ? b / x : 0;
+				}
+			{
+				double ns[NPROGS];
+
+				prog_costs(ns);
+				for (size_t i = 0; i < NPROGS; i++)
+					cost[c][i][r] = ns[i];
+			}
+			h_stop(&env);
 			unlink(env.log);
 		}
 		fprintf(stderr, "  round %d/%d done\n", r + 1, rounds);
 	}
-	printf("%-14s %10s %10s %10s %10s %10s\n", "ops/s (median)",
+	n = 2 * rounds;
+	printf("%-14s %10s %10s %10s %10s %10s\n", "median",
 	       "base", "miss", "hit", "kill", "full");
 	for (int w = 0; w < W__N; w++) {
-		double med[C__N];
+		double med[C__N], rat[C__N];
 
 		for (int c = 0; c < C__N; c++) {
-			qsort(res[c][w], rounds, sizeof(double), cmp);
-			med[c] = res[c][w][rounds / 2];
+			qsort(ops[c][w], n, sizeof(double), cmp);
+			med[c] = ops[c][w][n / 2];
+			qsort(ratio[c][w], n, sizeof(double), cmp);
+			rat[c] = ratio[c][w][n / 2];
 		}
 		printf("%-14s %10.0f %10.0f %10.0f %10.0f %10.0f\n", wname[w],
 		       med[C_BASE], med[C_MISS], med[C_HIT], med[C_KILL],
 		       med[C_FULL]);
 		printf("%-14s %10s %10.3f %10.3f %10.3f %10.3f\n", "  ratio", "",
-		       med[C_BASE] / med[C_MISS], med[C_BASE] / med[C_HIT],
-		       med[C_BASE] / med[C_KILL], med[C_BASE] / med[C_FULL]);
+		       rat[C_MISS], rat[C_HIT], rat[C_KILL], rat[C_FULL]);
+	}
+	if (stats_fd >= 0) {
+		printf("ns per call (kernel run-time stats, median of rounds)\n");
+		for (size_t i = 0; i < NPROGS; i++) {
+			double m[C__N] = {};
+
+			for (int c = C_MISS; c < C__N; c++) {
+				qsort(cost[c][i], rounds, sizeof(double), cmp);
+				m[c] = cost[c][i][rounds / 2];
+			}
+			printf("  %-12s %10s %10.0f %10.0f %10.0f %10.0f\n",
+			       progs[i], "", m[C_MISS], m[C_HIT], m[C_KILL],
+			       m[C_FULL]);
+		}
+		close(stats_fd);
+	} else {
+		printf("ns per call: unavailable (BPF_ENABLE_STATS: %s)\n",
+		       strerror(errno));
 	}
 	qsort(start_ms, rounds, sizeof(double), cmp);
 	qsort(rss, rounds, sizeof(double), cmp);
-	printf("ratio = base ops/s / configuration ops/s (1.00 = no cost)\n");
+	printf("ratio = median over pairs of base ops/s / configuration ops/s "
+	       "(1.00 = no cost)\n");
 	printf("start-up to enforcing, full policy: median %.0f ms "
 	       "(min %.0f, max %.0f)\n", start_ms[rounds / 2], start_ms[0],
 	       start_ms[rounds - 1]);
@@ -257,5 +435,6 @@ int main(int argc, char **argv)
 	       rss[rounds / 2]);
 out:
 	h_teardown(&env);
+	h_teardown(&plain);
 	return 0;
 }

@@ -132,6 +132,10 @@ wait_for() {
 	line=$(wait_for '.event == "flow" and .domain == "api.aihubmix.com"')
 	[ "$(jq -r '.bytes > 100' <<<"$line")" = true ]
 	[ "$(jq -r '.packets >= 1' <<<"$line")" = true ]
+	bytes=$(jq -r .bytes <<<"$line")
+	# the process's total, at its exit
+	line=$(wait_for '.event == "exit" and .comm == "curl"')
+	[ "$(jq -r .bytes_sent <<<"$line")" = "$bytes" ]
 }
 
 @test "through an HTTP CONNECT proxy: stopped at CONNECT" {
