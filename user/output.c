@@ -429,17 +429,26 @@ void output_flow(struct output *o, const struct rw_flow_event *e,
 void output_record(struct output *o, const char *event, json_object *fields)
 {
 	json_object *j = new_record(o, 0, event);
+	char line[512];
+	size_t n;
 
 	json_object_object_foreach(fields, k, v)
 		json_object_object_add(j, k, json_object_get(v));
-	json_object_put(fields);
 	if (o->json) {
+		json_object_put(fields);
 		emit_json(o, j);
 		return;
 	}
-	fprintf(o->f, "# %s\n", json_object_to_json_string_ext(
-					   j, JSON_C_TO_STRING_PLAIN |
-					   JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* text: "# event key=value ..." cut to one short line */
+	n = snprintf(line, sizeof(line), "# %s", event);
+	json_object_object_foreach(fields, k2, v2) {
+		if (!v2 || n >= sizeof(line))
+			continue;
+		n += snprintf(line + n, sizeof(line) - n, " %s=%s", k2,
+			      json_object_get_string(v2));
+	}
+	fprintf(o->f, "%.79s\n", line);
 	fflush(o->f);
+	json_object_put(fields);
 	json_object_put(j);
 }
