@@ -109,8 +109,9 @@ static const char validate_help[] =
 "usage: relaywatch policy validate FILE\n"
 "\n"
 "Checks a policy file without loading anything (no root needed). Prints\n"
-"every error as FILE:LINE:COL: reason and exits 2 on error, else prints\n"
-"a one-line summary and exits 0.\n"
+"every error as FILE:LINE:COL: reason (every bad rule; a YAML syntax error\n"
+"stops at the first) and exits 2, else prints warnings (unreachable\n"
+"rules) and a one-line summary and exits 0.\n"
 "\n"
 "EXAMPLES\n"
 "  relaywatch policy validate /etc/relaywatch/policy.yaml\n";

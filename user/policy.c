@@ -347,12 +347,49 @@ static int parse_rule(struct ydoc *d, yaml_node_t *n, struct policy *p,
 	return ret;
 }
 
+/*
+ * Every rule is checked even after one fails, so a file's mistakes come
+ * out together, one line each (at most POLICY_MAX_ERRORS).
+ */
+#define POLICY_MAX_ERRORS 20
+static int parse_each_rule(struct ydoc *d, yaml_node_item_t *items, size_t n,
+			   struct policy *p)
+{
+	size_t used = 0, errors = 0;
+	char *all = NULL;
+	int ret, first = 0;
+
+	if (d->err && d->errlen) {
+		all = calloc(1, d->errlen);
+		if (!all)
+			return ydoc_nomem(d);
+	}
+	for (size_t i = 0; i < n && errors < POLICY_MAX_ERRORS; i++) {
+		ret = parse_rule(d, ydoc_node(d, items[i]), p, i);
+		if (!ret)
+			continue;
+		if (ret != -EINVAL) {
+			first = ret; /* out of memory: stop */
+			break;
+		}
+		if (!first)
+			first = ret;
+		errors++;
+		if (all && used < d->errlen)
+			used += snprintf(all + used, d->errlen - used, "%s%s",
+					 used ? "\n" : "", d->err);
+	}
+	if (all && errors > 1)
+		snprintf(d->err, d->errlen, "%s", all);
+	free(all);
+	return first;
+}
+
 static int parse_rules(struct ydoc *d, struct yfield *f, struct policy *p)
 {
 	yaml_node_t *v = f->v;
 	yaml_node_item_t *items;
-	size_t i, n;
-	int ret = 0;
+	size_t n;
 
 	if (v->type != YAML_SEQUENCE_NODE)
 		return ydoc_err(d, ydoc_is_null(v) ? f->k : v,
@@ -370,9 +407,7 @@ static int parse_rules(struct ydoc *d, struct yfield *f, struct policy *p)
 	if (!p->rules)
 		return ydoc_nomem(d);
 	p->nr_rules = n;
-	for (i = 0; i < n && !ret; i++)
-		ret = parse_rule(d, ydoc_node(d, items[i]), p, i);
-	return ret;
+	return parse_each_rule(d, items, n, p);
 }
 
 static int parse_top(struct ydoc *d, struct policy *p)

@@ -131,3 +131,12 @@ field() { jq -r ".$1" <<<"$output"; }
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"missing.yaml"* ]]
 }
+
+@test "validate: every bad rule is reported, each with its line" {
+	printf 'rules:\n  - name: a\n    match: {cidr: 10.0.0.1/8}\n    action: deny\n  - name: b\n    match: {category: ai-foo}\n    action: deny\n' >"$TMP/p.yaml"
+	run nobody $RW policy validate "$TMP/p.yaml"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "$TMP/p.yaml:3:"*"host bits"* ]]
+	[[ "${lines[1]}" == "$TMP/p.yaml:6:"*"ai-foo"* ]]
+}

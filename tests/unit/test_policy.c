@@ -569,6 +569,33 @@ static const char keys_policy[] =
 /* Every new match key, as a list and as one string, and the new top-level
  * keys load normalised: lower-case names and hashes, upper-case countries,
  * clean cgroup paths. */
+/* every bad rule is reported, one line each, in file order */
+static void test_all_errors(void **state)
+{
+	static const char text[] =
+		"rules:\n"
+		"  - {name: a, match: {cidr: 10.0.0.1/8}, action: deny}\n"
+		"  - {name: ok, match: {port: 443}, action: alert}\n"
+		"  - {name: b, match: {category: ai-foo}, action: deny}\n"
+		"  - {name: c, match: {port: 443}, action: block}\n";
+	struct policy *p = NULL;
+	char err[2048], *l2, *l3;
+
+	(void)state;
+	assert_int_equal(policy_load_string(text, sizeof(text) - 1, "t.yaml",
+					    &p, err, sizeof(err)), -EINVAL);
+	assert_null(p);
+	l2 = strchr(err, '\n');
+	assert_non_null(l2);
+	l3 = strchr(l2 + 1, '\n');
+	assert_non_null(l3);
+	assert_null(strchr(l3 + 1, '\n'));
+	assert_true(!strncmp(err, "t.yaml:2:", 9));
+	assert_true(!strncmp(l2 + 1, "t.yaml:4:", 9));
+	assert_true(!strncmp(l3 + 1, "t.yaml:5:", 9));
+	assert_non_null(strstr(l3, "bad action 'block'"));
+}
+
 static void test_new_keys(void **state)
 {
 	struct policy *p = load(keys_policy);
@@ -930,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_new_keys),
 		cmocka_unit_test(test_top_defaults),
 		cmocka_unit_test(test_intel_paths),
