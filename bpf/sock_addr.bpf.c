@@ -162,26 +162,32 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	s = policy_now(&c.gen);
 	if (!s)
 		return 1;
-	id = bpf_get_current_pid_tgid();
-	tgid = id >> 32;
-	tid = (__u32)id;
-	ugid = bpf_get_current_uid_gid();
-	now = bpf_ktime_get_boot_ns();
 	m = lookup_dest(d, c.gen);
 	c.cand = s->any_mask;
 	if (m) {
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
 		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];
+		c.cand |= m->kind[RW_KIND_CIDR] | m->kind[RW_KIND_INTEL] |
+			  m->kind[RW_KIND_COUNTRY];
 	}
+	/* the common case, a destination no rule names: leave before the
+	 * clock and the identity helpers */
+	if (!c.cand && !s->has_names && d->port != 53 &&
+	    s->default_action <= RW_ACT_ALLOW)
+		return 1;
+	id = bpf_get_current_pid_tgid();
+	tgid = id >> 32;
+	tid = (__u32)id;
+	ugid = bpf_get_current_uid_gid();
+	now = bpf_ktime_get_boot_ns();
 	if (s->has_names) {
 		dv = dns_name(d, tgid, now, &hostonly);
 		if (dv)
 			dns_masks(dv, c.gen, &c.kind[RW_KIND_DOMAIN],
 				  &c.kind[RW_KIND_INTEL]);
 	}
-	c.cand |= c.kind[RW_KIND_CIDR] | c.kind[RW_KIND_INTEL] |
-		  c.kind[RW_KIND_COUNTRY] | c.kind[RW_KIND_DOMAIN];
+	c.cand |= c.kind[RW_KIND_INTEL] | c.kind[RW_KIND_DOMAIN];
 
 	/* TCP: the first bytes are judged by name at egress (when rules
 	 * name names); DNS clients: answers are attributed to the socket's
