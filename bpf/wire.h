@@ -49,8 +49,10 @@
 #define WIRE_DNS_STEPS 128     /* answer walk: labels, pointers, records */
 #define WIRE_TLS_EXTS 32       /* extensions walked looking for server_name */
 #define WIRE_HTTP_METHOD 16    /* longest method token + 1 */
-#define WIRE_HTTP_LINE 2048    /* request line bytes scanned for its end */
-#define WIRE_HTTP_HEAD 1024    /* header bytes scanned for Host */
+#define WIRE_HTTP_LINE 1024    /* request line bytes scanned for its end */
+#define WIRE_HTTP_HEAD 512     /* header bytes scanned for Host; these two
+				* caps are most of the egress program's
+				* verification time (start-up) */
 #define WIRE_AF_INET 2         /* AF_INET */
 #define WIRE_AF_INET6 10       /* AF_INET6 */
 
