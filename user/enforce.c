@@ -202,28 +202,91 @@ static int clear_gen(struct bpf_map *map, size_t off, __u8 gen)
 	return ret;
 }
 
+/* n keys and values in one syscall where the kernel batches this map
+ * type (an LPM trie does since 5.6), else one by one */
+static int update_many(struct bpf_map *map, const void *keys,
+		       const void *vals, __u32 n)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	int fd = bpf_map__fd(map);
+	__u32 done = n;
+
+	if (!n || bpf_map_update_batch(fd, keys, vals, &done, NULL) == 0)
+		return 0;
+	/* 524: the kernel's ENOTSUPP, which older kernels leak */
+	if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524)
+		return -errno;
+	for (__u32 i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ks,
+					(const char *)vals + i * vs, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* the home-country and special ranges, gathered then written in batches */
 struct home_ctx {
 	struct bpf_map *m4, *m6;
 	__u8 gen, cls;
 	size_t n4, n6;
+	struct rw_lpm4 *k4;
+	struct rw_lpm6 *k6;
+	__u8 *v4, *v6;
+	size_t cap4, cap6;
 };
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	q = realloc(*p, (*cap ? *cap * 2 : 4096) * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = *cap ? *cap * 2 : 4096;
+	return 0;
+}
 
 static int put_home(int family, const __u8 *addr, int plen, void *arg)
 {
 	struct home_ctx *h = arg;
 	struct cidr c = { .family = family, .prefixlen = plen };
 	struct rw_lpm6 key;
+	size_t cap;
 
 	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
 	lpm_key(&key, &c, h->gen);
-	if (bpf_map_update_elem(bpf_map__fd(family == AF_INET ? h->m4 : h->m6),
-				&key, &h->cls, BPF_ANY))
-		return -errno;
-	if (family == AF_INET)
-		h->n4++;
-	else
-		h->n6++;
+	if (family == AF_INET) {
+		cap = h->cap4;
+		if (grow((void **)&h->k4, &h->cap4, h->n4, sizeof(*h->k4)) ||
+		    grow((void **)&h->v4, &cap, h->n4, 1))
+			return -ENOMEM;
+		memcpy(&h->k4[h->n4], &key, sizeof(*h->k4));
+		h->v4[h->n4++] = h->cls;
+	} else {
+		cap = h->cap6;
+		if (grow((void **)&h->k6, &h->cap6, h->n6, sizeof(*h->k6)) ||
+		    grow((void **)&h->v6, &cap, h->n6, 1))
+			return -ENOMEM;
+		h->k6[h->n6] = key;
+		h->v6[h->n6++] = h->cls;
+	}
 	return 0;
+}
+
+/* writes what was gathered unless told not to; frees it either way */
+static int write_home(struct home_ctx *h, bool write)
+{
+	int ret = write ? update_many(h->m4, h->k4, h->v4, h->n4) : 0;
+
+	if (!ret && write)
+		ret = update_many(h->m6, h->k6, h->v6, h->n6);
+	free(h->k4);
+	free(h->v4);
+	free(h->k6);
+	free(h->v6);
+	return ret;
 }
 
 static int add_exe(struct build *b, const char *path, const char *sha256,
@@ -601,6 +664,10 @@ int enforce_apply(struct loader *l, const struct policy *p,
 			ret = geo_special_cidrs(put_home, &h);
 		st->home4 = h.n4;
 		st->home6 = h.n6;
+		if (!ret)
+			ret = write_home(&h, true);
+		else
+			write_home(&h, false);
 	}
 	for (size_t i = 0; !ret && i < b.nr_exes; i++)
 		if (bpf_map_update_elem(bpf_map__fd(sk->maps.exes),

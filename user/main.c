@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "cgroup.h"
@@ -357,6 +358,19 @@ static void reload(struct session *s, void *ctx)
 	output_record(&w->s.out, "reload", j);
 }
 
+/* -v: how long each start-up stage took, for whoever tunes a fleet */
+static void stage(const char *what)
+{
+	static struct timespec t0;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (!t0.tv_sec)
+		t0 = t;
+	pr_info("start-up: %s at %.0f ms", what,
+		(t.tv_sec - t0.tv_sec) * 1e3 + (t.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
 /* trace and run differ in defaults only: monitor vs enforce, text vs JSON */
 static int watch(const struct cmd_opts *o, bool enforce)
 {
@@ -370,6 +384,7 @@ static int watch(const struct cmd_opts *o, bool enforce)
 	char err[1024], exe[PATH_MAX];
 	int ret;
 
+	stage("begin");
 	if (config_load(&w.cur, o->policy, o->intel, !enforce, err,
 			sizeof(err))) {
 		pr_warn("%s", err);
@@ -400,10 +415,13 @@ static int watch(const struct cmd_opts *o, bool enforce)
 			"(mount -t cgroup2 none /sys/fs/cgroup/unified)");
 		goto out_config;
 	}
+	stage("policy, intelligence and country table read");
 	if (loader_open(&w.l, &lo))
 		goto out_config;
+	stage("programs loaded and attached");
 	if (w.l.proc_hooks)
 		loader_seed_procs(&w.l);
+	stage("process table seeded");
 	if (session_init(&w.s, &w.l, w.cur.policy, &so))
 		goto out_session;
 	w.session_up = true;
@@ -412,6 +430,7 @@ static int watch(const struct cmd_opts *o, bool enforce)
 		pr_warn("%s", err);
 		goto out_session;
 	}
+	stage("policy in force");
 	w.s.reload = enforce || o->policy ? reload : NULL;
 	w.s.reload_ctx = &w;
 	install_signals();
