@@ -5,17 +5,11 @@
 # loopback. Decisions by the name at connect (after DNS), at the
 # ClientHello (no DNS), and through proxies.
 
-RW="$BATS_TEST_DIRNAME/../../build/relaywatch"
 load lib/fixtures
+load lib/rw
 
 setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-	[ -n "$CGROOT" ] || skip "no cgroup v2 mount"
-	CG="$CGROOT/rw-names-$$-$BATS_TEST_NUMBER"
-	mkdir "$CG"
-	TMP=$(mktemp -d)
-	LOG="$TMP/log.jsonl"
+	rw_setup names
 	IP=$(pick_ip)      # the endpoints
 	NSIP=$(pick_ip)    # the DNS server: not an answer to a listed name
 	cat >"$TMP/policy.yaml" <<-EOF
@@ -31,45 +25,16 @@ setup() {
 	    match: {category: ai-relay}
 	    action: alert
 	EOF
-	DPID=
 }
 
 teardown() {
 	[ -n "${CG:-}" ] || return 0
-	[ -n "$DPID" ] && { kill "$DPID"; wait "$DPID"; }
+	rw_teardown
 	fixtures_cleanup
-	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
-	sleep 0.1
-	rmdir "$CG"
-	rm -rf "$TMP"
 }
 
-start_daemon() {
-	"$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --log "$LOG" "$@" 2>"$TMP/err" &
-	DPID=$!
-	for _ in $(seq 200); do
-		grep -q '"event":"start"' "$LOG" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$TMP/err" >&2
-	return 1
-}
-
-# CMD inside the test cgroup
-in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 # CMD inside the test cgroup, resolving through our dnsmasq
 in_cg_dns() { with_resolver "$DNS_IP" bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-
-wait_for() {
-	local f=$1
-	for _ in $(seq 100); do
-		out=$(jq -c "select($f)" "$LOG" 2>/dev/null | head -1)
-		[ -n "$out" ] && { echo "$out"; return 0; }
-		sleep 0.05
-	done
-	echo "no line matching $f in:" >&2; cat "$LOG" >&2
-	return 1
-}
 
 @test "after DNS, connect() to api.openai.com is denied by name (curl)" {
 	start_tls "$IP" 443 api.openai.com

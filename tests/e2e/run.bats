@@ -2,16 +2,10 @@
 # End-to-end: the real binary, real clients (curl, nc) in a test cgroup,
 # loopback listeners; the JSON log is checked field by field.
 
-RW="$BATS_TEST_DIRNAME/../../build/relaywatch"
+load lib/rw
 
 setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-	[ -n "$CGROOT" ] || skip "no cgroup v2 mount"
-	CG="$CGROOT/rw-e2e-$$-$BATS_TEST_NUMBER"
-	mkdir "$CG"
-	TMP=$(mktemp -d)
-	LOG="$TMP/log.jsonl"
+	rw_setup e2e
 	PORT=$((20000 + RANDOM % 20000))
 	cat > "$TMP/policy.yaml" <<-EOF
 	mode: enforce
@@ -23,42 +17,10 @@ setup() {
 	    match: {cidr: [127.0.0.1/32], port: $PORT}
 	    action: alert
 	EOF
-	PIDS=()
 }
 
 teardown() {
-	[ -n "${CG:-}" ] || return 0
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
-	sleep 0.1
-	rmdir "$CG"
-	rm -rf "$TMP"
-}
-
-# run a command inside the test cgroup
-in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-
-start_daemon() {
-	"$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --log "$LOG" "$@" 2>"$TMP/err" &
-	PIDS+=($!)
-	for _ in $(seq 100); do
-		grep -q '"event":"start"' "$LOG" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$TMP/err" >&2
-	return 1
-}
-
-# wait until jq filter F selects a line of file $2 (default the log)
-wait_for() {
-	local f=$1 file=${2:-$LOG}
-	for _ in $(seq 100); do
-		out=$(jq -c "select($f)" "$file" 2>/dev/null | head -1)
-		[ -n "$out" ] && { echo "$out"; return 0; }
-		sleep 0.05
-	done
-	echo "no line matching $f in $file:" >&2; cat "$file" >&2
-	return 1
+	rw_teardown
 }
 
 http_once() {

@@ -1,0 +1,56 @@
+# Shared by the end-to-end tests that run the daemon: a test cgroup of
+# their own, the daemon attached only there, helpers to run a command in
+# it and to wait for a log line. Load with `load lib/rw`; call rw_setup
+# NAME in setup (after writing nothing) and rw_teardown in teardown.
+#	RW      the binary          CG, CGROOT  the test cgroup, the v2 root
+#	TMP     a temp directory    LOG         the daemon's JSON log
+#	PIDS    pids rw_teardown stops (the daemon, helpers a test starts)
+
+RW="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build/relaywatch"
+
+rw_setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$CGROOT" ] || skip "no cgroup v2 mount"
+	CG="$CGROOT/rw-$1-$$-$BATS_TEST_NUMBER"
+	mkdir "$CG"
+	TMP=$(mktemp -d)
+	LOG="$TMP/log.jsonl"
+	PIDS=()
+}
+
+rw_teardown() {
+	[ -n "${CG:-}" ] || return 0
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
+	sleep 0.1
+	rmdir "$CG"
+	rm -rf "$TMP"
+}
+
+# run a command inside the test cgroup
+in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+
+# relaywatch run with $TMP/policy.yaml on the test cgroup; waits for start
+start_daemon() {
+	"$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --log "$LOG" "$@" 2>"$TMP/err" &
+	PIDS+=($!)
+	for _ in $(seq 200); do
+		grep -q '"event":"start"' "$LOG" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$TMP/err" >&2
+	return 1
+}
+
+# wait until jq filter F selects a line of file $2 (default the log)
+wait_for() {
+	local f=$1 file=${2:-$LOG}
+	for _ in $(seq 100); do
+		out=$(jq -c "select($f)" "$file" 2>/dev/null | head -1)
+		[ -n "$out" ] && { echo "$out"; return 0; }
+		sleep 0.05
+	done
+	echo "no line matching $f in $file:" >&2; cat "$file" >&2
+	return 1
+}
