@@ -38,47 +38,41 @@ struct {
 
 struct l4 {
 	__u32 off;      /* payload offset */
-	__u16 sport, dport;
-	__u8 proto;
-	__u8 family;
-	__u8 saddr[16], daddr[16];
+	__u16 sport;
 };
 
-/* IP and TCP/UDP headers; skb data starts at the IP header */
-static __always_inline int parse_l4(struct __sk_buff *skb, struct l4 *h)
+/*
+ * The payload offset of a `want` (TCP or UDP) packet; skb data starts at
+ * the IP header. Runs on every packet of the cgroup: any other protocol
+ * leaves after two one-byte loads.
+ */
+static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
+				    struct l4 *h)
 {
-	__u8 b, hl;
+	__u8 b, proto, hl;
 	__u32 ihl;
-	__u16 ports[2];
+	__u16 sport;
 
-	__builtin_memset(h, 0, sizeof(*h));
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, 0, &b, 1) ||
-		    bpf_skb_load_bytes(skb, 9, &h->proto, 1) ||
-		    bpf_skb_load_bytes(skb, 12, h->saddr, 4) ||
-		    bpf_skb_load_bytes(skb, 16, h->daddr, 4))
+		if (bpf_skb_load_bytes(skb, 9, &proto, 1) || proto != want ||
+		    bpf_skb_load_bytes(skb, 0, &b, 1))
 			return -1;
 		ihl = (b & 0xf) * 4;
-		h->family = AF_INET;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 6, &h->proto, 1) ||
-		    bpf_skb_load_bytes(skb, 8, h->saddr, 16) ||
-		    bpf_skb_load_bytes(skb, 24, h->daddr, 16))
+		if (bpf_skb_load_bytes(skb, 6, &proto, 1) || proto != want)
 			return -1;
 		ihl = 40;  /* extension headers: not inspected */
-		h->family = AF_INET6;
 	} else {
 		return -1;
 	}
-	if (ihl < 20 || bpf_skb_load_bytes(skb, ihl, ports, 4))
+	if (ihl < 20 || bpf_skb_load_bytes(skb, ihl, &sport, 2))
 		return -1;
-	h->sport = bpf_ntohs(ports[0]);
-	h->dport = bpf_ntohs(ports[1]);
-	if (h->proto == IPPROTO_UDP) {
+	h->sport = bpf_ntohs(sport);
+	if (want == IPPROTO_UDP) {
 		h->off = ihl + 8;
 		return 0;
 	}
-	if (h->proto != IPPROTO_TCP || bpf_skb_load_bytes(skb, ihl + 12, &hl, 1))
+	if (bpf_skb_load_bytes(skb, ihl + 12, &hl, 1))
 		return -1;
 	h->off = ihl + (hl >> 4) * 4;
 	return 0;
@@ -159,8 +153,7 @@ int dns_ingress(struct __sk_buff *skb)
 	__u8 gen;
 	int rc;
 
-	if (!sc || parse_l4(skb, &h) || h.proto != IPPROTO_UDP ||
-	    h.sport != 53)
+	if (!sc || parse_l4(skb, IPPROTO_UDP, &h) || h.sport != 53)
 		return 1;
 	s = policy_now(&gen);
 	if (!s || wire_buf_load(skb, h.off, &sc->buf))
@@ -366,7 +359,7 @@ int flow_egress(struct __sk_buff *skb)
 	if (f->state != RW_FS_NEW && f->state != RW_FS_SOCKS)
 		return count_sent(skb, f);
 	sc = scratch();
-	if (!sc || parse_l4(skb, &h) || h.proto != IPPROTO_TCP ||
+	if (!sc || parse_l4(skb, IPPROTO_TCP, &h) ||
 	    wire_buf_load(skb, h.off, &sc->buf))
 		return 1; /* no payload yet: the handshake */
 	/* a SOCKS5 request starts with 5 like its greeting: the same

@@ -117,12 +117,6 @@ static void sha_insert(const struct stat *st, const char hex[65])
 	pthread_mutex_unlock(&sha_lock);
 }
 
-void file_sha256_cache_clear(void)
-{
-	pthread_mutex_lock(&sha_lock);
-	memset(sha_cache, 0, sizeof(sha_cache));
-	pthread_mutex_unlock(&sha_lock);
-}
 
 static int digest_fd(int fd, char out[65])
 {

@@ -54,8 +54,6 @@ int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
  * cache of PROC_SHA_CACHE entries). For a live process hash "/proc/PID/exe"
  * (works even if deleted). 0 or -errno. */
 int file_sha256(const char *path, char out[65]);
-/* drop every cached hash (tests, shutdown) */
-void file_sha256_cache_clear(void);
 void proc_set_root(const char *procfs_root);   /* default "/proc" */
 /* dev_t (glibc) -> kernel encoding used in struct rw_proc.exe_dev */
 __u32 dev_to_kernel(dev_t dev);
