@@ -34,6 +34,17 @@
 #include <string.h>
 #define WIRE_FN static inline
 #endif
+/*
+ * The byte walks that every parser path repeats (a host name, a DNS
+ * record) become global functions in the one BPF object that defines
+ * WIRE_GLOBAL_FNS: the verifier checks a global function once, on its own,
+ * instead of once per calling path. Their pointers may then be NULL.
+ */
+#if defined(__BPF__) && defined(WIRE_GLOBAL_FNS)
+#define WIRE_GLOBAL __noinline
+#else
+#define WIRE_GLOBAL WIRE_FN
+#endif
 
 #define WIRE_ONCE(x) (*(volatile __typeof__(x) *)&(x))
 /* v, stored to and loaded back from slot: an unknown u32 to the verifier */
@@ -316,11 +327,13 @@ static inline int wire_name_from_str(struct wire_name *n, const char *s)
  * end is found by position, never by comparing the loop counter with data
  * (that would make the data precise).
  */
-WIRE_FN long wire_host_copy(const struct wire_buf *b, __u32 off, __u32 end,
-			    struct wire_name *n, __u8 stop)
+WIRE_GLOBAL long wire_host_copy(const struct wire_buf *b, __u32 off,
+				__u32 end, struct wire_name *n, __u8 stop)
 {
 	int i;
 
+	if (!b || !n)
+		return -1;
 	for (i = 0; i < WIRE_NAME_MAX; i++) {
 		__u64 c;
 
@@ -366,12 +379,14 @@ WIRE_FN void wire_dns_add(struct wire_dns *out, const struct wire_buf *b,
  * One record of the answer section at off: its fixed fields and rdata,
  * the owner name already skipped. Returns the offset past it, or -rc.
  */
-WIRE_FN long wire_dns_record(struct wire_dns *out, const struct wire_buf *b,
-			     __u32 off, __u32 len)
+WIRE_GLOBAL long wire_dns_record(struct wire_dns *out,
+				 const struct wire_buf *b, __u32 off, __u32 len)
 {
 	__u32 rdlen, ttl;
 	__u16 type, class;
 
+	if (!out || !b)
+		return -WIRE_MALFORMED;
 	if (off + 10 > len)
 		return -WIRE_TRUNCATED;
 	type = wire_be16(b, off);

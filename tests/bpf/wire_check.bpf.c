@@ -11,6 +11,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+/* the parsers as bpf/skb.bpf.c builds them: byte walks as global functions */
+#define WIRE_GLOBAL_FNS
 #include "wire_check.h"
 
 #define ETH_P_IP 0x0800
