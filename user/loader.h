@@ -14,8 +14,12 @@ struct loader_opts {
 	__u64 ringbuf_bytes;     /* 0 = default */
 };
 
+#define LOADER_WORKERS 4
+
 struct loader {
-	struct relaywatch *skel;
+	struct relaywatch *skel;  /* owns the maps; its programs stay unloaded */
+	struct relaywatch *work[LOADER_WORKERS]; /* load the programs */
+	int nr_work;
 	int cgroup_fd;
 	char cgroup[4096];
 	bool proc_hooks;         /* exec/fork/exit tracepoints attached */
