@@ -28,7 +28,13 @@ http_once() {
 	printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi' |
 		nc -l 127.0.0.1 "$PORT" >/dev/null &
 	PIDS+=($!)
-	sleep 0.2
+	# listening before curl connects (a fixed sleep lost that race)
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn "sport = :$PORT")" ] && return 0
+		sleep 0.05
+	done
+	echo "nc never listened on 127.0.0.1:$PORT" >&2
+	return 1
 }
 
 @test "curl to a denied address fails, the log names curl field by field" {
