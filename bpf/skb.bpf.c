@@ -44,11 +44,12 @@ struct l4 {
 
 /*
  * The payload offset of a `want` (TCP or UDP) packet; skb data starts at
- * the IP header. Runs on every packet of the cgroup: any other protocol
- * leaves after two one-byte loads.
+ * the IP header. Runs on every packet of the cgroup, so the headers are
+ * read in place (locally built packets carry them in the linear part); a
+ * header outside it is copied out with bpf_skb_load_bytes instead.
  */
-static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
-				    struct l4 *h)
+static __always_inline int parse_l4_copy(struct __sk_buff *skb, __u8 want,
+					 struct l4 *h)
 {
 	__u8 b, proto, hl;
 	__u32 ihl;
@@ -76,6 +77,39 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
 	if (bpf_skb_load_bytes(skb, ihl + 12, &hl, 1))
 		return -1;
 	h->off = ihl + (hl >> 4) * 4;
+	return 0;
+}
+
+static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
+				    struct l4 *h)
+{
+	__u8 *data = (__u8 *)(long)skb->data;
+	__u8 *end = (__u8 *)(long)skb->data_end;
+	__u8 *l4;
+	__u32 ihl;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (data + 20 > end)
+			return parse_l4_copy(skb, want, h);
+		if (data[9] != want)
+			return -1;
+		ihl = (data[0] & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (data + 40 > end)
+			return parse_l4_copy(skb, want, h);
+		if (data[6] != want)
+			return -1;
+		ihl = 40;  /* extension headers: not inspected */
+	} else {
+		return -1;
+	}
+	if (ihl < 20)
+		return -1;
+	l4 = data + ihl;
+	if (l4 + 13 > end)
+		return parse_l4_copy(skb, want, h);
+	h->sport = (__u16)l4[0] << 8 | l4[1];
+	h->off = ihl + (want == IPPROTO_UDP ? 8 : (l4[12] >> 4) * 4);
 	return 0;
 }
 
