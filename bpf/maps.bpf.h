@@ -147,13 +147,28 @@ struct {
 	__type(value, struct rw_dns_val);
 } dns_ips __weak SEC(".maps");
 
-/* per-socket state: owner and first-bytes inspection */
+/* per-socket state of flows that matched, and of DNS client sockets */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct rw_flow);
 } flows __weak SEC(".maps");
+
+/* TCP flows waiting for their first bytes (struct rw_pending) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RW_PENDING_SLOTS);
+	__type(key, __u32);
+	__type(value, struct rw_pending);
+} pending __weak SEC(".maps");
+
+static __always_inline struct rw_pending *pending_slot(__u64 cookie)
+{
+	__u32 k = cookie & (RW_PENDING_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&pending, &k);
+}
 
 /* processes to kill at their next syscall exit: tgid -> rule (set where
  * the caller's thread is not known, e.g. at a packet) */

@@ -11,7 +11,8 @@
  *   connect4/6 (ClientHello SNI, HTTP Host, CONNECT, SOCKS5), decides on
  *   the name, and drops the packet and every later one of a denied flow,
  *   so the handshake never completes. It counts what matched flows send.
- * - sock_release reports a matched flow's totals when its socket goes.
+ * - sock_release reports a matched flow's totals when its socket goes,
+ *   and frees the pending slot of a flow that never sent a byte.
  * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer.
  */
 #define WIRE_GLOBAL_FNS
@@ -393,19 +394,28 @@ SEC("cgroup_skb/egress")
 int flow_egress(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
+	struct rw_pending *p = NULL;
 	struct scratch *sc;
 	struct rw_flow *f;
 	struct l4 h;
-	int rc;
+	int rc, pass;
 
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 1;
+	/* a flow that matched has socket storage; one still waiting for
+	 * its first bytes has a pending slot */
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
-	if (!f)
-		return 1;
+	if (!f) {
+		__u64 ck = bpf_get_socket_cookie(skb);
+
+		p = pending_slot(ck);
+		if (!p || p->cookie != ck)
+			return 1;
+		f = &p->flow;
+	}
 	if (f->state == RW_FS_DENIED) {
 		count(RW_CNT_DROPPED);
 		return 0;
@@ -430,7 +440,20 @@ int flow_egress(struct __sk_buff *skb)
 			count(RW_CNT_FLOW_UNPARSED);
 		return count_sent(skb, f);
 	}
-	if (!judge_name(skb, f, &sc->flow))
+	pass = judge_name(skb, f, &sc->flow);
+	/* matched: the flow moves to socket storage, where its bytes are
+	 * counted and its verdict outlives the slot (which stays as it is
+	 * should the storage fail) */
+	if (p && (f->flags & RW_FF_TRACKED)) {
+		struct rw_flow *sf = bpf_sk_storage_get(
+			&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+		if (sf) {
+			__builtin_memcpy(sf, f, sizeof(*sf));
+			f = sf;
+		}
+	}
+	if (!pass)
 		return 0;
 	return count_sent(skb, f);
 }
@@ -442,6 +465,14 @@ int sock_release(struct bpf_sock *sk)
 	struct rw_flow *f;
 	struct rw_tag *t;
 
+	/* a TCP flow closed before its first bytes frees its slot */
+	if (sk->protocol == IPPROTO_TCP) {
+		__u64 ck = bpf_get_socket_cookie(sk);
+		struct rw_pending *p = pending_slot(ck);
+
+		if (p && p->cookie == ck)
+			p->cookie = 0;
+	}
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!f || !(f->flags & RW_FF_TRACKED))
 		return 1;

@@ -119,7 +119,18 @@ static __always_inline void dns_masks(struct rw_dns_val *v, __u8 gen,
 	*intel |= v->cache[1];
 }
 
-/* the socket's state for the packet hooks: owner, destination */
+static __always_inline void flow_fill(struct rw_flow *f, const struct dest *d,
+				      __u32 tgid, __u32 uid, __u64 now)
+{
+	f->tgid = tgid;
+	f->uid = uid;
+	__builtin_memcpy(f->daddr, d->addr, 16);
+	f->dport = d->port;
+	f->family = d->v4 ? AF_INET : AF_INET6;
+	f->first_ktime = now;
+}
+
+/* socket storage for the packet hooks: a flow that matched, a DNS client */
 static __always_inline struct rw_flow *flow_open(struct bpf_sock_addr *ctx,
 						 const struct dest *d,
 						 __u32 tgid, __u32 uid,
@@ -131,15 +142,30 @@ static __always_inline struct rw_flow *flow_open(struct bpf_sock_addr *ctx,
 	if (!sk)
 		return NULL;
 	f = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!f)
-		return NULL;
-	f->tgid = tgid;
-	f->uid = uid;
-	__builtin_memcpy(f->daddr, d->addr, 16);
-	f->dport = d->port;
-	f->family = d->v4 ? AF_INET : AF_INET6;
-	f->first_ktime = now;
+	if (f)
+		flow_fill(f, d, tgid, uid, now);
 	return f;
+}
+
+/* a TCP flow no rule matched yet: its first bytes are judged at egress */
+static __always_inline void pending_open(struct bpf_sock_addr *ctx,
+					 const struct dest *d, __u32 tgid,
+					 __u32 uid, __u64 now, __u8 flags)
+{
+	__u64 ck = bpf_get_socket_cookie(ctx);
+	struct rw_pending *p = pending_slot(ck);
+
+	if (!p)
+		return;
+	/* the slot's flow is still open and has not sent a byte */
+	if (p->cookie && p->cookie != ck &&
+	    (p->flow.state == RW_FS_NEW || p->flow.state == RW_FS_SOCKS))
+		count(RW_CNT_PENDING_LOST);
+	p->cookie = 0;
+	__builtin_memset(&p->flow, 0, sizeof(p->flow));
+	flow_fill(&p->flow, d, tgid, uid, now);
+	p->flow.flags = flags;
+	WIRE_ONCE(p->cookie) = ck;
 }
 
 /* returns 1 to let the call through, 0 to fail it with EPERM */
@@ -155,7 +181,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	struct rw_dest *m;
 	__u64 id, ugid, now;
 	__u8 flags = 0, action = 0, enforce = 0;
-	bool hostonly = false;
+	bool hostonly = false, pend;
 	__u32 folded, tgid, tid;
 	int rule;
 
@@ -192,12 +218,9 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	/* TCP: the first bytes are judged by name at egress (when rules
 	 * name names); DNS clients: answers are attributed to the socket's
 	 * owner */
-	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
-	    s->has_names) {
-		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
-		if (f && hostonly)
-			f->flags |= RW_FF_HOSTONLY;
-	} else if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
+	pend = type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
+	       s->has_names;
+	if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
 		struct rw_flow *df = flow_open(ctx, d, tgid, (__u32)ugid, now);
 
 		if (df) {
@@ -206,7 +229,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 		}
 	}
 	if (!c.cand && s->default_action <= RW_ACT_ALLOW)
-		return 1;
+		goto pass;
 
 	c.d = *d;
 	c.uid = (__u32)ugid;
@@ -220,16 +243,19 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 		flags |= RW_NF_PROC;
 	rule = decide(&c, s, &action, &enforce);
 	if (rule < 0)
-		return 1;
+		goto pass;
 
 	count(RW_CNT_MATCHED);
 	count(RW_CNT_ACT_ALLOW + action - 1);
 	tag(tgid, rule, action, now);
 	/* a matched TCP flow counts what it sends, names or not */
-	if (!f && type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP) {
+	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP) {
 		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
-		if (f)
-			f->state = RW_FS_DONE;
+		if (f) {
+			f->state = pend ? RW_FS_NEW : RW_FS_DONE;
+			if (hostonly)
+				f->flags |= RW_FF_HOSTONLY;
+		}
 	}
 	if (f) {
 		f->flags |= RW_FF_TRACKED;
@@ -264,6 +290,11 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 		count(RW_CNT_SUPPRESSED);
 
 	return (flags & RW_NF_ENFORCED) ? 0 : 1;
+pass:
+	if (pend)
+		pending_open(ctx, d, tgid, (__u32)ugid, now,
+			     hostonly ? RW_FF_HOSTONLY : 0);
+	return 1;
 }
 
 static __always_inline void dest4(struct bpf_sock_addr *ctx, struct dest *d)

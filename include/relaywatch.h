@@ -63,6 +63,8 @@ enum rw_counter {
 	RW_CNT_DNS_UNPARSED = 12, /* DNS responses the parser refused */
 	RW_CNT_FLOW_UNPARSED = 13, /* first payloads with no name found */
 	RW_CNT_DROPPED = 14,      /* packets dropped for a denied flow */
+	RW_CNT_PENDING_LOST = 15, /* TCP flows whose pending slot was taken
+				   * before their first bytes: not inspected */
 	RW_CNT__MAX = 16,
 };
 
@@ -286,8 +288,10 @@ struct rw_dns_val {
 	char name[256];
 };
 
-/* Per-socket state (socket local storage): who opened it, and how far its
- * first bytes were inspected. */
+/* Per-flow state: who opened it, and how far its first bytes were
+ * inspected. A TCP flow no rule matched at connect waits for its first
+ * bytes in a pending slot (struct rw_pending); a flow that matched, and a
+ * DNS client socket, get socket local storage. */
 enum rw_flow_state {
 	RW_FS_NEW = 0,     /* first payload not seen yet */
 	RW_FS_DONE = 1,    /* inspected: pass */
@@ -313,6 +317,20 @@ struct rw_flow {
 	__u8 rule;
 	__u8 action;
 	__u8 gen;
+};
+
+/*
+ * TCP flows whose first bytes are still to be judged, in an array indexed
+ * by socket cookie modulo RW_PENDING_SLOTS. Cookies are unique and handed
+ * out in sequence, so a slot is taken again only RW_PENDING_SLOTS connects
+ * later (counted in RW_CNT_PENDING_LOST if its flow had sent nothing by
+ * then). Writing a slot costs a fraction of creating socket storage,
+ * which only flows that match a rule get.
+ */
+#define RW_PENDING_SLOTS 65536
+struct rw_pending {
+	__u64 cookie;   /* 0 = free */
+	struct rw_flow flow;
 };
 
 /* DNS answer for a listed name */

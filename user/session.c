@@ -585,6 +585,7 @@ void session_finish(struct session *s)
 	F("dns_unparsed", c[RW_CNT_DNS_UNPARSED]);
 	F("flow_unparsed", c[RW_CNT_FLOW_UNPARSED]);
 	F("packets_dropped", c[RW_CNT_DROPPED]);
+	F("pending_lost", c[RW_CNT_PENDING_LOST]);
 	F("folded", s->folded);
 	F("filtered", s->filtered);
 	F("existing", s->existing);
