@@ -38,10 +38,32 @@ static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
 	}
 }
 
+/*
+ * The special-purpose blocks most calls go to (private, loopback, CGNAT,
+ * link-local; ::/96, ULA, link-local), answered without a trie walk. The
+ * home tries hold these too, with every other block user/geo.c lists.
+ */
+static __always_inline bool special_fast(const struct dest *d)
+{
+	__u8 a = d->addr[0], b = d->addr[1];
+	__u32 w[3];
+
+	if (d->v4)
+		return a == 10 || a == 127 || (a == 172 && (b & 0xf0) == 16) ||
+		       (a == 192 && b == 168) ||
+		       (a == 100 && (b & 0xc0) == 64) || (a == 169 && b == 254);
+	__builtin_memcpy(w, d->addr, 12);
+	return (a & 0xfe) == 0xfc || (a == 0xfe && (b & 0xc0) == 0x80) ||
+	       !(w[0] | w[1] | w[2]);
+}
+
 /* RW_HOME, RW_SPECIAL, or 0 for an overseas address */
 static __always_inline __u8 home_class(const struct dest *d, __u8 gen)
 {
 	__u8 *v;
+
+	if (special_fast(d))
+		return RW_SPECIAL;
 
 	if (d->v4) {
 		struct rw_lpm4 k = { .prefixlen = 8 + 32, .gen = gen };

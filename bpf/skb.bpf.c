@@ -351,7 +351,7 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	if (s->has_cgroup)
 		for (__u32 l = 0; l < RW_CG_LEVELS; l++)
 			c.anc[l] = bpf_skb_ancestor_cgroup_id(skb, l);
-	proc = bpf_map_lookup_elem(&procs, &f->tgid);
+	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &f->tgid) : NULL;
 	c.exe_mask = exe_rules(proc, c.gen);
 	rule = decide(&c, s, &action, &enforce);
 	if (rule < 0)

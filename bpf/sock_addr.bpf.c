@@ -237,13 +237,16 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	if (s->has_cgroup)
 		for (__u32 l = 0; l < RW_CG_LEVELS; l++)
 			c.anc[l] = bpf_get_current_ancestor_cgroup_id(l);
-	proc = bpf_map_lookup_elem(&procs, &tgid);
+	/* the binary: only when a rule asks (most connects match none) */
+	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
 	c.exe_mask = exe_rules(proc, c.gen);
-	if (proc)
-		flags |= RW_NF_PROC;
 	rule = decide(&c, s, &action, &enforce);
 	if (rule < 0)
 		goto pass;
+	if (!proc)
+		proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (proc)
+		flags |= RW_NF_PROC;
 
 	count(RW_CNT_MATCHED);
 	count(RW_CNT_ACT_ALLOW + action - 1);

@@ -212,7 +212,8 @@ struct rw_settings {
 	__u32 ttl_min;   /* clamp of DNS answer TTLs, seconds */
 	__u32 ttl_max;
 	__u8 has_cgroup; /* cgroup rules: read the caller's ancestors */
-	__u8 pad[7];
+	__u8 has_exe;    /* exe/sha256 rules: look the binary up */
+	__u8 pad[6];
 };
 
 /* LPM keys: the generation is the first byte of the matched data, so a

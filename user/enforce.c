@@ -578,6 +578,7 @@ static int compile_rule(struct build *b, const struct policy *p, int i,
 	}
 	if (!ret && r->exe) {
 		kr->flags |= RW_RF_EXE;
+		s->has_exe = 1;
 		ret = rule_exes(b, r, gen, bit);
 	}
 	if (!ret && (r->cgroup || r->container)) {

@@ -19,7 +19,9 @@
 #define NR_SPECIAL (sizeof(specials) / sizeof(specials[0]))
 
 /* IANA special-purpose blocks that are not globally reachable, plus the
- * documentation and benchmarking ones. */
+ * documentation and benchmarking ones. The kernel answers the most common
+ * of them without a trie walk (special_fast() in bpf/decide.bpf.h): a
+ * block added there must be in this list too. */
 static const struct special {
 	__u8 fi, len, a[16];
 } specials[] = {

@@ -12,6 +12,8 @@
 
 #include "integ/harness.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static struct h_env env;
 static char self[PATH_MAX], netns[64], tmpdir[128];
 static int port;
@@ -47,8 +49,26 @@ static int connect_in_ns(const char *addr, int p)
 {
 	if (enter_netns())
 		return 120;
-	return h_connect(AF_INET, addr, p, SOCK_STREAM);
+	return h_connect(strchr(addr, ':') ? AF_INET6 : AF_INET, addr, p,
+			 SOCK_STREAM);
 }
+
+/*
+ * Each side of each special-purpose block the kernel answers without a
+ * trie walk (bpf/decide.bpf.h special_fast()), and its public neighbours,
+ * which the country table places overseas (US, ZA).
+ */
+static const char *const special_in[] = {
+	"10.0.0.1", "10.255.255.254", "127.0.0.1", "127.255.255.254",
+	"172.16.0.1", "172.31.255.254", "192.168.0.1", "192.168.255.254",
+	"100.64.0.1", "100.127.255.254", "169.254.0.1", "169.254.255.254",
+	"::1", "fc00::1", "fdff:ffff::1",
+};
+static const char *const special_out[] = {
+	"11.0.0.1", "172.15.255.254", "172.32.0.1", "192.169.0.1",
+	"100.63.255.254", "100.128.0.1", "169.255.0.1",
+	"2001:4860:4860::8888",
+};
 
 static int teardown(void **state);
 
@@ -62,7 +82,8 @@ static int setup(void **state)
 	snprintf(netns, sizeof(netns), "rw-test-policy-%d", getpid());
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rw-test-policy-%d", getpid());
 	mkdir(tmpdir, 0755);
-	/* 8.8.8.8 (US) and 114.114.114.114 (CN) live only in our namespace */
+	/* 8.8.8.8 (US) and 114.114.114.114 (CN) live only in our namespace,
+	 * and so do the special-range probes */
 	if (sh("ip netns add %s && ip -n %s link set lo up && "
 	       "ip -n %s addr add 8.8.8.8/32 dev lo && "
 	       "ip -n %s addr add 114.114.114.114/32 dev lo", netns, netns,
@@ -70,17 +91,32 @@ static int setup(void **state)
 		teardown(state);
 		return -1;
 	}
-	/* a listener inside it, on every address */
+	for (size_t i = 0; i < ARRAY_SIZE(special_in); i++)
+		if (strcmp(special_in[i], "::1") &&
+		    strcmp(special_in[i], "127.0.0.1") &&
+		    sh("ip -n %s addr add %s dev lo%s", netns, special_in[i],
+		       strchr(special_in[i], ':') ? " nodad" : "")) {
+			teardown(state);
+			return -1;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(special_out); i++)
+		if (sh("ip -n %s addr add %s dev lo%s", netns, special_out[i],
+		       strchr(special_out[i], ':') ? " nodad" : "")) {
+			teardown(state);
+			return -1;
+		}
+	/* a listener inside it, on every address, IPv4 and IPv6 */
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		int fd;
+		int fd, off = 0;
 
 		if (enter_netns())
 			_exit(1);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET,
-					 .sin_port = htons(port) };
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+					  .sin6_port = htons(port) };
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 		if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 1024))
 			_exit(2);
 		pause();
@@ -141,6 +177,33 @@ static void t_overseas(void **s)
 	assert_int_equal(run_in("114.114.114.114"), 0);
 	assert_int_equal(h_connect(AF_INET, "127.0.0.1", 1, SOCK_STREAM),
 			 ECONNREFUSED);
+}
+
+/* private, loopback, CGNAT, link-local, ULA: never overseas; one address
+ * past each block's edge is */
+static void t_special_never_overseas(void **s)
+{
+	(void)s;
+	if (h_missing())
+		skip();
+	restart("mode: enforce\nhome_countries: [CN]\nrules:\n"
+		"  - name: deny-overseas\n    match: {overseas: true}\n"
+		"    action: deny\n", NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(special_in); i++) {
+		int rc = run_in(special_in[i]);
+
+		if (rc)
+			fprintf(stderr, "%s: %s\n", special_in[i], strerror(rc));
+		assert_int_equal(rc, 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(special_out); i++) {
+		int rc = run_in(special_out[i]);
+
+		if (rc != EPERM)
+			fprintf(stderr, "%s: %s\n", special_out[i],
+				strerror(rc));
+		assert_int_equal(rc, EPERM);
+	}
 }
 
 /* an RIR file the user brings re-assigns 8.8.8.0/24 to CN */
@@ -283,6 +346,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_overseas),
+		cmocka_unit_test(t_special_never_overseas),
 		cmocka_unit_test(t_rir_override),
 		cmocka_unit_test(t_exemption),
 		cmocka_unit_test(t_reload),
