@@ -98,14 +98,21 @@ struct caller {
 	int found;            /* the rule, or -1 */
 };
 
-/* does rule i hold for this call? 1 stops the loop */
-static int rule_cb(__u64 i, void *arg)
+/*
+ * Does rule i hold for this call? 1 stops the loop. A global function:
+ * the verifier checks it once, on its own, rather than once per state of
+ * each caller (IPv4 or IPv6, home class known or not). Weak, because every
+ * .bpf.c includes this header and the link keeps one copy.
+ */
+__weak __noinline int rule_test(struct caller *c, __u32 i)
 {
-	struct caller *c = arg;
-	__u32 idx = c->gen * RW_MAX_RULES + (__u32)i;
+	__u32 idx;
 	__u64 bit = 1ULL << (i & 63);
 	struct rw_rule *r;
 
+	if (!c)
+		return 1;
+	idx = c->gen * RW_MAX_RULES + i;
 	if (!(c->cand & bit))
 		return 0;
 	r = bpf_map_lookup_elem(&rules, &idx);
@@ -146,6 +153,16 @@ static int rule_cb(__u64 i, void *arg)
 		return 0;
 	c->found = i;
 	return 1;
+}
+
+static int rule_cb(__u64 i, void *arg)
+{
+	struct caller *c = arg;
+
+	/* most rules are no candidate: skip them without the call */
+	if (!(c->cand & (1ULL << (i & 63))))
+		return 0;
+	return rule_test(c, (__u32)i) ? 1 : 0;
 }
 
 static __always_inline __u64 exe_rules(const struct rw_proc *proc, __u8 gen)
