@@ -22,12 +22,9 @@
 #include <json-c/json.h>
 
 #include "session.h"
+#include "session_impl.h"
 #include "loader.h"
-#include "policy.h"
 #include "proc.h"
-#include "cgroup.h"
-#include "sockscan.h"
-#include "classify.h"
 #include "log.h"
 
 #define POLL_MS 100
@@ -64,6 +61,17 @@ static int pidfd_kill(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 }
 
+int session_kill_now(pid_t pid)
+{
+	int fd = pidfd_open(pid), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = pidfd_kill(fd) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 /* a zombie counts as gone: it was killed, it just was not reaped */
 static bool alive(pid_t pid)
 {
@@ -84,7 +92,7 @@ static bool alive(pid_t pid)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
-static struct proc_info *attribute(__u32 tgid, const struct rw_proc *snap)
+struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap)
 {
 	struct stat st;
 	char path[64];
@@ -195,7 +203,7 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	struct proc_info *pi;
 
 	/* the entry outlives a tagged process until its exit is read */
-	pi = attribute(e->tgid, (e->flags & RW_NF_PROC) &&
+	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
 				loader_proc(s->l, e->tgid, &snap) == 0 ?
 				&snap : NULL);
 	char comm[RW_COMM_LEN + 1];
@@ -220,7 +228,7 @@ static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
 
 	if (!tgid)
 		return NULL;
-	return attribute(tgid, loader_proc(s->l, tgid, &snap) == 0 ? &snap :
+	return session_attribute(tgid, loader_proc(s->l, tgid, &snap) == 0 ? &snap :
 								      NULL);
 }
 
@@ -278,7 +286,7 @@ static int on_event(void *ctx, void *data, size_t size)
 
 		if (size < sizeof(*e))
 			break;
-		pi = attribute(e->tgid, e->proc.exe_ino ? &e->proc : NULL);
+		pi = session_attribute(e->tgid, e->proc.exe_ino ? &e->proc : NULL);
 		if (!filtered(s, e->tgid, pi))
 			output_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
@@ -378,126 +386,6 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 		return ret;
 	}
 	return 0;
-}
-
-struct scan_ctx {
-	struct session *s;
-	const char *cg;        /* attached cgroup, relative to the v2 root */
-};
-
-/* is the process inside the attached cgroup (or below it)? */
-static bool in_cgroup(pid_t pid, const char *cg)
-{
-	char path[4096];
-	size_t n = strlen(cg);
-
-	if (cgroup_of_pid(pid, path, sizeof(path)))
-		return false;
-	if (!strcmp(cg, "/"))
-		return true;
-	return !strncmp(path, cg, n) && (path[n] == 0 || path[n] == '/');
-}
-
-static int scan_one(const struct sock_entry *se, void *arg)
-{
-	struct scan_ctx *c = arg;
-	struct session *s = c->s;
-	struct policy_query q = { .port = se->dport, .proto = se->proto };
-	struct dest_info dst;
-	char sha[65];
-	int action;
-	struct rw_net_event e = {};
-	const struct policy_rule *r;
-	bool mapped = false, enforce;
-	int idx;
-
-	if (!se->pid || !in_cgroup(se->pid, c->cg))
-		return 0;
-	q.family = se->family;
-	memcpy(q.addr, se->daddr, 16);
-	if (se->family == AF_INET6 && !memcmp(se->daddr,
-			"\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
-		q.family = AF_INET;
-		memmove(q.addr, se->daddr + 12, 4);
-		memset(q.addr + 4, 0, 12);
-		mapped = true;
-	}
-	classify_addr(s->out.intel, s->out.geo, s->policy, q.family, q.addr,
-		      &dst);
-	classify_query(&dst, &q);
-	struct proc_info *pi = attribute(se->pid, NULL);
-
-	if (pi) {
-		q.uid = pi->uid;
-		q.exe = pi->exe;
-		q.cgroup = pi->cgroup;
-		q.container = pi->container[0] ? pi->container : NULL;
-		if (pi->sha256[0]) {
-			memcpy(sha, pi->sha256, sizeof(sha));
-			q.sha256 = sha;
-		}
-	}
-	idx = policy_decide(s->policy, &q, &action);
-	if (idx < 0 && action <= RW_ACT_ALLOW)
-		return 0;
-	r = idx >= 0 ? &s->policy->rules[idx] : NULL;
-	enforce = (r ? policy_rule_mode(s->policy, r) : s->policy->mode) ==
-			  POLICY_ENFORCE && action >= RW_ACT_DENY;
-	if (idx < 0)
-		idx = RW_RULE_DEFAULT;
-	e.hdr.type = RW_EV_EXISTING;
-	e.hdr.size = sizeof(e);
-	e.tgid = e.tid = se->pid;
-	e.cookie = se->cookie;
-	memcpy(e.daddr, q.addr, 16);
-	e.dport = se->dport;
-	e.family = se->family;
-	e.proto = se->proto;
-	e.action = action;
-	e.rule = idx;
-	e.gen = s->out.gen;
-	e.flags = (enforce ? RW_NF_ENFORCED : 0) | (mapped ? RW_NF_MAPPED : 0);
-	if (pi)
-		snprintf(e.comm, sizeof(e.comm), "%s", pi->comm);
-	s->existing++;
-	output_net(&s->out, &e, pi, NULL);
-	if (!enforce)
-		return 0;
-	if (action == RW_ACT_KILL) {
-		int fd = pidfd_open(se->pid);
-
-		if (fd >= 0 && pidfd_kill(fd) == 0) {
-			s->user_kills++;
-			output_kill(&s->out, 0, se->pid, se->pid, e.comm,
-				    e.gen, idx, "userspace", -1, NULL);
-		}
-		if (fd >= 0)
-			close(fd);
-	} else {
-		int ret = sockscan_destroy(se);
-
-		if (ret)
-			pr_warn("cannot close the open connection of pid %d "
-				"to a denied destination: %s", se->pid,
-				ret == -EOPNOTSUPP ? "this kernel lacks "
-				"SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY)" :
-				strerror(-ret));
-	}
-	return 0;
-}
-
-int session_scan_existing(struct session *s)
-{
-	const char *root = cgroup2_root();
-	struct scan_ctx c = { .s = s, .cg = "/" };
-	size_t n;
-
-	if (root) {
-		n = strlen(root);
-		if (!strncmp(s->l->cgroup, root, n) && s->l->cgroup[n] == '/')
-			c.cg = s->l->cgroup + n;
-	}
-	return sockscan_all(scan_one, &c);
 }
 
 /* lost events are reported as they happen, not only at exit */
