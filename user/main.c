@@ -19,6 +19,7 @@
 #include "geo.h"
 #include "intel.h"
 #include "loader.h"
+#include "exewatch.h"
 #include "log.h"
 #include "policy.h"
 #include "session.h"
@@ -85,8 +86,9 @@ static const char run_help[] =
 "call returns) and writes one JSON line per event to the log. SIGHUP\n"
 "reopens the log (for logrotate) and reloads the policy and intelligence:\n"
 "the new policy is built completely and swapped in atomically; on any\n"
-"error the old one stays in force and a reload record says why.\n"
-"SIGTERM or SIGINT detaches and exits.\n"
+"error the old one stays in force and a reload record says why. When a\n"
+"binary that an exe rule names is installed or replaced, the policy is\n"
+"applied again by itself. SIGTERM or SIGINT detaches and exits.\n"
 "\n"
 "  --policy FILE   the policy (see README, 'Policy file')\n"
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
@@ -278,6 +280,7 @@ struct watcher {
 	struct config prev;  /* the other generation's: names its late events */
 	bool enforce;
 	bool session_up;
+	struct exewatch xw;  /* the files exe rules name */
 };
 
 static void on_warning(const char *msg, void *ctx)
@@ -324,6 +327,9 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 		intel_count(c->intel, INTEL_CAT_NONE)));
 	json_object_object_add(j, "generation", json_object_new_int64(st.gen));
 	output_record(&w->s.out, "policy", j);
+	if (w->xw.fd >= 0 && exewatch_set(&w->xw, c->policy) < 0)
+		pr_warn("cannot watch the files of exe rules: a binary "
+			"replaced later is matched only after a reload");
 	return 0;
 }
 
@@ -346,6 +352,7 @@ static void reload(struct session *s, void *ctx)
 			config_free(&c);
 	}
 	json_object_object_add(j, "ok", json_object_new_boolean(!ret));
+	json_object_object_add(j, "reason", json_object_new_string("sighup"));
 	if (ret) {
 		pr_warn("reload failed, the previous policy stays in force: %s",
 			err);
@@ -354,6 +361,34 @@ static void reload(struct session *s, void *ctx)
 		config_free(&w->prev);
 		w->prev = w->cur;
 		w->cur = c;
+	}
+	output_record(&w->s.out, "reload", j);
+}
+
+/* a binary an exe rule names changed on disk: the same policy is applied
+ * again, so the kernel learns the new inodes (and forgets the old) */
+static void tick(struct session *s, void *ctx, __u64 now_ns)
+{
+	struct watcher *w = ctx;
+	json_object *j;
+	char err[1024];
+	int ret;
+
+	(void)s;
+	if (!exewatch_due(&w->xw, now_ns))
+		return;
+	ret = apply(w, &w->cur, err, sizeof(err));
+	j = json_object_new_object();
+	json_object_object_add(j, "ok", json_object_new_boolean(!ret));
+	json_object_object_add(j, "reason", json_object_new_string("binaries"));
+	if (ret) {
+		pr_warn("binaries of exe rules changed, but applying the "
+			"policy again failed: %s", err);
+		json_object_object_add(j, "error", json_object_new_string(err));
+	} else {
+		/* both generations now name the policy in force */
+		config_free(&w->prev);
+		memset(&w->prev, 0, sizeof(w->prev));
 	}
 	output_record(&w->s.out, "reload", j);
 }
@@ -380,7 +415,7 @@ static int watch(const struct cmd_opts *o, bool enforce)
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
 	};
-	struct watcher w = { .o = o, .enforce = enforce };
+	struct watcher w = { .o = o, .enforce = enforce, .xw = { .fd = -1 } };
 	char err[1024], exe[PATH_MAX];
 	int ret;
 
@@ -426,12 +461,17 @@ static int watch(const struct cmd_opts *o, bool enforce)
 		goto out_session;
 	w.session_up = true;
 	w.s.out.geo = w.geo;
+	if (exewatch_init(&w.xw))
+		pr_warn("inotify unavailable (%s): a binary that exe rules "
+			"name and that is replaced later is matched only "
+			"after a reload", strerror(errno));
 	if (apply(&w, &w.cur, err, sizeof(err))) {
 		pr_warn("%s", err);
 		goto out_session;
 	}
 	stage("policy in force");
 	w.s.reload = enforce || o->policy ? reload : NULL;
+	w.s.tick = tick;
 	w.s.reload_ctx = &w;
 	install_signals();
 	json_object *start = json_object_new_object();
@@ -454,6 +494,7 @@ static int watch(const struct cmd_opts *o, bool enforce)
 	ret = session_run(&w.s) ? 1 : 0;
 	session_finish(&w.s);
 out_session:
+	exewatch_free(&w.xw);
 	session_free(&w.s);
 	loader_close(&w.l);
 out_config:

@@ -427,6 +427,8 @@ int session_run(struct session *s)
 			check_lost(s);
 			next_check = mono_ns() + 1000000000ULL;
 		}
+		if (s->tick)
+			s->tick(s, s->reload_ctx, mono_ns());
 		if (session_hup) {
 			session_hup = 0;
 			if (s->o.log_path)

@@ -26,7 +26,9 @@ struct session {
 	const struct policy *policy;  /* in force, for start-up scans */
 	/* SIGHUP: reload the policy; keeps the old one on error */
 	void (*reload)(struct session *s, void *ctx);
-	void *reload_ctx;
+	/* every turn of the loop (at least every 100 ms) */
+	void (*tick)(struct session *s, void *ctx, __u64 now_ns);
+	void *reload_ctx;     /* for both */
 	struct session_opts o;
 	struct output out;
 	struct ring_buffer *rb;

@@ -279,6 +279,107 @@ static void t_exemption(void **s)
 	assert_true(h_wait_log(&env, "\"provider\":\"TestAI\""));
 }
 
+/* exit code of `bin connect 8.8.8.8 port` run in the cgroup and netns */
+static int run_bin(const char *bin)
+{
+	char portstr[16];
+	pid_t pid;
+	int st;
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	pid = fork();
+	if (pid == 0) {
+		if (h_join(&env) || enter_netns())
+			_exit(121);
+		execl(bin, bin, "connect", "8.8.8.8", portstr, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool is_binaries_reload(json_object *j, void *arg)
+{
+	json_object *ok;
+
+	(void)arg;
+	if (!j)
+		return false;
+	return !strcmp(h_str(j, "event") ?: "", "reload") &&
+	       !strcmp(h_str(j, "reason") ?: "", "binaries") &&
+	       json_object_object_get_ex(j, "ok", &ok) &&
+	       json_object_get_boolean(ok);
+}
+
+/* how many binaries reloads the log holds now */
+static int binaries_reloads(void)
+{
+	char line[65536];
+	FILE *f = fopen(env.log, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		json_object *j = json_tokener_parse(line);
+
+		n += j && is_binaries_reload(j, NULL);
+		json_object_put(j);
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* runs a shell command that changes binaries, and waits for the reload it
+ * causes (one more than before, within 5 s) */
+static bool changed_and_reloaded(const char *cmd)
+{
+	int before = binaries_reloads();
+
+	sh("%s", cmd);
+	for (int i = 0; i < 100; i++) {
+		if (binaries_reloads() > before)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* an exe rule follows its path: a binary installed after start-up, then
+ * one renamed over it (a package upgrade: new inode, new content) */
+static void t_exe_replaced(void **s)
+{
+	char yaml[1024], agent[256], globbed[256], cmd[PATH_MAX + 2048];
+
+	(void)s;
+	if (h_missing())
+		skip();
+	snprintf(agent, sizeof(agent), "%s/late-agent", tmpdir);
+	snprintf(globbed, sizeof(globbed), "%s/gdir/tool-1", tmpdir);
+	unlink(agent);
+	unlink(globbed);
+	sh("mkdir -p %s/gdir", tmpdir);
+	snprintf(yaml, sizeof(yaml),
+		 "mode: enforce\nrules:\n"
+		 "  - name: deny-agent\n    match: {exe: %s}\n"
+		 "    action: deny\n"
+		 "  - name: deny-tools\n    match: {exe: '%s/g*/tool-*'}\n"
+		 "    action: deny\n", agent, tmpdir);
+	restart(yaml, NULL);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", self, agent);
+	assert_true(changed_and_reloaded(cmd));
+	assert_int_equal(run_bin(agent), EPERM);
+	snprintf(cmd, sizeof(cmd), "cp %s %s.new && printf x >> %s.new && "
+		 "mv %s.new %s", self, agent, agent, agent, agent);
+	assert_true(changed_and_reloaded(cmd));
+	assert_int_equal(run_bin(agent), EPERM);
+	/* a new file a glob names, in a directory its pattern names */
+	snprintf(cmd, sizeof(cmd), "cp %s %s", self, globbed);
+	assert_true(changed_and_reloaded(cmd));
+	assert_int_equal(run_bin(globbed), EPERM);
+	/* the rules name those paths only: the test binary itself passes */
+	assert_int_equal(run_bin(self), 0);
+}
+
 struct storm {
 	int tries, passed;
 };
@@ -349,6 +450,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_special_never_overseas),
 		cmocka_unit_test(t_rir_override),
 		cmocka_unit_test(t_exemption),
+		cmocka_unit_test(t_exe_replaced),
 		cmocka_unit_test(t_reload),
 	};
 
