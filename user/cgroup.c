@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <mntent.h>
 #include <pthread.h>
@@ -207,6 +208,48 @@ int cgroup_of_pid(pid_t pid, char *out, size_t len)
 		return n;
 	buf[n] = '\0';
 	return cgroup_parse(buf, "", out, len);
+}
+
+/* nftw() takes no argument for its callback: the search in progress, per
+ * thread */
+struct ctr_find {
+	const char *prefix;
+	char *path;
+	size_t len;
+	int found;
+};
+static __thread struct ctr_find *ctr_search;
+
+static int ctr_visit(const char *path, const struct stat *st, int type,
+		     struct FTW *f)
+{
+	char id[80];
+
+	(void)st;
+	(void)f;
+	if (type != FTW_D)
+		return 0;
+	if (cgroup_container_id(path, id, sizeof(id)) == 0 &&
+	    !strncmp(id, ctr_search->prefix, strlen(ctr_search->prefix))) {
+		/* the outermost cgroup of the container */
+		if (!ctr_search->found ||
+		    strlen(path) < strlen(ctr_search->path))
+			snprintf(ctr_search->path, ctr_search->len, "%s",
+				 path);
+		ctr_search->found++;
+	}
+	return 0;
+}
+
+int cgroup_find_container(const char *root, const char *prefix, char *path,
+			  size_t len)
+{
+	struct ctr_find f = { .prefix = prefix, .path = path, .len = len };
+
+	ctr_search = &f;
+	nftw(root, ctr_visit, 16, FTW_PHYS);
+	ctr_search = NULL;
+	return f.found;
 }
 
 int cgroup_id_of(const char *abs_path, __u64 *id)

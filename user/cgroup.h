@@ -29,6 +29,10 @@ int cgroup_systemd_unit(const char *cgpath, char *out, size_t len);
 int cgroup_path_by_id(__u64 id, char *out, size_t len);
 /* drop every cached id -> path entry (tests, shutdown) */
 void cgroup_cache_clear(void);
+/* the outermost cgroup under root (absolute) of the container whose id
+ * starts with prefix; returns how many cgroups matched, 0 if none */
+int cgroup_find_container(const char *root, const char *prefix, char *path,
+			  size_t len);
 /* inode id of a cgroup directory given an absolute path; 0 or -errno */
 int cgroup_id_of(const char *abs_path, __u64 *id);
 /* read /proc/PID/cgroup "0::/path" line; -ESRCH if the process is gone,

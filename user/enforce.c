@@ -8,7 +8,6 @@
  * under the idle generation and published by flipping `active` last.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <glob.h>
@@ -138,38 +137,8 @@ static int rule_exes(struct build *b, const struct policy_rule *r, __u8 gen,
 		return ret;
 	if (!found)
 		warnf(b, "rule '%s' (line %d): no binary at %s%s; the rule "
-		      "matches nothing until a reload finds one", r->name,
+		      "matches nothing until one appears", r->name,
 		      r->line, r->exe, r->sha256[0] ? " has that sha256" : "");
-	return 0;
-}
-
-struct ctr_find {
-	const char *prefix;
-	const char *root;
-	char path[4096];
-	int found;
-};
-
-static struct ctr_find *ctr_search;
-
-static int ctr_visit(const char *path, const struct stat *st, int type,
-		     struct FTW *f)
-{
-	char id[80];
-
-	(void)st;
-	(void)f;
-	if (type != FTW_D)
-		return 0;
-	if (cgroup_container_id(path, id, sizeof(id)) == 0 &&
-	    !strncmp(id, ctr_search->prefix, strlen(ctr_search->prefix))) {
-		/* the outermost cgroup of the container */
-		if (!ctr_search->found ||
-		    strlen(path) < strlen(ctr_search->path))
-			snprintf(ctr_search->path, sizeof(ctr_search->path),
-				 "%s", path);
-		ctr_search->found++;
-	}
 	return 0;
 }
 
@@ -187,24 +156,20 @@ static int rule_cgroup(struct build *b, const struct policy_rule *r,
 	if (!root)
 		return -ENOENT;
 	if (r->container) {
-		struct ctr_find f = { .prefix = r->container, .root = root };
-
-		ctr_search = &f;
-		nftw(root, ctr_visit, 16, FTW_PHYS);
-		ctr_search = NULL;
-		if (!f.found) {
+		if (!cgroup_find_container(root, r->container, abs,
+					   sizeof(abs))) {
 			warnf(b, "rule '%s' (line %d): no running container "
-			      "%s; the rule matches nothing until a reload "
-			      "finds it", r->name, r->line, r->container);
+			      "%s; the rule matches nothing until it starts "
+			      "(looked for every 2 s)", r->name, r->line,
+			      r->container);
 			return 0;
 		}
-		snprintf(abs, sizeof(abs), "%s", f.path);
 	} else {
 		snprintf(abs, sizeof(abs), "%s%s", root, r->cgroup);
 	}
 	if (cgroup_id_of(abs, &id)) {
 		warnf(b, "rule '%s' (line %d): cgroup %s does not exist; the "
-		      "rule matches nothing until a reload finds it", r->name,
+		      "rule matches nothing until it is created", r->name,
 		      r->line, abs);
 		return 0;
 	}

@@ -19,7 +19,7 @@
 #include "geo.h"
 #include "intel.h"
 #include "loader.h"
-#include "exewatch.h"
+#include "polwatch.h"
 #include "log.h"
 #include "policy.h"
 #include "session.h"
@@ -87,8 +87,8 @@ static const char run_help[] =
 "reopens the log (for logrotate) and reloads the policy and intelligence:\n"
 "the new policy is built completely and swapped in atomically; on any\n"
 "error the old one stays in force and a reload record says why. When a\n"
-"binary that an exe rule names is installed or replaced, the policy is\n"
-"applied again by itself. SIGTERM or SIGINT detaches and exits.\n"
+"binary, cgroup or container that a rule names appears or is replaced,\n"
+"the policy is applied again by itself. SIGTERM or SIGINT detaches.\n"
 "\n"
 "  --policy FILE   the policy (see README, 'Policy file')\n"
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
@@ -280,7 +280,7 @@ struct watcher {
 	struct config prev;  /* the other generation's: names its late events */
 	bool enforce;
 	bool session_up;
-	struct exewatch xw;  /* the files exe rules name */
+	struct polwatch pw;  /* the binaries and cgroups rules name */
 };
 
 static void on_warning(const char *msg, void *ctx)
@@ -327,9 +327,10 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 		intel_count(c->intel, INTEL_CAT_NONE)));
 	json_object_object_add(j, "generation", json_object_new_int64(st.gen));
 	output_record(&w->s.out, "policy", j);
-	if (w->xw.fd >= 0 && exewatch_set(&w->xw, c->policy) < 0)
-		pr_warn("cannot watch the files of exe rules: a binary "
-			"replaced later is matched only after a reload");
+	if (w->pw.fd >= 0 && polwatch_set(&w->pw, c->policy) < 0)
+		pr_warn("cannot watch the binaries and cgroups the rules "
+			"name: one replaced later is matched only after a "
+			"reload");
 	return 0;
 }
 
@@ -365,25 +366,31 @@ static void reload(struct session *s, void *ctx)
 	output_record(&w->s.out, "reload", j);
 }
 
-/* a binary an exe rule names changed on disk: the same policy is applied
- * again, so the kernel learns the new inodes (and forgets the old) */
+/* a binary, cgroup or container a rule names changed: the same policy is
+ * applied again, so the kernel learns the new inodes and cgroup ids */
 static void tick(struct session *s, void *ctx, __u64 now_ns)
 {
+	static const char *const reasons[] = {
+		[PW_BINARIES] = "binaries", [PW_CGROUPS] = "cgroups",
+		[PW_BINARIES | PW_CGROUPS] = "binaries,cgroups",
+	};
 	struct watcher *w = ctx;
 	json_object *j;
 	char err[1024];
-	int ret;
+	int kinds, ret;
 
 	(void)s;
-	if (!exewatch_due(&w->xw, now_ns))
+	kinds = polwatch_due(&w->pw, now_ns);
+	if (!kinds)
 		return;
 	ret = apply(w, &w->cur, err, sizeof(err));
 	j = json_object_new_object();
 	json_object_object_add(j, "ok", json_object_new_boolean(!ret));
-	json_object_object_add(j, "reason", json_object_new_string("binaries"));
+	json_object_object_add(j, "reason",
+			       json_object_new_string(reasons[kinds & 3]));
 	if (ret) {
-		pr_warn("binaries of exe rules changed, but applying the "
-			"policy again failed: %s", err);
+		pr_warn("what the rules name changed (%s), but applying the "
+			"policy again failed: %s", reasons[kinds & 3], err);
 		json_object_object_add(j, "error", json_object_new_string(err));
 	} else {
 		/* both generations now name the policy in force */
@@ -415,7 +422,7 @@ static int watch(const struct cmd_opts *o, bool enforce)
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
 	};
-	struct watcher w = { .o = o, .enforce = enforce, .xw = { .fd = -1 } };
+	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 } };
 	char err[1024], exe[PATH_MAX];
 	int ret;
 
@@ -461,10 +468,10 @@ static int watch(const struct cmd_opts *o, bool enforce)
 		goto out_session;
 	w.session_up = true;
 	w.s.out.geo = w.geo;
-	if (exewatch_init(&w.xw))
-		pr_warn("inotify unavailable (%s): a binary that exe rules "
-			"name and that is replaced later is matched only "
-			"after a reload", strerror(errno));
+	if (polwatch_init(&w.pw))
+		pr_warn("inotify unavailable (%s): a binary or cgroup that "
+			"the rules name and that is replaced later is "
+			"matched only after a reload", strerror(errno));
 	if (apply(&w, &w.cur, err, sizeof(err))) {
 		pr_warn("%s", err);
 		goto out_session;
@@ -494,7 +501,7 @@ static int watch(const struct cmd_opts *o, bool enforce)
 	ret = session_run(&w.s) ? 1 : 0;
 	session_finish(&w.s);
 out_session:
-	exewatch_free(&w.xw);
+	polwatch_free(&w.pw);
 	session_free(&w.s);
 	loader_close(&w.l);
 out_config:

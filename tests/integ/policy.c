@@ -133,6 +133,10 @@ static int teardown(void **state)
 		return 0;
 	if (env.daemon)
 		h_stop(&env);
+	/* child cgroups a failed test may have left (they hold no process:
+	 * each test's children have exited) */
+	sh("find %s -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null",
+	   env.cg);
 	h_teardown(&env);
 	/* the listener lives in the namespace, not in the cgroup */
 	sh("ip netns pids %s | xargs -r kill -9; ip netns del %s", netns,
@@ -298,21 +302,21 @@ static int run_bin(const char *bin)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static bool is_binaries_reload(json_object *j, void *arg)
+/* a successful reload record of this reason */
+static bool is_reload(json_object *j, void *reason)
 {
 	json_object *ok;
 
-	(void)arg;
 	if (!j)
 		return false;
 	return !strcmp(h_str(j, "event") ?: "", "reload") &&
-	       !strcmp(h_str(j, "reason") ?: "", "binaries") &&
+	       !strcmp(h_str(j, "reason") ?: "", reason) &&
 	       json_object_object_get_ex(j, "ok", &ok) &&
 	       json_object_get_boolean(ok);
 }
 
-/* how many binaries reloads the log holds now */
-static int binaries_reloads(void)
+/* how many reloads of this reason the log holds now */
+static int reloads(const char *reason)
 {
 	char line[65536];
 	FILE *f = fopen(env.log, "r");
@@ -321,7 +325,7 @@ static int binaries_reloads(void)
 	while (f && fgets(line, sizeof(line), f)) {
 		json_object *j = json_tokener_parse(line);
 
-		n += j && is_binaries_reload(j, NULL);
+		n += is_reload(j, (void *)reason);
 		json_object_put(j);
 	}
 	if (f)
@@ -329,15 +333,15 @@ static int binaries_reloads(void)
 	return n;
 }
 
-/* runs a shell command that changes binaries, and waits for the reload it
- * causes (one more than before, within 5 s) */
-static bool changed_and_reloaded(const char *cmd)
+/* runs a shell command that changes what a rule names, and waits for the
+ * reload it causes (one more than before, within 5 s) */
+static bool changed_and_reloaded(const char *cmd, const char *reason)
 {
-	int before = binaries_reloads();
+	int before = reloads(reason);
 
 	sh("%s", cmd);
 	for (int i = 0; i < 100; i++) {
-		if (binaries_reloads() > before)
+		if (reloads(reason) > before)
 			return true;
 		usleep(50000);
 	}
@@ -366,18 +370,93 @@ static void t_exe_replaced(void **s)
 		 "    action: deny\n", agent, tmpdir);
 	restart(yaml, NULL);
 	snprintf(cmd, sizeof(cmd), "cp %s %s", self, agent);
-	assert_true(changed_and_reloaded(cmd));
+	assert_true(changed_and_reloaded(cmd, "binaries"));
 	assert_int_equal(run_bin(agent), EPERM);
 	snprintf(cmd, sizeof(cmd), "cp %s %s.new && printf x >> %s.new && "
 		 "mv %s.new %s", self, agent, agent, agent, agent);
-	assert_true(changed_and_reloaded(cmd));
+	assert_true(changed_and_reloaded(cmd, "binaries"));
 	assert_int_equal(run_bin(agent), EPERM);
 	/* a new file a glob names, in a directory its pattern names */
 	snprintf(cmd, sizeof(cmd), "cp %s %s", self, globbed);
-	assert_true(changed_and_reloaded(cmd));
+	assert_true(changed_and_reloaded(cmd, "binaries"));
 	assert_int_equal(run_bin(globbed), EPERM);
 	/* the rules name those paths only: the test binary itself passes */
 	assert_int_equal(run_bin(self), 0);
+}
+
+/* exit code of a connect to 8.8.8.8 from a child in cgroup cg (absolute) */
+static int run_in_cg(const char *cg)
+{
+	char path[700];
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		f = fopen(path, "w");
+		if (!f)
+			_exit(121);
+		fprintf(f, "%d\n", getpid());
+		if (fclose(f))
+			_exit(121);
+		_exit(connect_in_ns("8.8.8.8", port));
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* a cgroup rule follows its path: created after start-up, then removed
+ * and made again (a service restart: a new cgroup id) */
+static void t_cgroup_recreated(void **s)
+{
+	char svc[700], yaml[1024], cmd[1600];
+
+	(void)s;
+	if (h_missing())
+		skip();
+	snprintf(svc, sizeof(svc), "%s/svc", env.cg);
+	rmdir(svc);
+	snprintf(yaml, sizeof(yaml),
+		 "mode: enforce\nrules:\n  - name: deny-svc\n"
+		 "    match: {cgroup: %s/svc, cidr: [8.8.8.8/32]}\n"
+		 "    action: deny\n", env.cg + strlen(cgroup2_root()));
+	restart(yaml, NULL);
+	snprintf(cmd, sizeof(cmd), "mkdir %s", svc);
+	assert_true(changed_and_reloaded(cmd, "cgroups"));
+	assert_int_equal(run_in_cg(svc), EPERM);
+	assert_int_equal(run_in("8.8.8.8"), 0); /* outside it: allowed */
+	snprintf(cmd, sizeof(cmd), "rmdir %s && mkdir %s", svc, svc);
+	assert_true(changed_and_reloaded(cmd, "cgroups"));
+	assert_int_equal(run_in_cg(svc), EPERM);
+	assert_int_equal(rmdir(svc), 0);
+}
+
+/* a container rule for a container that starts after start-up (found by
+ * looking every 2 s), then restarts (same name, new cgroup id) */
+static void t_container_started(void **s)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef";
+	char ctr[800], cmd[1700];
+
+	(void)s;
+	if (h_missing())
+		skip();
+	snprintf(ctr, sizeof(ctr), "%s/docker-%s.scope", env.cg, id);
+	rmdir(ctr);
+	restart("mode: enforce\nrules:\n  - name: deny-ctr\n"
+		"    match: {container: 0123456789ab, cidr: [8.8.8.8/32]}\n"
+		"    action: deny\n", NULL);
+	snprintf(cmd, sizeof(cmd), "mkdir %s", ctr);
+	assert_true(changed_and_reloaded(cmd, "cgroups"));
+	assert_int_equal(run_in_cg(ctr), EPERM);
+	assert_int_equal(run_in("8.8.8.8"), 0);
+	snprintf(cmd, sizeof(cmd), "rmdir %s && mkdir %s", ctr, ctr);
+	assert_true(changed_and_reloaded(cmd, "cgroups"));
+	assert_int_equal(run_in_cg(ctr), EPERM);
+	assert_int_equal(rmdir(ctr), 0);
 }
 
 struct storm {
@@ -451,6 +530,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_rir_override),
 		cmocka_unit_test(t_exemption),
 		cmocka_unit_test(t_exe_replaced),
+		cmocka_unit_test(t_cgroup_recreated),
+		cmocka_unit_test(t_container_started),
 		cmocka_unit_test(t_reload),
 	};
 
