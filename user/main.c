@@ -305,10 +305,20 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 	json_object *j;
 	int ret;
 
+	/* watch first: a binary replaced while the policy is being built
+	 * is then seen, at worst applied twice */
+	if (w->pw.fd >= 0 && polwatch_set(&w->pw, c->policy) < 0)
+		pr_warn("cannot watch the binaries and cgroups the rules "
+			"name: one replaced later is matched only after a "
+			"reload");
 	ret = enforce_apply(&w->l, c->policy, c->intel, w->geo, &eo, &st,
 			    on_warning, w, err, len);
-	if (ret)
+	if (ret) {
+		/* the policy in force stays, and so do its watches */
+		if (w->pw.fd >= 0 && c != &w->cur && w->cur.policy)
+			polwatch_set(&w->pw, w->cur.policy);
 		return ret;
+	}
 	output_set_policy(&w->s.out, st.gen, c->policy, c->intel);
 	w->s.policy = c->policy;
 	j = json_object_new_object();
@@ -327,10 +337,6 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 		intel_count(c->intel, INTEL_CAT_NONE)));
 	json_object_object_add(j, "generation", json_object_new_int64(st.gen));
 	output_record(&w->s.out, "policy", j);
-	if (w->pw.fd >= 0 && polwatch_set(&w->pw, c->policy) < 0)
-		pr_warn("cannot watch the binaries and cgroups the rules "
-			"name: one replaced later is matched only after a "
-			"reload");
 	return 0;
 }
 
