@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cgroup.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -98,7 +99,7 @@ static const char *component_id(const char *c, size_t n, size_t *idlen)
 		n -= 6;
 	/* the id must be all hex, which leaves out the conmon monitor
 	 * scopes (crio-conmon-<id>, libpod-conmon-<id>) */
-	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(runtimes); i++) {
 		size_t pl = strlen(runtimes[i]);
 
 		if (has_prefix(c, n, runtimes[i]) && n - pl >= 12 &&

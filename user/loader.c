@@ -24,8 +24,8 @@
 #include "loader.h"
 #include "proc.h"
 #include "log.h"
+#include "util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
@@ -106,12 +106,10 @@ struct load_job {
 static void *load_worker(void *arg)
 {
 	struct load_job *j = arg;
-	struct timespec a, b;
+	__u64 t0 = mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
 	j->ret = bpf_object__load(j->obj);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	j->ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	j->ms = (mono_ns() - t0) / 1e6;
 	return NULL;
 }
 

@@ -20,6 +20,7 @@
 #include "intel.h"
 #include "loader.h"
 #include "polwatch.h"
+#include "util.h"
 #include "log.h"
 #include "policy.h"
 #include "session.h"
@@ -409,14 +410,12 @@ static void tick(struct session *s, void *ctx, __u64 now_ns)
 /* -v: how long each start-up stage took, for whoever tunes a fleet */
 static void stage(const char *what)
 {
-	static struct timespec t0;
-	struct timespec t;
+	static __u64 t0;
+	__u64 t = mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	if (!t0.tv_sec)
+	if (!t0)
 		t0 = t;
-	pr_info("start-up: %s at %.0f ms", what,
-		(t.tv_sec - t0.tv_sec) * 1e3 + (t.tv_nsec - t0.tv_nsec) / 1e6);
+	pr_info("start-up: %s at %.0f ms", what, (t - t0) / 1e6);
 }
 
 /* trace and run differ in defaults only: monitor vs enforce, text vs JSON */
@@ -600,7 +599,7 @@ int main(int argc, char **argv)
 		       "Converted to relaywatch's format.\n", VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
 	pr_warn("unknown command '%s' (see relaywatch --help)", argv[1]);

@@ -17,11 +17,11 @@
 #include "intel.h"
 #include "relaywatch.h"
 #include "ydoc.h"
+#include "util.h"
 
 /* Rule names end up in log lines and JSON: keep them to one plain word. */
 #define NAME_CHARS                                                             \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PROVIDER_MAX 128 /* as in intel files */
 #define CGROUP_MAX 4096
 

@@ -22,6 +22,7 @@
 #include "policy.h"
 #include "cgroup.h"
 #include "log.h"
+#include "util.h"
 
 #define FILE_MASK (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | \
 		   IN_DELETE | IN_MOVED_FROM)
@@ -69,15 +70,8 @@ static int add(struct polwatch *x, const char *dir, const char *base,
 			 strerror(errno));
 		return 0;
 	}
-	if (x->nr == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 8;
-		void *n = realloc(x->pats, cap * sizeof(*x->pats));
-
-		if (!n)
-			return -ENOMEM;
-		x->pats = n;
-		x->cap = cap;
-	}
+	if (GROW(x->pats, x->cap, x->nr, 8))
+		return -ENOMEM;
 	x->pats[x->nr].wd = wd;
 	x->pats[x->nr].kind = kind;
 	x->pats[x->nr].base = strdup(base);

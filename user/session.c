@@ -23,6 +23,7 @@
 
 #include "session.h"
 #include "session_impl.h"
+#include "util.h"
 #include "loader.h"
 #include "proc.h"
 #include "log.h"
@@ -42,14 +43,6 @@ struct pending_kill {
 };
 
 static struct proc_info pinfo; /* large; one event at a time */
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int pidfd_open(pid_t pid)
 {
@@ -128,17 +121,10 @@ static void queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,
 
 	if (fd < 0)
 		return; /* already gone: the kernel's kill got there first */
-	if (s->nr_kills == s->cap_kills) {
-		size_t cap = s->cap_kills ? 2 * s->cap_kills : 16;
-		void *n = realloc(s->kills, cap * sizeof(*s->kills));
-
-		if (!n) {
-			pidfd_kill(fd); /* cannot wait: act now */
-			close(fd);
-			return;
-		}
-		s->kills = n;
-		s->cap_kills = cap;
+	if (GROW(s->kills, s->cap_kills, s->nr_kills, 16)) {
+		pidfd_kill(fd); /* cannot wait: act now */
+		close(fd);
+		return;
 	}
 	k = &s->kills[s->nr_kills++];
 	k->tgid = tgid;

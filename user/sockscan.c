@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "sockscan.h"
+#include "util.h"
 
 #define TCPF(state) (1U << (state))
 /* the kernel never builds a dump skb larger than 32 KiB */
@@ -398,7 +399,7 @@ int sockscan_all(sockscan_cb cb, void *ctx)
 			strerror(-fd));
 		return fd;
 	}
-	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(dumps); i++) {
 		err = dump(fd, &s, dumps[i].family, dumps[i].proto, i + 1);
 		/* no udp_diag module: TCP is still worth reporting */
 		if (err == -ENOENT && dumps[i].proto == IPPROTO_UDP) {

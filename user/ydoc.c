@@ -14,8 +14,8 @@
 #include <strings.h>
 
 #include "cidr.h"
+#include "util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 int str_index(const char *const *names, int from, int to, const char *s)
 {
