@@ -39,47 +39,6 @@ static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
 }
 
 /*
- * The special-purpose blocks most calls go to (private, loopback, CGNAT,
- * link-local; ::/96, ULA, link-local), answered without a trie walk. The
- * home tries hold these too, with every other block user/geo.c lists.
- */
-static __always_inline bool special_fast(const struct dest *d)
-{
-	__u8 a = d->addr[0], b = d->addr[1];
-	__u32 w[3];
-
-	if (d->v4)
-		return a == 10 || a == 127 || (a == 172 && (b & 0xf0) == 16) ||
-		       (a == 192 && b == 168) ||
-		       (a == 100 && (b & 0xc0) == 64) || (a == 169 && b == 254);
-	__builtin_memcpy(w, d->addr, 12);
-	return (a & 0xfe) == 0xfc || (a == 0xfe && (b & 0xc0) == 0x80) ||
-	       !(w[0] | w[1] | w[2]);
-}
-
-/* RW_HOME, RW_SPECIAL, or 0 for an overseas address */
-static __always_inline __u8 home_class(const struct dest *d, __u8 gen)
-{
-	__u8 *v;
-
-	if (special_fast(d))
-		return RW_SPECIAL;
-
-	if (d->v4) {
-		struct rw_lpm4 k = { .prefixlen = 8 + 32, .gen = gen };
-
-		__builtin_memcpy(k.addr, d->addr, 4);
-		v = bpf_map_lookup_elem(&home4, &k);
-	} else {
-		struct rw_lpm6 k = { .prefixlen = 8 + 128, .gen = gen };
-
-		__builtin_memcpy(k.addr, d->addr, 16);
-		v = bpf_map_lookup_elem(&home6, &k);
-	}
-	return v ? *v : 0;
-}
-
-/*
  * The rule walk runs under bpf_loop(): the verifier checks its body once,
  * not once per unrolled iteration (which cost ~0.5 s of load time per
  * program). Everything it needs is copied into this context by value.
@@ -93,7 +52,7 @@ struct caller {
 	__u32 uid;
 	__u8 proto;
 	__u8 gen;
-	__u8 home;            /* home_class + 1, 0 = not looked up yet */
+	__u8 home;            /* the address's rw_dest.home */
 	__u8 pad;
 	int found;            /* the rule, or -1 */
 };
@@ -101,7 +60,7 @@ struct caller {
 /*
  * Does rule i hold for this call? 1 stops the loop. A global function:
  * the verifier checks it once, on its own, rather than once per state of
- * each caller (IPv4 or IPv6, home class known or not). Weak, because every
+ * each caller (IPv4 or IPv6, each bpf_loop iteration). Weak, because every
  * .bpf.c includes this header and the link keeps one copy.
  */
 __weak __noinline int rule_test(struct caller *c, __u32 i)
@@ -113,8 +72,6 @@ __weak __noinline int rule_test(struct caller *c, __u32 i)
 	if (!c)
 		return 1;
 	idx = c->gen * RW_MAX_RULES + i;
-	if (!(c->cand & bit))
-		return 0;
 	r = bpf_map_lookup_elem(&rules, &idx);
 	if (!r)
 		return 1;
@@ -134,17 +91,10 @@ __weak __noinline int rule_test(struct caller *c, __u32 i)
 		return 0;
 	if ((r->flags & RW_RF_UID) && r->uid != c->uid)
 		return 0;
-	if (r->flags & (RW_RF_OVERSEAS | RW_RF_DOMESTIC)) {
-		__u8 h;
-
-		if (!c->home)
-			c->home = home_class(&c->d, c->gen) + 1;
-		h = c->home - 1;
-		if ((r->flags & RW_RF_OVERSEAS) && h != 0)
-			return 0;
-		if ((r->flags & RW_RF_DOMESTIC) && h != RW_HOME)
-			return 0;
-	}
+	if ((r->flags & RW_RF_OVERSEAS) && c->home != 0)
+		return 0;
+	if ((r->flags & RW_RF_DOMESTIC) && c->home != RW_HOME)
+		return 0;
 	if ((r->flags & RW_RF_CGROUP) &&
 	    (r->cgroup_level >= RW_CG_LEVELS ||
 	     c->anc[r->cgroup_level & (RW_CG_LEVELS - 1)] != r->cgroup_id))

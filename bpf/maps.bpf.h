@@ -81,22 +81,6 @@ struct {
 	__type(value, struct rw_dest);
 } cidr6 __weak SEC(".maps");
 
-/* home-country and never-overseas ranges: (gen, prefix) -> RW_HOME/SPECIAL */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, RW_CIDR_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct rw_lpm4);
-	__type(value, __u8);
-} home4 __weak SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, RW_CIDR_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct rw_lpm6);
-	__type(value, __u8);
-} home6 __weak SEC(".maps");
 
 /* binaries that exe rules accept: (inode, dev, gen) -> rules */
 struct {

@@ -335,6 +335,8 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	c.uid = f->uid;
 	c.proto = IPPROTO_TCP;
 	m = lookup_dest(&c.d, c.gen);
+	if (m)
+		c.home = m->home;
 	if (m && w->proto < WIRE_P_CONNECT) {
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];

@@ -191,6 +191,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	m = lookup_dest(d, c.gen);
 	c.cand = s->any_mask;
 	if (m) {
+		c.home = m->home;
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
 		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];

@@ -232,12 +232,14 @@ struct rw_lpm6 {
 };
 
 /* Value of the address tries: per kind, the mask of rules whose set holds
- * the prefix (and every prefix that encloses it). */
+ * the prefix (and every prefix that encloses it), and the class of the
+ * innermost home-country or special range that holds it. Home ranges are
+ * written only when a rule asks about overseas/domestic. */
 struct rw_dest {
 	__u64 kind[RW_KIND__LPM];
+	__u8 home;      /* RW_HOME, RW_SPECIAL, or 0: overseas */
+	__u8 pad[7];
 };
-
-/* Value of the home tries (home_countries and never-overseas ranges). */
 #define RW_HOME 1     /* in a home country */
 #define RW_SPECIAL 2  /* private, loopback, link-local, CGNAT, ...: never overseas */
 

@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "../bpf/wire.h"
 #include "lpm_write.h"
+#include "util.h"
 
 struct exe_ent {
 	struct rw_exe_key k;
@@ -95,15 +96,8 @@ static int add_exe(struct build *b, const char *path, const char *sha256,
 		    b->exes[i].k.dev == dev_to_kernel(st.st_dev))
 			break;
 	if (i == b->nr_exes) {
-		if (b->nr_exes == b->cap_exes) {
-			size_t cap = b->cap_exes ? 2 * b->cap_exes : 16;
-			void *n = realloc(b->exes, cap * sizeof(*b->exes));
-
-			if (!n)
-				return -ENOMEM;
-			b->exes = n;
-			b->cap_exes = cap;
-		}
+		if (GROW(b->exes, b->cap_exes, b->nr_exes, 16))
+			return -ENOMEM;
 		memset(&b->exes[i], 0, sizeof(b->exes[i]));
 		b->exes[i].k.ino = st.st_ino;
 		b->exes[i].k.dev = dev_to_kernel(st.st_dev);
@@ -208,15 +202,8 @@ static int add_name(struct build *b, const struct policy_rule *r,
 		      r->line, text, RW_SFX_MAX, RW_SFX_MAX);
 		return 0;
 	}
-	if (b->nr_names == b->cap_names) {
-		size_t cap = b->cap_names ? 2 * b->cap_names : 256;
-		void *p = realloc(b->names, cap * sizeof(*b->names));
-
-		if (!p)
-			return -ENOMEM;
-		b->names = p;
-		b->cap_names = cap;
-	}
+	if (GROW(b->names, b->cap_names, b->nr_names, 256))
+		return -ENOMEM;
 	e = &b->names[b->nr_names++];
 	memset(e, 0, sizeof(*e));
 	e->k.h = wild ? n.sfx[n.labels - 1] : n.hash;
@@ -348,6 +335,28 @@ static int compile_rule(struct build *b, const struct policy *p, int i,
 	return ret;
 }
 
+/* the home-country and special ranges go into the same tries as the rule
+ * sets: one lookup at connect gives both */
+struct home_push {
+	struct build *b;
+	__u8 cls;
+	size_t n4, n6;
+};
+
+static int push_home(int family, const __u8 *addr, int plen, void *arg)
+{
+	struct home_push *h = arg;
+	struct cidr c = { .family = family, .prefixlen = plen };
+
+	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
+	if (family == AF_INET)
+		h->n4++;
+	else
+		h->n6++;
+	return lpm_push_home(family == AF_INET ? &h->b->v4 : &h->b->v6, &c,
+			     h->cls);
+}
+
 static bool needs_home(const struct policy *p)
 {
 	for (size_t i = 0; i < p->nr_rules; i++)
@@ -393,39 +402,29 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	if (!ret)
 		ret = clear_gen(sk->maps.cidr6, offsetof(struct rw_lpm6, gen), gen);
 	if (!ret)
-		ret = clear_gen(sk->maps.home4, offsetof(struct rw_lpm4, gen), gen);
-	if (!ret)
-		ret = clear_gen(sk->maps.home6, offsetof(struct rw_lpm6, gen), gen);
-	if (!ret)
 		ret = clear_gen(sk->maps.exes, offsetof(struct rw_exe_key, gen), gen);
 	if (!ret)
 		ret = clear_gen(sk->maps.names, offsetof(struct rw_name_key, gen), gen);
 	if (!ret)
 		ret = write_names(sk->maps.names, &b);
-	if (!ret)
-		ret = write_dest(sk->maps.cidr4, &b.v4, gen);
-	if (!ret)
-		ret = write_dest(sk->maps.cidr6, &b.v6, gen);
 	if (!ret && needs_home(p)) {
 		const char *home[64];
 		size_t n = p->nr_home_countries < 64 ? p->nr_home_countries : 64;
-		struct home_ctx h = { .m4 = sk->maps.home4,
-				      .m6 = sk->maps.home6, .gen = gen,
-				      .cls = RW_HOME };
+		struct home_push h = { .b = &b, .cls = RW_HOME };
 
 		for (size_t j = 0; j < n; j++)
 			home[j] = p->home_countries[j];
-		ret = geo_home_cidrs(g, home, n, put_home, &h);
+		ret = geo_home_cidrs(g, home, n, push_home, &h);
 		h.cls = RW_SPECIAL;
 		if (!ret)
-			ret = geo_special_cidrs(put_home, &h);
+			ret = geo_special_cidrs(push_home, &h);
 		st->home4 = h.n4;
 		st->home6 = h.n6;
-		if (!ret)
-			ret = write_home(&h, true);
-		else
-			write_home(&h, false);
 	}
+	if (!ret)
+		ret = write_dest(sk->maps.cidr4, &b.v4, gen, &st->lpm4);
+	if (!ret)
+		ret = write_dest(sk->maps.cidr6, &b.v6, gen, &st->lpm6);
 	for (size_t i = 0; !ret && i < b.nr_exes; i++)
 		if (bpf_map_update_elem(bpf_map__fd(sk->maps.exes),
 					&b.exes[i].k, &b.exes[i].mask, BPF_ANY))
@@ -457,8 +456,6 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	}
 	if (!s.has_kill)
 		loader_set_kill_hook(l, false);
-	st->lpm4 = b.v4.n;
-	st->lpm6 = b.v6.n;
 	st->exes = b.nr_exes;
 	st->names = b.nr_names;
 	st->gen = gen;

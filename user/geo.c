@@ -15,13 +15,12 @@
 
 #define GEO_INTERNAL
 #include "geo.h"
+#include "util.h"
 
-#define NR_SPECIAL (sizeof(specials) / sizeof(specials[0]))
+#define NR_SPECIAL ARRAY_SIZE(specials)
 
 /* IANA special-purpose blocks that are not globally reachable, plus the
- * documentation and benchmarking ones. The kernel answers the most common
- * of them without a trie walk (special_fast() in bpf/decide.bpf.h): a
- * block added there must be in this list too. */
+ * documentation and benchmarking ones. */
 static const struct special {
 	__u8 fi, len, a[16];
 } specials[] = {

@@ -13,22 +13,38 @@
 #include <bpf/libbpf.h>
 
 #include "lpm_write.h"
+#include "util.h"
+
+static struct lpm_ent *push(struct lpm_vec *v, const struct cidr *c)
+{
+	struct lpm_ent *e;
+
+	if (GROW(v->v, v->cap, v->n, 1024))
+		return NULL;
+	e = &v->v[v->n++];
+	memset(e, 0, sizeof(*e));
+	e->c = *c;
+	return e;
+}
 
 int lpm_push(struct lpm_vec *v, const struct cidr *c, int kind, __u64 bit)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		void *n = realloc(v->v, cap * sizeof(*v->v));
+	struct lpm_ent *e = push(v, c);
 
-		if (!n)
-			return -ENOMEM;
-		v->v = n;
-		v->cap = cap;
-	}
-	memset(&v->v[v->n], 0, sizeof(v->v[0]));
-	v->v[v->n].c = *c;
-	v->v[v->n].m[kind] = bit;
-	v->n++;
+	if (!e)
+		return -ENOMEM;
+	e->m[kind] = bit;
+	e->in_set = true;
+	return 0;
+}
+
+int lpm_push_home(struct lpm_vec *v, const struct cidr *c, __u8 cls)
+{
+	struct lpm_ent *e = push(v, c);
+
+	if (!e)
+		return -ENOMEM;
+	e->home = cls;
 	return 0;
 }
 
@@ -52,49 +68,73 @@ static void lpm_key(void *key, const struct cidr *c, __u8 gen)
 	memcpy(k->addr, c->addr, c->family == AF_INET ? 4 : 16);
 }
 
+/* a prefix in both a rule set and a home range: special wins over home */
+static void merge(struct lpm_ent *into, const struct lpm_ent *e)
+{
+	for (int k = 0; k < RW_KIND__LPM; k++)
+		into->m[k] |= e->m[k];
+	if (e->home > into->home)
+		into->home = e->home;
+	into->in_set |= e->in_set;
+}
+
 /*
  * Sorted by (address, length), an enclosing prefix comes before what it
  * encloses; a stack holds the chain of enclosing prefixes, whose masks
- * each prefix inherits.
+ * each prefix inherits, and whose home class it takes unless it is a home
+ * range itself (the innermost range decides). Written in batches.
  */
-int write_dest(struct bpf_map *map, struct lpm_vec *v, __u8 gen)
+int write_dest(struct bpf_map *map, struct lpm_vec *v, __u8 gen,
+	       size_t *sets)
 {
-	size_t i, out = 0, depth = 0;
+	size_t i, out = 0, depth = 0, ks = bpf_map__key_size(map);
 	struct lpm_ent **stack;
-	int ret = 0;
+	struct rw_dest *vals;
+	char *keys;
+	int ret;
 
 	qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
 	for (i = 0; i < v->n; i++) {
 		if (out && !ent_cmp(&v->v[out - 1], &v->v[i]))
-			for (int k = 0; k < RW_KIND__LPM; k++)
-				v->v[out - 1].m[k] |= v->v[i].m[k];
+			merge(&v->v[out - 1], &v->v[i]);
 		else
 			v->v[out++] = v->v[i];
 	}
 	v->n = out;
+	*sets = 0;
+	for (i = 0; i < out; i++)
+		*sets += v->v[i].in_set;
 	stack = calloc(out + 1, sizeof(*stack));
-	if (!stack)
-		return -ENOMEM;
+	keys = calloc(out + 1, ks);
+	vals = calloc(out + 1, sizeof(*vals));
+	if (!stack || !keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < out; i++) {
 		struct lpm_ent *e = &v->v[i];
-		struct rw_dest val;
 		struct rw_lpm6 key;
 
 		while (depth && !cidr_contains(&stack[depth - 1]->c,
 					       e->c.family, e->c.addr))
 			depth--;
-		if (depth)
+		if (depth) {
 			for (int k = 0; k < RW_KIND__LPM; k++)
 				e->m[k] |= stack[depth - 1]->m[k];
-		stack[depth++] = e;
-		memcpy(val.kind, e->m, sizeof(val.kind));
-		lpm_key(&key, &e->c, gen);
-		if (bpf_map_update_elem(bpf_map__fd(map), &key, &val, BPF_ANY)) {
-			ret = -errno;
-			break;
+			if (!e->home)
+				e->home = stack[depth - 1]->home;
 		}
+		stack[depth++] = e;
+		memcpy(vals[i].kind, e->m, sizeof(vals[i].kind));
+		vals[i].home = e->home;
+		lpm_key(&key, &e->c, gen);
+		memcpy(keys + i * ks, &key, ks);
 	}
+	ret = update_many(map, keys, vals, out);
+out:
 	free(stack);
+	free(keys);
+	free(vals);
 	return ret;
 }
 
@@ -106,14 +146,9 @@ int clear_gen(struct bpf_map *map, size_t off, __u8 gen)
 	char *keys = NULL, *prev = NULL, cur[64];
 
 	while (bpf_map_get_next_key(fd, prev, cur) == 0) {
-		if (n == cap) {
-			char *k = realloc(keys, (cap = cap ? cap * 2 : 256) * ksz);
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
+		if (grow_array((void **)&keys, &cap, n, ksz, 256)) {
+			free(keys);
+			return -ENOMEM;
 		}
 		memcpy(keys + n * ksz, cur, ksz);
 		prev = keys + n * ksz;
@@ -147,60 +182,3 @@ int update_many(struct bpf_map *map, const void *keys,
 			return -errno;
 	return 0;
 }
-
-
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	q = realloc(*p, (*cap ? *cap * 2 : 4096) * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = *cap ? *cap * 2 : 4096;
-	return 0;
-}
-
-int put_home(int family, const __u8 *addr, int plen, void *arg)
-{
-	struct home_ctx *h = arg;
-	struct cidr c = { .family = family, .prefixlen = plen };
-	struct rw_lpm6 key;
-	size_t cap;
-
-	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
-	lpm_key(&key, &c, h->gen);
-	if (family == AF_INET) {
-		cap = h->cap4;
-		if (grow((void **)&h->k4, &h->cap4, h->n4, sizeof(*h->k4)) ||
-		    grow((void **)&h->v4, &cap, h->n4, 1))
-			return -ENOMEM;
-		memcpy(&h->k4[h->n4], &key, sizeof(*h->k4));
-		h->v4[h->n4++] = h->cls;
-	} else {
-		cap = h->cap6;
-		if (grow((void **)&h->k6, &h->cap6, h->n6, sizeof(*h->k6)) ||
-		    grow((void **)&h->v6, &cap, h->n6, 1))
-			return -ENOMEM;
-		h->k6[h->n6] = key;
-		h->v6[h->n6++] = h->cls;
-	}
-	return 0;
-}
-
-/* writes what was gathered unless told not to; frees it either way */
-int write_home(struct home_ctx *h, bool write)
-{
-	int ret = write ? update_many(h->m4, h->k4, h->v4, h->n4) : 0;
-
-	if (!ret && write)
-		ret = update_many(h->m6, h->k6, h->v6, h->n6);
-	free(h->k4);
-	free(h->v4);
-	free(h->k6);
-	free(h->v6);
-	return ret;
-}
-

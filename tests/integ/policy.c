@@ -54,9 +54,9 @@ static int connect_in_ns(const char *addr, int p)
 }
 
 /*
- * Each side of each special-purpose block the kernel answers without a
- * trie walk (bpf/decide.bpf.h special_fast()), and its public neighbours,
- * which the country table places overseas (US, ZA).
+ * Each side of the special-purpose blocks most calls go to (private,
+ * loopback, CGNAT, link-local, ULA), and their public neighbours, which
+ * the country table places overseas (US, ZA).
  */
 static const char *const special_in[] = {
 	"10.0.0.1", "10.255.255.254", "127.0.0.1", "127.255.255.254",
