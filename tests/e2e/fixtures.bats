@@ -255,7 +255,7 @@ gone() { [ ! -e "/proc/$1" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/
 	)
 	read -r pid dir <"$BATS_TEST_TMPDIR/started"
 	[ -n "$pid" ] && [ -n "$dir" ]
-	for _ in $(seq 60); do gone "$pid" && [ ! -e "$dir" ] && break; sleep 0.1; done
+	for _ in $(seq 150); do gone "$pid" && [ ! -e "$dir" ] && break; sleep 0.1; done
 	gone "$pid"
 	[ ! -e "$dir" ]
 	[ -z "$(pgrep -f "$dir")" ]
