@@ -197,6 +197,21 @@ static __always_inline void hdr_init(struct rw_event_hdr *h, __u16 type,
 	h->ktime = now ? now : bpf_ktime_get_boot_ns();
 }
 
+/* a zeroed record of this size and type, or NULL: the ring buffer is full,
+ * and the loss is counted in `lost` */
+static __always_inline void *event_new(__u16 size, __u16 type, __u32 lost)
+{
+	struct rw_event_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		count(lost);
+		return NULL;
+	}
+	__builtin_memset(h, 0, size);
+	hdr_init(h, type, size, 0);
+	return h;
+}
+
 /* submit without waking the reader unless a backlog has built up */
 static __always_inline void submit(void *rec, bool urgent)
 {

@@ -163,13 +163,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0; /* the daemon's fallback kills it */
 	count(RW_CNT_KILLS);
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(RW_CNT_RB_FULL_PROC);
+	e = event_new(sizeof(*e), RW_EV_KILL, RW_CNT_RB_FULL_PROC);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	hdr_init(&e->hdr, RW_EV_KILL, sizeof(*e), 0);
 	e->tgid = kv.tgid;
 	e->tid = tid;
 	e->code = ret;

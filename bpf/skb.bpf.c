@@ -197,7 +197,7 @@ struct {
 SEC("cgroup_skb/ingress")
 int dns_ingress(struct __sk_buff *skb)
 {
-	struct scratch *sc = scratch();
+	struct scratch *sc;
 	struct dns_put p = {};
 	struct rw_settings *s;
 	struct rw_flow *f;
@@ -208,7 +208,11 @@ int dns_ingress(struct __sk_buff *skb)
 	__u8 gen;
 	int rc;
 
-	if (!sc || parse_l4(skb, IPPROTO_UDP, &h) || h.sport != 53)
+	/* every packet of the cgroup comes here: leave before any lookup */
+	if (parse_l4(skb, IPPROTO_UDP, &h) || h.sport != 53)
+		return 1;
+	sc = scratch();
+	if (!sc)
 		return 1;
 	s = policy_now(&gen);
 	if (!s || wire_buf_load(skb, h.off, &sc->buf))
@@ -290,13 +294,9 @@ static __always_inline void emit_name(struct __sk_buff *skb,
 {
 	struct rw_name_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(RW_CNT_RB_FULL);
+	e = event_new(sizeof(*e), name_event_type(w->proto), RW_CNT_RB_FULL);
+	if (!e)
 		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	hdr_init(&e->hdr, name_event_type(w->proto), sizeof(*e), 0);
 	e->tgid = f->tgid;
 	e->uid = f->uid;
 	e->cookie = bpf_get_socket_cookie(skb);
@@ -424,10 +424,11 @@ int flow_egress(struct __sk_buff *skb)
 	}
 	if (f->state != RW_FS_NEW && f->state != RW_FS_SOCKS)
 		return count_sent(skb, f);
-	sc = scratch();
-	if (!sc || parse_l4(skb, IPPROTO_TCP, &h) ||
-	    wire_buf_load(skb, h.off, &sc->buf))
+	if (parse_l4(skb, IPPROTO_TCP, &h) || h.off >= skb->len)
 		return 1; /* no payload yet: the handshake */
+	sc = scratch();
+	if (!sc || wire_buf_load(skb, h.off, &sc->buf))
+		return 1;
 	/* a SOCKS5 request starts with 5 like its greeting: the same
 	 * dispatcher parses both, and a greeting waits for the request */
 	rc = rw_flow_parse(&sc->buf, &sc->flow);
@@ -464,17 +465,19 @@ SEC("cgroup/sock_release")
 int sock_release(struct bpf_sock *sk)
 {
 	struct rw_flow_event *e;
+	struct rw_pending *p;
 	struct rw_flow *f;
 	struct rw_tag *t;
+	__u64 ck;
 
-	/* a TCP flow closed before its first bytes frees its slot */
-	if (sk->protocol == IPPROTO_TCP) {
-		__u64 ck = bpf_get_socket_cookie(sk);
-		struct rw_pending *p = pending_slot(ck);
-
-		if (p && p->cookie == ck)
-			p->cookie = 0;
-	}
+	/* only TCP flows have slots and are tracked */
+	if (sk->protocol != IPPROTO_TCP)
+		return 1;
+	ck = bpf_get_socket_cookie(sk);
+	/* a flow closed before its first bytes frees its slot */
+	p = pending_slot(ck);
+	if (p && p->cookie == ck)
+		p->cookie = 0;
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!f || !(f->flags & RW_FF_TRACKED))
 		return 1;
@@ -482,16 +485,12 @@ int sock_release(struct bpf_sock *sk)
 	t = bpf_map_lookup_elem(&tags, &f->tgid);
 	if (t)
 		__sync_fetch_and_add(&t->bytes, f->bytes);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(RW_CNT_RB_FULL_PROC);
+	e = event_new(sizeof(*e), RW_EV_FLOW, RW_CNT_RB_FULL_PROC);
+	if (!e)
 		return 1;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	hdr_init(&e->hdr, RW_EV_FLOW, sizeof(*e), 0);
 	e->tgid = f->tgid;
 	e->uid = f->uid;
-	e->cookie = bpf_get_socket_cookie(sk);
+	e->cookie = ck;
 	e->bytes = f->bytes;
 	e->pkts = f->pkts;
 	e->first_ktime = f->first_ktime;
