@@ -13,7 +13,7 @@ failed=()
 run_cmocka() {
 	local bin=$1 out rc p f s
 	out=$("$bin" 2>&1); rc=$?
-	printf '%s\n' "$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE) *\]|^burst:|^skipping' |
+	printf '%s\n' "$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE) *\]|^burst:|^pending:|^skipping' |
 		sed "s|^|  $(basename "$bin"): |"
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')

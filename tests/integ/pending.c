@@ -125,8 +125,11 @@ static int open_close(void *a)
 	for (int i = 0; i < 2 * RW_PENDING_SLOTS; i++) {
 		int fd = open_flow(ports[i % PORTS]);
 
-		if (fd < 0)
+		if (fd < 0) {
+			fprintf(stderr, "pending: connect %d of %d: %s\n", i,
+				2 * RW_PENDING_SLOTS, strerror(errno));
 			return 1;
+		}
 		close_now(fd);
 	}
 	return 0;
@@ -157,6 +160,9 @@ static long long run(int (*fn)(void *))
 	}
 	assert_int_equal(h_start(&env, NULL), 0);
 	st = h_in_cgroup(&env, fn, NULL);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "pending: the connecting child ended with "
+			"status %#x\n", st);
 	assert_int_equal(h_stop(&env), 0);
 	stop_accept = 1;
 	for (int i = 0; i < PORTS; i++) {
@@ -177,6 +183,8 @@ static long long run(int (*fn)(void *))
 
 		if (ev && !strcmp(ev, "stats"))
 			lost = h_int(j, "pending_lost");
+		else if (ev && !strcmp(ev, "lost"))
+			fprintf(stderr, "pending: %s", line);
 		json_object_put(j);
 	}
 	fclose(f);
