@@ -148,7 +148,6 @@ struct dns_put {
 	__u32 tgid;
 	__u64 now;
 	__u32 ttl_min, ttl_max, min_ttl;
-	struct rw_dns_event *e;
 };
 
 static int dns_put_cb(__u64 i, void *arg)
@@ -179,10 +178,6 @@ static int dns_put_cb(__u64 i, void *arg)
 		bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
 	}
 	count(RW_CNT_DNS_MAPPED);
-	if (p->e) {
-		__builtin_memcpy(p->e->addr[i & 7], a->addr, 16);
-		p->e->family[i & 7] = a->family;
-	}
 	return 0;
 }
 
@@ -198,6 +193,7 @@ SEC("cgroup_skb/ingress")
 int dns_ingress(struct __sk_buff *skb)
 {
 	struct scratch *sc;
+	struct rw_dns_event *e;
 	struct dns_put p = {};
 	struct rw_settings *s;
 	struct rw_flow *f;
@@ -252,27 +248,34 @@ int dns_ingress(struct __sk_buff *skb)
 	/* report only names a rule refers to, like connects */
 	match_name(gen, p.val->hash, p.val->sfx, p.val->labels, p.val->name,
 		   p.val->len, &dom, &intel);
-	if (dom | intel) {
-		p.e = bpf_ringbuf_reserve(&events, sizeof(*p.e), 0);
-		if (!p.e)
-			count(RW_CNT_RB_FULL_PROC);
-	}
-	if (p.e)
-		__builtin_memset(p.e, 0, sizeof(*p.e));
 	bpf_loop(WIRE_DNS_ADDRS, dns_put_cb, &p, 0);
-	if (p.e) {
-		hdr_init(&p.e->hdr, RW_EV_DNS, sizeof(*p.e), p.now);
-		p.e->tgid = p.tgid;
-		p.e->naddr = sc->dns.naddr;
-		p.e->cookie = bpf_get_socket_cookie(skb);
-		p.e->ttl = p.min_ttl;
-		p.e->qtype = sc->dns.qtype;
-		p.e->rule = RW_RULE_NONE;
-		p.e->gen = gen;
-		__builtin_memcpy(p.e->name, sc->dns.qname.name, RW_NAME_LEN);
-		count(RW_CNT_EMITTED);
-		submit(p.e, false);
+	if (!(dom | intel))
+		return 1;
+	/* reserved only after the loop: Linux 6.1's verifier refuses a
+	 * reservation held across bpf_loop ("Unreleased reference") */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(RW_CNT_RB_FULL_PROC);
+		return 1;
 	}
+	__builtin_memset(e, 0, sizeof(*e));
+	hdr_init(&e->hdr, RW_EV_DNS, sizeof(*e), p.now);
+	e->tgid = p.tgid;
+	e->naddr = sc->dns.naddr;
+	e->cookie = bpf_get_socket_cookie(skb);
+	e->ttl = p.min_ttl;
+	e->qtype = sc->dns.qtype;
+	e->rule = RW_RULE_NONE;
+	e->gen = gen;
+	for (int i = 0; i < WIRE_DNS_ADDRS; i++) {
+		if (i >= sc->dns.naddr)
+			break;
+		__builtin_memcpy(e->addr[i], sc->dns.addr[i].addr, 16);
+		e->family[i] = sc->dns.addr[i].family;
+	}
+	__builtin_memcpy(e->name, sc->dns.qname.name, RW_NAME_LEN);
+	count(RW_CNT_EMITTED);
+	submit(e, false);
 	return 1;
 }
 

@@ -884,8 +884,14 @@ WIRE_FN int wire_buf_load(struct __sk_buff *skb, __u32 off,
 		n = WIRE_BUF;
 	if (n < 1)
 		return -1;
-	b->len = (__u32)n;
-	return bpf_skb_load_bytes(skb, off, b->data, n) ? -1 : 0;
+	/* Linux 6.1's verifier learns no lower bound from n != 0, and a
+	 * length that may be 0 is refused: bound n - 1 and pass n - 1 + 1 */
+	n -= 1;
+	asm volatile("" : "+r"(n));
+	if (n >= WIRE_BUF)
+		return -1;
+	b->len = (__u32)n + 1;
+	return bpf_skb_load_bytes(skb, off, b->data, n + 1) ? -1 : 0;
 }
 #endif
 
