@@ -90,18 +90,35 @@ static inline int h_write_policy(struct h_env *e, const char *yaml)
 	return 0;
 }
 
-static inline bool h_log_has(struct h_env *e, const char *needle)
+/* how many log lines hold needle */
+static inline int h_log_count(struct h_env *e, const char *needle)
 {
 	char line[65536];
-	bool found = false;
+	int n = 0;
 	FILE *f = fopen(e->log, "r");
 
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
 	fclose(f);
-	return found;
+	return n;
+}
+
+static inline bool h_log_has(struct h_env *e, const char *needle)
+{
+	return h_log_count(e, needle) > 0;
+}
+
+/* waits up to 5 s for more than n log lines holding needle */
+static inline bool h_wait_more(struct h_env *e, const char *needle, int n)
+{
+	for (int i = 0; i < 100; i++) {
+		if (h_log_count(e, needle) > n)
+			return true;
+		usleep(50000);
+	}
+	return false;
 }
 
 /* waits up to 5 s for a log line holding needle */

@@ -488,7 +488,7 @@ static void t_reload(void **s)
 		"    match: {cidr: [8.8.8.0/24]}\n    action: deny\n";
 	struct storm st = { .tries = 20000 };
 	pid_t pid;
-	int status;
+	int status, n;
 
 	(void)s;
 	if (h_missing())
@@ -513,12 +513,14 @@ static void t_reload(void **s)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_true(h_wait_log(&env, "\"event\":\"reload\",\"ok\":true"));
 
-	/* and a valid policy that allows takes effect */
+	/* and a valid policy that allows takes effect (once its reload
+	 * record says so: the storm's events may still be draining) */
 	assert_int_equal(h_write_policy(&env, "mode: enforce\nrules:\n"
 		"  - name: watch\n    match: {cidr: [8.8.8.8/32]}\n"
 		"    action: alert\n"), 0);
+	n = h_log_count(&env, "\"event\":\"reload\",\"ok\":true");
 	kill(env.daemon, SIGHUP);
-	usleep(300000);
+	assert_true(h_wait_more(&env, "\"event\":\"reload\",\"ok\":true", n));
 	assert_int_equal(run_in("8.8.8.8"), 0);
 }
 
