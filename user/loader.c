@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include "relaywatch.skel.h"
 #include "loader.h"
 #include "proc.h"
+#include "progload.h"
 #include "log.h"
 #include "util.h"
 
@@ -66,146 +68,14 @@ static int attach(struct loader *l, struct bpf_program *prog, bool cg)
 
 	if (!prog)
 		return -ENOENT;
+	if (l->nr_links == (int)ARRAY_SIZE(l->links))
+		return -E2BIG;
 	link = cg ? bpf_program__attach_cgroup(prog, l->cgroup_fd)
 		  : bpf_program__attach(prog);
 	if (!link)
 		return -errno;
 	l->links[l->nr_links++] = link;
 	return 0;
-}
-
-/*
- * The verifier is most of the start-up, and it checks one program on one
- * CPU. So the maps are created once, by an instance of the object whose
- * programs stay unloaded, and the programs are loaded by more instances,
- * one per CPU (up to LOADER_WORKERS), each sharing those maps by fd, in
- * parallel threads. Weights: each program's verification time in ms on
- * 6.18 (-vv prints the time per worker); the heaviest go first, each to
- * the least loaded worker.
- */
-static const struct { const char *name; int ms; } prog_cost[] = {
-	{ "flow_egress", 58 }, { "dns_ingress", 37 }, { "connect6", 26 },
-	{ "sendmsg6", 14 }, { "connect4", 12 }, { "sendmsg4", 7 },
-};
-
-static int cost_of(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(prog_cost); i++)
-		if (!strcmp(prog_cost[i].name, name))
-			return prog_cost[i].ms;
-	return 1;
-}
-
-struct load_job {
-	struct bpf_object *obj;
-	int cost;                /* estimated ms */
-	int ret;
-	double ms;
-};
-
-static void *load_worker(void *arg)
-{
-	struct load_job *j = arg;
-	__u64 t0 = mono_ns();
-
-	j->ret = bpf_object__load(j->obj);
-	j->ms = (mono_ns() - t0) / 1e6;
-	return NULL;
-}
-
-/* the loaded instance of a program, from whichever worker loaded it */
-static struct bpf_program *prog(struct loader *l, const char *name)
-{
-	for (int i = 0; i < l->nr_work; i++) {
-		struct bpf_program *p =
-			bpf_object__find_program_by_name(l->work[i]->obj, name);
-
-		if (p && bpf_program__autoload(p))
-			return p;
-	}
-	return NULL;
-}
-
-/* a worker instance: every map is the owner's, no program is loaded yet */
-static int open_worker(struct loader *l, struct load_job *j)
-{
-	struct relaywatch *w = relaywatch__open();
-	struct bpf_program *p;
-	struct bpf_map *m;
-	int ret;
-
-	if (!w)
-		return -errno;
-	l->work[l->nr_work++] = w;
-	j->obj = w->obj;
-	bpf_object__for_each_program(p, w->obj)
-		bpf_program__set_autoload(p, false);
-	bpf_object__for_each_map(m, w->obj) {
-		struct bpf_map *own = bpf_object__find_map_by_name(
-			l->skel->obj, bpf_map__name(m));
-
-		ret = own ? bpf_map__reuse_fd(m, bpf_map__fd(own)) : -ENOENT;
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int by_cost(const void *a, const void *b)
-{
-	return cost_of(*(const char *const *)b) -
-	       cost_of(*(const char *const *)a);
-}
-
-static int load_parallel(struct loader *l)
-{
-	struct load_job jobs[LOADER_WORKERS] = {};
-	pthread_t tid[LOADER_WORKERS];
-	bool threaded[LOADER_WORKERS] = {};
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *names[32];
-	struct bpf_program *p;
-	size_t nr = 0;
-	int n, ret;
-
-	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;
-	for (int i = 0; i < n; i++) {
-		ret = open_worker(l, &jobs[i]);
-		if (ret)
-			return ret;
-	}
-	bpf_object__for_each_program(p, l->skel->obj) {
-		if (nr == ARRAY_SIZE(names))
-			return -E2BIG;
-		names[nr++] = bpf_program__name(p);
-	}
-	qsort(names, nr, sizeof(names[0]), by_cost);
-	for (size_t k = 0; k < nr; k++) {
-		int w = 0;
-
-		for (int i = 1; i < n; i++)
-			if (jobs[i].cost < jobs[w].cost)
-				w = i;
-		jobs[w].cost += cost_of(names[k]);
-		bpf_program__set_autoload(bpf_object__find_program_by_name(
-			jobs[w].obj, names[k]), true);
-	}
-	for (int i = 1; i < n; i++)
-		threaded[i] = !pthread_create(&tid[i], NULL, load_worker,
-					      &jobs[i]);
-	for (int i = 0; i < n; i++)
-		if (!threaded[i])
-			load_worker(&jobs[i]); /* this thread's share */
-	ret = 0;
-	for (int i = 0; i < n; i++) {
-		if (threaded[i])
-			pthread_join(tid[i], NULL);
-		pr_debug("load worker %d: %d ms estimated, %.0f ms taken", i,
-			 jobs[i].cost, jobs[i].ms);
-		if (jobs[i].ret && !ret)
-			ret = jobs[i].ret;
-	}
-	return ret;
 }
 
 int loader_open(struct loader *l, const struct loader_opts *o)
@@ -229,12 +99,22 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 			"relaywatch needs CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOTSUP;
 	}
-	ret = cgroup_check_v2(o->cgroup, err, sizeof(err));
+	/* the oldest kernel relaywatch supports is 5.10 (README: Kernels);
+	 * what sets the floor is the event ring buffer (5.8) */
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		struct utsname u;
+
+		uname(&u);
+		pr_warn("this kernel (%s) has no BPF ring buffer: relaywatch "
+			"needs Linux 5.10 or later", u.release);
+		return -ENOTSUP;
+	}
+	ret = o->probe ? 0 : cgroup_check_v2(o->cgroup, err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
 		return ret;
 	}
-	snprintf(l->cgroup, sizeof(l->cgroup), "%s", o->cgroup);
+	snprintf(l->cgroup, sizeof(l->cgroup), "%s", o->probe ? "" : o->cgroup);
 
 	skel = relaywatch__open();
 	if (!skel) {
@@ -251,14 +131,26 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 		bpf_program__set_autoload(p, false);
 
 	ret = relaywatch__load(skel);
-	if (!ret)
-		ret = load_parallel(l);
 	if (ret) {
-		pr_warn("failed to load the BPF programs: %s (run with -vv "
-			"for the verifier log)", strerror(-ret));
+		pr_warn("failed to create the BPF maps: %s (run with -vv for "
+			"libbpf's log)", strerror(-ret));
+		goto fail;
+	}
+	/* for tests: RELAYWATCH_COMPAT=1 loads the build for kernels
+	 * without bpf_loop on any kernel; RELAYWATCH_REFUSE=PROG,... has
+	 * the kernel refuse those programs (as a kernel might) */
+	ret = progload_all(l, o->fail_prog ? o->fail_prog :
+				      getenv("RELAYWATCH_REFUSE"),
+			   o->compat || getenv("RELAYWATCH_COMPAT"));
+	if (ret) {
+		pr_warn("failed to load the BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
 
+	if (o->probe) {
+		l->features = progload_features(l);
+		return 0;
+	}
 	l->cgroup_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->cgroup_fd < 0) {
 		ret = -errno;
@@ -266,54 +158,56 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 			strerror(-ret));
 		goto fail;
 	}
-	static const char *const cg_progs[] = {
-		"connect4", "connect6", "sendmsg4", "sendmsg6",
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cg_progs); i++) {
-		ret = attach(l, prog(l, cg_progs[i]), true);
-		if (ret) {
-			pr_warn("failed to attach %s to %s: %s", cg_progs[i],
-				o->cgroup, strerror(-ret));
-			goto fail;
-		}
+	/* every program that loaded, but the kill hook (attached only
+	 * while a kill rule is in force: see loader_set_kill_hook) */
+	for (int i = 0; i < l->nr_progs; i++) {
+		struct prog_state *ps = &l->progs[i];
+
+		if (!ps->prog || ps->feature == RW_F_KILL)
+			continue;
+		ret = attach(l, ps->prog, ps->feature != RW_F_PROC_TABLE);
+		if (ret)
+			progload_attach_failed(l, ps, ret);
 	}
-	/* Names (DNS answers, first bytes) need the packet hooks; without
-	 * them decisions fall back to addresses, said once. */
-	l->name_hooks = true;
-	static const char *const skb_progs[] = {
-		"dns_ingress", "flow_egress", "sock_release",
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(skb_progs); i++) {
-		ret = attach(l, prog(l, skb_progs[i]), true);
-		if (ret) {
-			pr_warn("name-aware detection disabled: cannot attach "
-				"%s to %s (%s); rules decide on addresses only",
-				skb_progs[i], o->cgroup, strerror(-ret));
-			l->name_hooks = false;
-			break;
-		}
+	l->features = progload_features(l);
+	for (int i = 0; i < l->nr_progs; i++)
+		pr_info("%s: %s, %u instructions verified", l->progs[i].name,
+			l->progs[i].err ? "off" : "on", l->progs[i].insns);
+	for (int f = 0; f < RW_F__MAX; f++)
+		if (!(l->features & (1u << f)))
+			pr_warn("%s: off on this kernel (%s); %s",
+				feature_name(f), progload_why(l, f),
+				feature_loss(f));
+	if (!(l->features & (1u << RW_F_CONNECT | 1u << RW_F_SENDMSG))) {
+		pr_warn("nothing can be enforced on this kernel: neither the "
+			"connect nor the sendmsg hooks load");
+		ret = -ENOTSUP;
+		goto fail;
 	}
-	/* The process table is an improvement, not a precondition: without
-	 * BTF tracepoints attribution falls back to /proc. */
-	l->proc_hooks = true;
-	static const char *const tp_progs[] = {
-		"handle_exec", "handle_fork", "handle_exit",
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(tp_progs); i++) {
-		ret = attach(l, prog(l, tp_progs[i]), false);
-		if (ret) {
-			pr_warn("process table disabled: cannot attach %s (%s); "
-				"short-lived processes may lack attribution "
-				"and exe rules match only processes seen at "
-				"start-up", tp_progs[i], strerror(-ret));
-			l->proc_hooks = false;
-			break;
-		}
+	if (o->require & ~l->features) {
+		for (int f = 0; f < RW_F__MAX; f++)
+			if (o->require & ~l->features & (1u << f))
+				pr_warn("--require %s: the feature is off, so "
+					"relaywatch does not start",
+					feature_name(f));
+		ret = -ENOTSUP;
+		goto fail;
 	}
+	l->name_hooks = l->features & (1u << RW_F_DNS);
+	l->proc_hooks = l->features & (1u << RW_F_PROC_TABLE);
 	return 0;
 fail:
 	loader_close(l);
 	return ret;
+}
+
+/* the loaded instance of a program, NULL when the kernel refused it */
+static struct bpf_program *prog(struct loader *l, const char *name)
+{
+	for (int i = 0; i < l->nr_progs; i++)
+		if (!strcmp(l->progs[i].name, name))
+			return l->progs[i].prog;
+	return NULL;
 }
 
 int loader_set_kill_hook(struct loader *l, bool want)
@@ -326,9 +220,14 @@ int loader_set_kill_hook(struct loader *l, bool want)
 		l->kill_hook = false;
 		return 0;
 	}
-	l->kill_link = bpf_program__attach(prog(l, "sys_exit"));
+	struct bpf_program *p = prog(l, "sys_exit");
+
+	l->kill_link = p ? bpf_program__attach(p) : NULL;
 	if (!l->kill_link) {
-		int ret = -errno;
+		int ret = p ? -errno : -ENOTSUP;
+
+		if (!p)
+			return ret; /* said at start-up: kill is off */
 
 		pr_warn("in-kernel kill unavailable: cannot attach sys_exit "
 			"(%s); kill rules fall back to a userspace SIGKILL "

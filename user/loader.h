@@ -1,31 +1,45 @@
 /* SPDX-License-Identifier: MIT */
 /* Loader: open, size, load and attach the BPF programs; detach on close
- * (links are not pinned, so nothing outlives the daemon). */
+ * (links are not pinned, so nothing outlives the daemon). A program the
+ * kernel refuses turns its feature off; the others still attach. */
 #ifndef RW_LOADER_H
 #define RW_LOADER_H
 
 #include <stdbool.h>
 #include "relaywatch.h"
+#include "progload.h"
 
 struct relaywatch;
 
 struct loader_opts {
 	const char *cgroup;      /* cgroup v2 directory to attach to */
 	__u64 ringbuf_bytes;     /* 0 = default */
+	unsigned int require;    /* features (1 << enum rw_feature) that
+				  * must be on, else loader_open fails */
+	const char *fail_prog;   /* tests: programs (a,b) the kernel must refuse */
+	bool compat;             /* tests: the hooks' build without bpf_loop */
+	bool probe;              /* load only: no cgroup, nothing attached */
 };
 
 #define LOADER_WORKERS 4
+/* the parallel workers, and one more instance per program a kernel
+ * refused in a worker (loaded again alone: see progload.c) */
+#define LOADER_WORKERS_MAX (LOADER_WORKERS + RW_PROGS_MAX)
 
 struct loader {
 	struct relaywatch *skel;  /* owns the maps; its programs stay unloaded */
-	struct relaywatch *work[LOADER_WORKERS]; /* load the programs */
+	struct relaywatch *work[LOADER_WORKERS_MAX]; /* load the programs */
 	int nr_work;
 	int cgroup_fd;
 	char cgroup[4096];
+	struct prog_state progs[RW_PROGS_MAX];
+	int nr_progs;
+	unsigned int features;   /* 1 << enum rw_feature: what is on */
+	bool compat;             /* the connect/sendmsg build without bpf_loop */
 	bool proc_hooks;         /* exec/fork/exit tracepoints attached */
-	bool name_hooks;         /* DNS ingress, first-bytes egress attached */
+	bool name_hooks;         /* DNS answers are mapped (dns_ips) */
 	bool kill_hook;          /* sys_exit attached */
-	struct bpf_link *links[12];
+	struct bpf_link *links[RW_PROGS_MAX];
 	int nr_links;
 	struct bpf_link *kill_link;
 };

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "check.h"
 #include "util.h"
+#include "loader.h"
 #include "log.h"
 #include "policy.h"
+#include "progload.h"
 #include "watch.h"
 
 
@@ -21,7 +24,8 @@ static const char trace_help[] =
 "usage: relaywatch trace [--policy FILE] [--cgroup PATH] [--pid N]\n"
 "                        [--exe PATH] [--json] [--intel FILE] [--rir FILE]\n"
 "                        [--dns-ttl-min N] [--dns-ttl-max N]\n"
-"                        [--dedup-ms N] [--ringbuf-kb N] [-v]\n"
+"                        [--dedup-ms N] [--ringbuf-kb N] [--require LIST]\n"
+"                        [-v]\n"
 "\n"
 "Live view of processes talking to listed destinations, for incident\n"
 "responders. Monitor only: nothing is blocked, deny and kill rules show\n"
@@ -45,6 +49,11 @@ static const char trace_help[] =
 "                  N ms into one event with a count (default 1000, 0 off)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 2048:\n"
 "                  ~20,000 events; losses are counted and reported)\n"
+"  --require LIST  exit 1 unless these features load on this kernel:\n"
+"                  connect, sendmsg, dns, first-bytes, flow-bytes,\n"
+"                  proc-table, kill, names (dns and first-bytes), all.\n"
+"                  Without it a feature the kernel refuses is turned off\n"
+"                  with a warning and the rest runs\n"
 "  -v, -vv         more detail; -vv includes libbpf's log\n"
 "\n"
 "EXAMPLES\n"
@@ -56,7 +65,7 @@ static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
 "                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
 "                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
-"                      [-v]\n"
+"                      [--require LIST] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGHUP\n"
@@ -77,6 +86,8 @@ static const char run_help[] =
 "                  (seconds; default 30 and 3600)\n"
 "  --dedup-ms N    fold repeats within N ms (default 1000, 0 off)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 2048)\n"
+"  --require LIST  exit 1 unless these features load (see trace --help;\n"
+"                  e.g. --require all, --require names,kill)\n"
 "  -v, -vv         more detail on standard error\n"
 "\n"
 "EXAMPLES\n"
@@ -106,6 +117,7 @@ static const char main_help[] =
 "  run               the enforcing daemon (JSON lines log)\n"
 "  check             how a name or address is classified, and decided\n"
 "  policy validate   check a policy file\n"
+"  probe             which features this kernel runs (loads, attaches nothing)\n"
 "  version           print the version\n"
 "\n"
 "Run 'relaywatch COMMAND --help' for a command's options.\n"
@@ -150,6 +162,7 @@ static int parse_opts(int argc, char **argv, const char *help,
 		{ "rir", required_argument, NULL, 'g' },
 		{ "dns-ttl-min", required_argument, NULL, 'm' },
 		{ "dns-ttl-max", required_argument, NULL, 'M' },
+		{ "require", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -184,6 +197,16 @@ static int parse_opts(int argc, char **argv, const char *help,
 				return -EINVAL;
 			break;
 		case 'j': o->json = true; break;
+		case 'R': {
+			char err[256];
+
+			if (feature_parse(optarg, &o->require, err,
+					  sizeof(err))) {
+				pr_warn("--require: %s", err);
+				return -EINVAL;
+			}
+			break;
+		}
 		case 'v': log_level++; break;
 		case 'P':
 			if (parse_long("--pid", optarg, 1, INT_MAX, &o->pid))
@@ -231,7 +254,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejdrigmM", &o))
+	if (parse_opts(argc, argv, trace_help, "pcPejdrigmMR", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -240,7 +263,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, run_help, "pcldrigmM", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMR", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");
@@ -284,10 +307,66 @@ static int cmd_policy(int argc, char **argv)
 	return 0;
 }
 
+static const char probe_help[] =
+"usage: relaywatch probe [--json] [-v]\n"
+"\n"
+"Loads every BPF program into this kernel as run and trace would, attaches\n"
+"nothing, and says which features work here: each one on, or off with the\n"
+"program the kernel refused and the verifier's reason. Needs root. Exits 0\n"
+"when every feature is on, 3 when some are off, 1 when nothing loads.\n"
+"\n"
+"EXAMPLES\n"
+"  relaywatch probe\n"
+"  relaywatch probe --json | jq .features\n";
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct loader_opts lo = { .probe = true };
+	struct cmd_opts o = {};
+	struct loader l;
+	json_object *j;
+	int ret;
+
+	if (parse_opts(argc, argv, probe_help, "j", &o))
+		return EXIT_USAGE;
+	if (loader_open(&l, &lo))
+		return 1;
+	if (o.json) {
+		json_object *progs = json_object_new_object();
+
+		j = json_object_new_object();
+		json_object_object_add(j, "features", progload_json(&l, false));
+		json_object_object_add(j, "features_off", progload_json(&l, true));
+		for (int i = 0; i < l.nr_progs; i++) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(p, "loaded",
+				json_object_new_boolean(!l.progs[i].err));
+			json_object_object_add(p, "insns",
+				json_object_new_int64(l.progs[i].insns));
+			json_object_object_add(progs, l.progs[i].name, p);
+		}
+		json_object_object_add(j, "programs", progs);
+		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else {
+		for (int f = 0; f < RW_F__MAX; f++) {
+			bool on = l.features & (1u << f);
+
+			printf("%-12s %s%s%s\n", feature_name(f), on ? "on" : "off",
+			       on ? "" : "  ", on ? "" : progload_why(&l, f));
+		}
+	}
+	ret = l.features == RW_F_ALL ? 0 : l.features ? 3 : 1;
+	loader_close(&l);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
+	{ "probe", cmd_probe },
 	{ "trace", cmd_trace },
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "policy.h"
 #include "polwatch.h"
+#include "progload.h"
 #include "session.h"
 #include "util.h"
 #include "watch.h"
@@ -195,7 +196,8 @@ static void stage(const char *what)
 int watch(const struct cmd_opts *o, bool enforce)
 {
 	struct loader_opts lo = { .cgroup = o->cgroup,
-				  .ringbuf_bytes = o->ringbuf_kb * 1024 };
+				  .ringbuf_bytes = o->ringbuf_kb * 1024,
+				  .require = o->require };
 	struct session_opts so = {
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
@@ -272,6 +274,10 @@ int watch(const struct cmd_opts *o, bool enforce)
 	json_object_object_add(start, "process_table",
 			       json_object_new_boolean(w.l.proc_hooks));
 	json_object_object_add(start, "geo", json_object_new_string(geo_source(w.geo)));
+	json_object_object_add(start, "features", progload_json(&w.l, false));
+	if (w.l.features != RW_F_ALL)
+		json_object_object_add(start, "features_off",
+				       progload_json(&w.l, true));
 	output_record(&w.s.out, "start", start);
 	if (session_scan_existing(&w.s))
 		pr_warn("could not list open connections (sock_diag); "

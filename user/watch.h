@@ -20,6 +20,7 @@ struct cmd_opts {
 	long dedup_ms;
 	long ringbuf_kb;
 	long ttl_min, ttl_max;
+	unsigned int require;  /* --require: features (enum rw_feature) */
 	bool json;
 };
 

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The verifier is most of the start-up, and it checks one program on one
+ * CPU. So the maps are created once, by an instance of the object whose
+ * programs stay unloaded (loader.c), and the programs are loaded by more
+ * instances, one per CPU (up to LOADER_WORKERS), each sharing those maps by
+ * fd, in parallel threads.
+ *
+ * Kernels differ in what their verifier accepts, and libbpf loads an
+ * object all or nothing: a worker stops at its first refused program and
+ * unloads the rest. So a worker that fails has each of its programs loaded
+ * again in an instance of its own, and what still fails is that
+ * program's: its feature goes off, the others enforce. Every program gets
+ * a small log at the verifier's statistics level (instructions processed,
+ * and the error when it is refused), so the reason costs no second load.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "relaywatch.skel.h"
+#include "loader.h"
+#include "progload.h"
+#include "log.h"
+#include "util.h"
+
+static const struct {
+	const char *name, *loss;
+} features[RW_F__MAX] = {
+	[RW_F_CONNECT] = { "connect", "TCP connects and connected UDP are "
+			   "not judged: nothing is denied or killed at connect" },
+	[RW_F_SENDMSG] = { "sendmsg", "unconnected UDP sends (sendto, "
+			   "sendmsg) are not judged" },
+	[RW_F_DNS] = { "dns", "names from DNS answers are not known at "
+		       "connect; name rules decide at the first bytes, others "
+		       "by address" },
+	[RW_F_FIRST_BYTES] = { "first-bytes", "TLS SNI, HTTP Host and proxy "
+			       "requests are not read; name rules decide on "
+			       "DNS answers only" },
+	[RW_F_FLOW_BYTES] = { "flow-bytes", "no flow records; bytes sent "
+			      "are not counted" },
+	[RW_F_PROC_TABLE] = { "proc-table", "short-lived processes may lack "
+			      "attribution and exe rules match only "
+			      "processes seen at start-up" },
+	[RW_F_KILL] = { "kill", "kill rules fall back to a userspace SIGKILL "
+			"after the call returns" },
+};
+
+/* each program's feature; weights: its verification time in ms on 6.18
+ * (-vv prints the time per worker), so the heaviest go first, each to the
+ * least loaded worker. The connect/sendmsg hooks come in two builds
+ * (bpf/sock_addr_compat.bpf.c): one walks the rules under bpf_loop (Linux
+ * 5.17+), the other in a bounded loop; exactly one of each pair loads. */
+enum { ANY, LOOP, NO_LOOP };
+static const struct {
+	const char *name;
+	int feature, ms, variant;
+} prog_table[] = {
+	{ "flow_egress", RW_F_FIRST_BYTES, 58, LOOP },
+	{ "dns_ingress", RW_F_DNS, 37, LOOP },
+	{ "flow_egress_compat", RW_F_FIRST_BYTES, 58, NO_LOOP },
+	{ "dns_ingress_compat", RW_F_DNS, 37, NO_LOOP },
+	{ "connect6", RW_F_CONNECT, 26, LOOP },
+	{ "sendmsg6", RW_F_SENDMSG, 14, LOOP },
+	{ "connect4", RW_F_CONNECT, 12, LOOP },
+	{ "sendmsg4", RW_F_SENDMSG, 7, LOOP },
+	{ "connect6_compat", RW_F_CONNECT, 26, NO_LOOP },
+	{ "sendmsg6_compat", RW_F_SENDMSG, 14, NO_LOOP },
+	{ "connect4_compat", RW_F_CONNECT, 12, NO_LOOP },
+	{ "sendmsg4_compat", RW_F_SENDMSG, 7, NO_LOOP },
+	{ "sock_release", RW_F_FLOW_BYTES, 1, ANY },
+	{ "handle_exec", RW_F_PROC_TABLE, 1, ANY },
+	{ "handle_fork", RW_F_PROC_TABLE, 1, ANY },
+	{ "handle_exit", RW_F_PROC_TABLE, 1, ANY },
+	{ "sys_exit", RW_F_KILL, 1, ANY },
+};
+
+static int table_index(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(prog_table); i++)
+		if (!strcmp(prog_table[i].name, name))
+			return i;
+	return -1;
+}
+
+const char *feature_name(int f)
+{
+	return f >= 0 && f < RW_F__MAX ? features[f].name : "?";
+}
+
+const char *feature_loss(int f)
+{
+	return f >= 0 && f < RW_F__MAX ? features[f].loss : "";
+}
+
+int feature_parse(const char *list, unsigned int *mask, char *err,
+		  size_t errlen)
+{
+	char *dup = strdup(list), *save = NULL, *tok;
+	int ret = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	*mask = 0;
+	for (tok = strtok_r(dup, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int f;
+
+		if (!strcmp(tok, "all")) {
+			*mask = RW_F_ALL;
+			continue;
+		}
+		if (!strcmp(tok, "names")) { /* both ways of learning a name */
+			*mask |= 1u << RW_F_DNS | 1u << RW_F_FIRST_BYTES;
+			continue;
+		}
+		for (f = 0; f < RW_F__MAX; f++)
+			if (!strcmp(tok, features[f].name))
+				break;
+		if (f == RW_F__MAX) {
+			snprintf(err, errlen, "unknown feature '%s' (one of: "
+				 "connect, sendmsg, dns, first-bytes, "
+				 "flow-bytes, proc-table, kill, names, all)",
+				 tok);
+			ret = -EINVAL;
+		}
+		*mask |= 1u << f;
+	}
+	free(dup);
+	return ret;
+}
+
+static const struct prog_state *first_failed(const struct loader *l, int f)
+{
+	for (int i = 0; i < l->nr_progs; i++)
+		if (l->progs[i].feature == f && l->progs[i].err)
+			return &l->progs[i];
+	return NULL;
+}
+
+unsigned int progload_features(const struct loader *l)
+{
+	unsigned int on = 0;
+
+	for (int f = 0; f < RW_F__MAX; f++) {
+		bool any = false;
+
+		for (int i = 0; i < l->nr_progs; i++)
+			any |= l->progs[i].feature == f;
+		if (any && !first_failed(l, f))
+			on |= 1u << f;
+	}
+	return on;
+}
+
+const char *progload_why(const struct loader *l, int f)
+{
+	const struct prog_state *p = first_failed(l, f);
+
+	return p ? p->why : "";
+}
+
+json_object *progload_json(const struct loader *l, bool reasons)
+{
+	json_object *j = json_object_new_object();
+
+	for (int f = 0; f < RW_F__MAX; f++) {
+		bool on = l->features & (1u << f);
+
+		if (reasons && on)
+			continue;
+		json_object_object_add(j, feature_name(f),
+			json_object_new_string(reasons ? progload_why(l, f) :
+					       on ? "on" : "off"));
+	}
+	return j;
+}
+
+void progload_attach_failed(struct loader *l, struct prog_state *p, int err)
+{
+	(void)l;
+	p->err = err;
+	snprintf(p->why, sizeof(p->why), "%s: cannot attach (%s)", p->name,
+		 strerror(-err));
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+#define LOG_BYTES 16384
+/* -vv: a program refused is loaded alone with the verifier's whole log
+ * (level 1), of which the end is printed: where and why it stopped */
+#define LOG_FULL_BYTES (16 << 20)
+#define LOG_TAIL_LINES 40
+
+struct load_job {
+	struct relaywatch *inst;
+	struct prog_state *ps[RW_PROGS_MAX]; /* what this instance loads */
+	char *logs[RW_PROGS_MAX];
+	int nr, cost;            /* programs, estimated ms */
+	int ret;
+	double ms;
+};
+
+static int cost_of(const char *name)
+{
+	int i = table_index(name);
+
+	return i < 0 ? 1 : prog_table[i].ms;
+}
+
+static void *load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	__u64 t0 = mono_ns();
+
+	j->ret = bpf_object__load(j->inst->obj);
+	j->ms = (mono_ns() - t0) / 1e6;
+	return NULL;
+}
+
+/* an instance of the object: every map is the owner's, no program is
+ * loaded yet */
+static struct relaywatch *open_instance(struct loader *l, int *err)
+{
+	struct relaywatch *w = relaywatch__open();
+	struct bpf_program *p;
+	struct bpf_map *m;
+
+	if (!w) {
+		*err = -errno;
+		return NULL;
+	}
+	bpf_object__for_each_program(p, w->obj)
+		bpf_program__set_autoload(p, false);
+	bpf_object__for_each_map(m, w->obj) {
+		struct bpf_map *own = bpf_object__find_map_by_name(
+			l->skel->obj, bpf_map__name(m));
+
+		*err = own ? bpf_map__reuse_fd(m, bpf_map__fd(own)) : -ENOENT;
+		if (*err) {
+			relaywatch__destroy(w);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+static int open_worker(struct loader *l, struct load_job *j)
+{
+	int ret = 0;
+
+	if (l->nr_work == LOADER_WORKERS_MAX)
+		return -E2BIG;
+	j->inst = open_instance(l, &ret);
+	if (!j->inst)
+		return ret;
+	l->work[l->nr_work++] = j->inst;
+	return 0;
+}
+
+/* is name, or the hook it is a build of (NAME_compat), in the comma-
+ * separated list? */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 7 && !strcmp(name + n - 7, "_compat"))
+		n -= 7;
+	for (const char *p = list; p && *p;) {
+		const char *e = strchrnul(p, ',');
+
+		if ((size_t)(e - p) == n && !strncmp(p, name, n))
+			return true;
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+/* gives program ps to job j: autoload, its log, the test's sabotage */
+static int assign(struct load_job *j, struct prog_state *ps,
+		  const char *fail_prog, bool full_log)
+{
+	struct bpf_program *p =
+		bpf_object__find_program_by_name(j->inst->obj, ps->name);
+	size_t len = full_log ? LOG_FULL_BYTES : LOG_BYTES;
+	char *log = calloc(1, len);
+
+	if (!p || !log) {
+		free(log);
+		return p ? -ENOMEM : -ENOENT;
+	}
+	bpf_program__set_autoload(p, true);
+	/* statistics level: "processed N insns", and the error if refused */
+	bpf_program__set_log_level(p, full_log ? 1 | 4 : 4);
+	bpf_program__set_log_buf(p, log, len);
+	if (listed(fail_prog, ps->name))
+		bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+	j->ps[j->nr] = ps;
+	j->logs[j->nr++] = log;
+	j->cost += cost_of(ps->name);
+	return 0;
+}
+
+/* the verifier's last word: its last line that is no statistic, and
+ * where in the source (newer kernels follow it with "; code @ file:line") */
+static void last_line(const char *log, char *out, size_t len)
+{
+	const char *p = log, *msg = NULL, *msg_end = NULL, *at = NULL;
+	int at_len = 0;
+
+	while (*p) {
+		const char *e = strchrnul(p, '\n');
+		const char *src = p[0] == ';' ? strstr(p, " @ ") : NULL;
+
+		if (src && src < e) {
+			at = src + 3;
+			at_len = e - at;
+		} else if (e > p && p[0] != ';' && strncmp(p, "processed ", 10) &&
+			   strncmp(p, "verification time", 17) &&
+			   strncmp(p, "stack depth", 11)) {
+			msg = p;
+			msg_end = e;
+		}
+		p = *e ? e + 1 : e;
+	}
+	out[0] = 0;
+	if (msg)
+		snprintf(out, len, "%.*s%s%.*s", (int)(msg_end - msg), msg,
+			 at ? " at " : "", at_len, at ? at : "");
+}
+
+/* after a job: each program's result, unless it must be tried alone */
+static void settle(struct load_job *j, bool alone)
+{
+	for (int k = 0; k < j->nr; k++) {
+		struct prog_state *ps = j->ps[k];
+		struct bpf_program *p = bpf_object__find_program_by_name(
+			j->inst->obj, ps->name);
+		const char *at = strstr(j->logs[k], "processed ");
+		char line[200];
+
+		ps->insns = at ? strtoul(at + 10, NULL, 10) : 0;
+		if (!j->ret && p && bpf_program__fd(p) >= 0) {
+			ps->prog = p;
+			ps->err = 0;
+		} else if (alone) {
+			ps->prog = NULL;
+			ps->err = j->ret ? j->ret : -ENOENT;
+			last_line(j->logs[k], line, sizeof(line));
+			snprintf(ps->why, sizeof(ps->why), "%s: %s (%s)%s%s",
+				 ps->name, "load failed", strerror(-ps->err),
+				 line[0] ? ": " : "", line);
+		}
+		free(j->logs[k]);
+		j->logs[k] = NULL;
+	}
+}
+
+/* -vv: the end of the verifier's whole log for a program it refused,
+ * from one more load of it alone (the figures above come from loads at
+ * the statistics level: a whole log costs time and memory) */
+static void print_full_log(struct loader *l, const struct prog_state *ps,
+			   const char *fail_prog)
+{
+	struct load_job j = {};
+	const char *tail;
+	int ret = 0, lines = 0;
+
+	j.inst = open_instance(l, &ret);
+	if (!j.inst || assign(&j, (struct prog_state *)ps, fail_prog, true)) {
+		relaywatch__destroy(j.inst);
+		return;
+	}
+	load_worker(&j);
+	tail = j.logs[0] + strlen(j.logs[0]);
+	while (tail > j.logs[0] && lines <= LOG_TAIL_LINES)
+		if (*--tail == '\n')
+			lines++;
+	fprintf(stderr, "relaywatch: %s: the verifier's log%s:\n%s\n",
+		ps->name, tail > j.logs[0] ? ", its end" : "",
+		tail + (tail > j.logs[0]));
+	free(j.logs[0]);
+	relaywatch__destroy(j.inst);
+}
+
+static void run_jobs(struct load_job *jobs, int n)
+{
+	pthread_t tid[RW_PROGS_MAX];
+	bool threaded[RW_PROGS_MAX] = {};
+
+	for (int i = 1; i < n; i++)
+		threaded[i] = !pthread_create(&tid[i], NULL, load_worker,
+					      &jobs[i]);
+	if (n > 0)
+		load_worker(&jobs[0]); /* this thread's share */
+	for (int i = 1; i < n; i++)
+		if (threaded[i])
+			pthread_join(tid[i], NULL);
+		else
+			load_worker(&jobs[i]);
+}
+
+static int by_cost(const void *a, const void *b)
+{
+	return cost_of((*(const struct prog_state *const *)b)->name) -
+	       cost_of((*(const struct prog_state *const *)a)->name);
+}
+
+int progload_all(struct loader *l, const char *fail_prog, bool compat)
+{
+	struct load_job jobs[LOADER_WORKERS] = {}, alone[RW_PROGS_MAX] = {};
+	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct bpf_program *p;
+	int n, nr_retry = 0, ret;
+
+	/* bpf_loop (5.17) decides which build of the hooks loads */
+	l->compat = compat || libbpf_probe_bpf_helper(
+		BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_loop, NULL) != 1;
+	if (l->compat)
+		pr_info("no bpf_loop in this kernel (Linux 5.17+)%s: the "
+			"connect and sendmsg hooks walk the rules in a bounded "
+			"loop", compat ? " or told to act so" : "");
+	l->nr_progs = 0;
+	bpf_object__for_each_program(p, l->skel->obj) {
+		int t = table_index(bpf_program__name(p));
+		struct prog_state *ps;
+
+		if (t >= 0 && prog_table[t].variant ==
+			      (l->compat ? LOOP : NO_LOOP))
+			continue; /* the other build of this hook */
+		if (l->nr_progs == RW_PROGS_MAX)
+			return -E2BIG;
+		ps = &l->progs[l->nr_progs];
+		memset(ps, 0, sizeof(*ps));
+		ps->name = bpf_program__name(p);
+		ps->feature = t >= 0 ? prog_table[t].feature : -1;
+		order[l->nr_progs++] = ps;
+	}
+	qsort(order, l->nr_progs, sizeof(order[0]), by_cost);
+
+	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;
+	for (int i = 0; i < n; i++) {
+		ret = open_worker(l, &jobs[i]);
+		if (ret)
+			return ret;
+	}
+	for (int k = 0; k < l->nr_progs; k++) {
+		int w = 0;
+
+		for (int i = 1; i < n; i++)
+			if (jobs[i].cost < jobs[w].cost)
+				w = i;
+		ret = assign(&jobs[w], order[k], fail_prog, false);
+		if (ret)
+			return ret;
+	}
+	run_jobs(jobs, n);
+	for (int i = 0; i < n; i++) {
+		pr_debug("load worker %d: %d ms estimated, %.0f ms taken%s", i,
+			 jobs[i].cost, jobs[i].ms,
+			 jobs[i].ret ? ", failed: each of its programs again "
+				       "on its own" : "");
+		settle(&jobs[i], false);
+		for (int k = 0; jobs[i].ret && k < jobs[i].nr; k++)
+			retry[nr_retry++] = jobs[i].ps[k];
+	}
+	if (!nr_retry)
+		return 0;
+
+	/* a refused program took its worker's others down with it */
+	for (int k = 0; k < nr_retry; k++) {
+		ret = open_worker(l, &alone[k]);
+		if (!ret)
+			ret = assign(&alone[k], retry[k], fail_prog, false);
+		if (ret)
+			return ret;
+	}
+	run_jobs(alone, nr_retry);
+	for (int k = 0; k < nr_retry; k++) {
+		settle(&alone[k], true);
+		if (log_level >= LOG_DEBUG && retry[k]->err)
+			print_full_log(l, retry[k], fail_prog);
+	}
+	return 0;
+}
