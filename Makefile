@@ -49,7 +49,9 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) include
 
 # The packet parsers verify in less than half the instructions as -mcpu=v2
 # (measured: DNS 126k vs 285k), which is most of the start-up time.
-$(BUILD)/bpf/skb.bpf.o: BPF_CFLAGS := $(subst -mcpu=v3,-mcpu=v2,$(BPF_CFLAGS))
+$(BUILD)/bpf/skb.bpf.o $(BUILD)/bpf/skb_compat.bpf.o: BPF_CFLAGS := $(subst -mcpu=v3,-mcpu=v2,$(BPF_CFLAGS))
+# the builds for kernels without bpf_loop include their twin's source
+$(BUILD)/bpf/%_compat.bpf.o: bpf/%.bpf.c
 
 $(BUILD)/relaywatch.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK,$@)

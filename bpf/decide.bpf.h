@@ -12,6 +12,31 @@
 
 #include "wire.h"
 
+/*
+ * Kernels before 5.17 have no bpf_loop, and those before 5.12 no global
+ * functions with pointer arguments. The hooks that use them are built
+ * twice: as is, and by a *_compat.bpf.c unit with RW_COMPAT, whose
+ * programs are called NAME_compat. There the walks run in bounded loops
+ * inside global functions that take scalars only (5.6+) and find their
+ * input in per-CPU scratch (struct rw_walk): each is still verified once,
+ * not once per path of its caller. The decisions are the same; the
+ * loader probes bpf_loop and loads one build of each hook.
+ * RW_LOOP(n, cb, ctx): cb(i, ctx) for i in [0, n) until it returns 1.
+ */
+#ifdef RW_COMPAT
+#define RW_HOOK(name) name##_compat
+#define RW_LOOP(n, cb, ctx)                                                 \
+	do {                                                                \
+		_Pragma("clang loop unroll(disable)")                      \
+		for (__u32 _i = 0; _i < (n); _i++)                          \
+			if (cb(_i, ctx))                                    \
+				break;                                      \
+	} while (0)
+#else
+#define RW_HOOK(name) name
+#define RW_LOOP(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
+#endif
+
 #define AF_INET 2
 #define AF_INET6 10
 
@@ -57,20 +82,13 @@ struct caller {
 	int found;            /* the rule, or -1 */
 };
 
-/*
- * Does rule i hold for this call? 1 stops the loop. A global function:
- * the verifier checks it once, on its own, rather than once per state of
- * each caller (IPv4 or IPv6, each bpf_loop iteration). Weak, because every
- * .bpf.c includes this header and the link keeps one copy.
- */
-__weak __noinline int rule_test(struct caller *c, __u32 i)
+/* Does rule i hold for this call? Sets c->found and returns 1 if so. */
+static __always_inline int rule_holds(struct caller *c, __u32 i)
 {
 	__u32 idx;
 	__u64 bit = 1ULL << (i & 63);
 	struct rw_rule *r;
 
-	if (!c)
-		return 1;
 	idx = c->gen * RW_MAX_RULES + i;
 	r = bpf_map_lookup_elem(&rules, &idx);
 	if (!r)
@@ -105,6 +123,20 @@ __weak __noinline int rule_test(struct caller *c, __u32 i)
 	return 1;
 }
 
+/*
+ * rule_holds as a global function: the verifier checks it once, on its
+ * own, rather than once per state of each caller (IPv4 or IPv6, each
+ * bpf_loop iteration). Weak, because every .bpf.c includes this header
+ * and the link keeps one copy.
+ */
+#ifndef RW_COMPAT /* which has rule_walk_compat instead */
+__weak __noinline int rule_test(struct caller *c, __u32 i)
+{
+	if (!c)
+		return 1;
+	return rule_holds(c, i);
+}
+
 static int rule_cb(__u64 i, void *arg)
 {
 	struct caller *c = arg;
@@ -114,6 +146,7 @@ static int rule_cb(__u64 i, void *arg)
 		return 0;
 	return rule_test(c, (__u32)i) ? 1 : 0;
 }
+#endif
 
 static __always_inline __u64 exe_rules(const struct rw_proc *proc, __u8 gen)
 {
@@ -153,6 +186,38 @@ static __always_inline void tag(__u32 tgid, int rule, __u8 action, __u64 now)
 
 /* Rules of names: the exact name, then each "*.suffix" it is below. A key
  * hit decides only when the second hash of the text agrees. */
+#ifdef RW_COMPAT
+/* all ones when a < b, else 0 (|a - b| < 2^63). In asm: clang would turn
+ * the C for it into a compare and a jump */
+static __always_inline __u64 lt_mask(__s64 a, __s64 b)
+{
+	__s64 d = a - b;
+
+	asm volatile("%[d] s>>= 63" : [d] "+r"(d));
+	return d;
+}
+
+/*
+ * As a bounded loop, every branch that depends on start or end would have
+ * the verifier follow one path per value of theirs through the rest of
+ * the walk; so every byte is visited, and those outside [start, end)
+ * leave the hash as it is, with no branch at all.
+ */
+static __always_inline __u64 chk_range(const char *text, __u32 start,
+				       __u32 end)
+{
+	__u64 h = WIRE_CHK_BASIS;
+
+#pragma clang loop unroll(disable)
+	for (__s64 i = 0; i < 256; i++) {
+		__u64 in = lt_mask(i, end) & ~lt_mask(i, start);
+		__u64 n = wire_chk(h, (__u8)text[i]);
+
+		h = (n & in) | (h & ~in);
+	}
+	return h;
+}
+#else
 struct chk_ctx {
 	const char *text;
 	__u32 start, end;
@@ -179,11 +244,12 @@ static __always_inline __u64 chk_range(const char *text, __u32 start,
 	bpf_loop(256, chk_cb, &c, 0);
 	return c.h;
 }
+#endif
 
 /* text: the name's 256-byte buffer; adds name and intel masks to out */
-static __always_inline void match_name(__u8 gen, __u64 hash, const __u64 *sfx,
-				       __u32 labels, const char *text,
-				       __u32 len, __u64 *dom, __u64 *intel)
+static __always_inline void names_of(__u8 gen, __u64 hash, const __u64 *sfx,
+				     __u32 labels, const char *text, __u32 len,
+				     __u64 *dom, __u64 *intel)
 {
 	struct rw_name_key k = { .h = hash, .gen = gen };
 	struct rw_name_val *v;
@@ -214,19 +280,108 @@ static __always_inline void match_name(__u8 gen, __u64 hash, const __u64 *sfx,
 	}
 }
 
+/* which hook family uses a scratch slot: a packet hook in softirq never
+ * overwrites what the connect or egress hook it interrupted left there */
+enum rw_slot { RW_SLOT_SOCK, RW_SLOT_EGRESS, RW_SLOT_INGRESS, RW_SLOT__MAX };
+
+#ifdef RW_COMPAT
+/* the compat walks' input and output, per CPU and hook family */
+struct rw_walk {
+	struct caller c;          /* the rule walk's call */
+	__u64 hash, sfx[RW_SFX_MAX]; /* the name walk's name ... */
+	__u32 labels, len;
+	char text[256];
+	__u64 dom, intel;         /* ... and the masks it found */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RW_SLOT__MAX);
+	__type(key, __u32);
+	__type(value, struct rw_walk);
+} walk_scratch __weak SEC(".maps");
+
+__weak __noinline int name_walk_compat(__u32 slot, __u32 gen)
+{
+	struct rw_walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+
+	if (!w)
+		return 0;
+	w->dom = 0;
+	w->intel = 0;
+	names_of(gen & 1, w->hash, w->sfx, w->labels, w->text, w->len,
+		 &w->dom, &w->intel);
+	return 0;
+}
+
+/* the first rule of the first n that holds for w->c, else -1 */
+__weak __noinline int rule_walk_compat(__u32 slot, __u32 n)
+{
+	struct rw_walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+
+	if (!w)
+		return -1;
+	w->c.found = -1;
+	for (__u32 i = 0; i < RW_MAX_RULES; i++) {
+		if (i >= n)
+			break;
+		if ((w->c.cand & (1ULL << i)) && rule_holds(&w->c, i))
+			break;
+	}
+	return w->c.found;
+}
+#endif
+
+static __always_inline void match_name(enum rw_slot slot, __u8 gen,
+				       __u64 hash, const __u64 *sfx,
+				       __u32 labels, const char *text,
+				       __u32 len, __u64 *dom, __u64 *intel)
+{
+#ifdef RW_COMPAT
+	__u32 k = slot;
+	struct rw_walk *w = bpf_map_lookup_elem(&walk_scratch, &k);
+
+	if (!w)
+		return;
+	w->hash = hash;
+	for (int i = 0; i < RW_SFX_MAX; i++)
+		w->sfx[i] = sfx[i];
+	w->labels = labels;
+	w->len = len;
+	__builtin_memcpy(w->text, text, sizeof(w->text));
+	name_walk_compat(slot, gen);
+	*dom |= w->dom;
+	*intel |= w->intel;
+#else
+	names_of(gen, hash, sfx, labels, text, len, dom, intel);
+#endif
+}
+
 /* Runs the rule walk; returns the rule (RW_RULE_DEFAULT when the default
  * decides) or -1 to let the call pass without a word. */
-static __always_inline int decide(struct caller *c, struct rw_settings *s,
-				  __u8 *action, __u8 *enforce)
+static __always_inline int decide(enum rw_slot slot, struct caller *c,
+				  struct rw_settings *s, __u8 *action,
+				  __u8 *enforce)
 {
-	__u32 ridx;
+	__u32 ridx, n = s->nr_rules < RW_MAX_RULES ? s->nr_rules : RW_MAX_RULES;
 	struct rw_rule *r;
 
 	c->found = -1;
 	/* rule ids are below nr_rules: walk no further */
+#ifdef RW_COMPAT
+	if (c->cand) {
+		__u32 k = slot;
+		struct rw_walk *w = bpf_map_lookup_elem(&walk_scratch, &k);
+
+		if (w) {
+			__builtin_memcpy(&w->c, c, sizeof(*c));
+			c->found = rule_walk_compat(slot, n);
+		}
+	}
+#else
 	if (c->cand)
-		bpf_loop(s->nr_rules < RW_MAX_RULES ? s->nr_rules :
-						      RW_MAX_RULES, rule_cb, c, 0);
+		bpf_loop(n, rule_cb, c, 0);
+#endif
 	if (c->found >= 0 && c->found < RW_MAX_RULES) {
 		ridx = c->gen * RW_MAX_RULES + c->found;
 		r = bpf_map_lookup_elem(&rules, &ridx);

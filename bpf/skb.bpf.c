@@ -14,8 +14,11 @@
  * - sock_release reports a matched flow's totals when its socket goes,
  *   and frees the pending slot of a flow that never sent a byte.
  * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer.
+ * Built twice (skb_compat.bpf.c): see RW_COMPAT in decide.bpf.h.
  */
+#ifndef RW_COMPAT
 #define WIRE_GLOBAL_FNS
+#endif
 #include "decide.bpf.h"
 #include <bpf/bpf_endian.h>
 
@@ -36,7 +39,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct scratch);
-} skb_scratch SEC(".maps");
+} skb_scratch __weak SEC(".maps");
 
 struct l4 {
 	__u32 off;      /* payload offset */
@@ -114,31 +117,51 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
 	return 0;
 }
 
-/*
- * The parsers as global functions: the verifier checks each once, on its
- * own, instead of once per path of the program that calls it (fewer
- * states, less start-up). Global-function pointers may be NULL.
- */
-__noinline int rw_dns_parse(const struct wire_buf *b, struct wire_dns *out)
-{
-	if (!b || !out)
-		return WIRE_MALFORMED;
-	return wire_dns_parse(b, out);
-}
-
-__noinline int rw_flow_parse(const struct wire_buf *b, struct wire_flow *out)
-{
-	if (!b || !out)
-		return WIRE_MALFORMED;
-	return wire_flow_parse(b, out);
-}
-
 static __always_inline struct scratch *scratch(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&skb_scratch, &zero);
 }
+
+/*
+ * The parsers as global functions: the verifier checks each once, on its
+ * own, instead of once per path of the program that calls it (fewer
+ * states, less start-up). Global-function pointers may be NULL. The
+ * compat build's take no pointer (see RW_COMPAT): they parse the scratch,
+ * which is where the callers' buffers are.
+ */
+#ifdef RW_COMPAT
+__weak __noinline int dns_parse_compat(void)
+{
+	struct scratch *sc = scratch();
+
+	return sc ? wire_dns_parse(&sc->buf, &sc->dns) : WIRE_MALFORMED;
+}
+
+__weak __noinline int flow_parse_compat(void)
+{
+	struct scratch *sc = scratch();
+
+	return sc ? wire_flow_parse(&sc->buf, &sc->flow) : WIRE_MALFORMED;
+}
+#define rw_dns_parse(sc) dns_parse_compat()
+#define rw_flow_parse(sc) flow_parse_compat()
+#else
+__noinline int rw_dns_parse(struct scratch *sc)
+{
+	if (!sc)
+		return WIRE_MALFORMED;
+	return wire_dns_parse(&sc->buf, &sc->dns);
+}
+
+__noinline int rw_flow_parse(struct scratch *sc)
+{
+	if (!sc)
+		return WIRE_MALFORMED;
+	return wire_flow_parse(&sc->buf, &sc->flow);
+}
+#endif
 
 /* ---- ingress: DNS answers ---------------------------------------------- */
 
@@ -187,10 +210,10 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct rw_dns_val);
-} dns_scratch SEC(".maps");
+} dns_scratch __weak SEC(".maps");
 
 SEC("cgroup_skb/ingress")
-int dns_ingress(struct __sk_buff *skb)
+int RW_HOOK(dns_ingress)(struct __sk_buff *skb)
 {
 	struct scratch *sc;
 	struct rw_dns_event *e;
@@ -213,7 +236,7 @@ int dns_ingress(struct __sk_buff *skb)
 	s = policy_now(&gen);
 	if (!s || wire_buf_load(skb, h.off, &sc->buf))
 		return 1;
-	rc = rw_dns_parse(&sc->buf, &sc->dns);
+	rc = rw_dns_parse(sc);
 	if (rc != WIRE_OK) {
 		if (rc != WIRE_NOT_PROTO)
 			count(RW_CNT_DNS_UNPARSED);
@@ -246,9 +269,9 @@ int dns_ingress(struct __sk_buff *skb)
 	__builtin_memcpy(p.val->name, sc->dns.qname.name, sizeof(p.val->name));
 
 	/* report only names a rule refers to, like connects */
-	match_name(gen, p.val->hash, p.val->sfx, p.val->labels, p.val->name,
+	match_name(RW_SLOT_INGRESS, gen, p.val->hash, p.val->sfx, p.val->labels, p.val->name,
 		   p.val->len, &dom, &intel);
-	bpf_loop(WIRE_DNS_ADDRS, dns_put_cb, &p, 0);
+	RW_LOOP(WIRE_DNS_ADDRS, dns_put_cb, &p);
 	if (!(dom | intel))
 		return 1;
 	/* reserved only after the loop: Linux 6.1's verifier refuses a
@@ -345,7 +368,7 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
 		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];
 	}
-	match_name(c.gen, w->host.hash, w->host.sfx, w->host.labels,
+	match_name(RW_SLOT_EGRESS, c.gen, w->host.hash, w->host.sfx, w->host.labels,
 		   w->host.name, w->host.len, &c.kind[RW_KIND_DOMAIN],
 		   &c.kind[RW_KIND_INTEL]);
 	/* only names decide here: the address was judged at connect */
@@ -358,7 +381,7 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 			c.anc[l] = bpf_skb_ancestor_cgroup_id(skb, l);
 	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &f->tgid) : NULL;
 	c.exe_mask = exe_rules(proc, c.gen);
-	rule = decide(&c, s, &action, &enforce);
+	rule = decide(RW_SLOT_EGRESS, &c, s, &action, &enforce);
 	if (rule < 0)
 		return 1;
 	count(RW_CNT_MATCHED);
@@ -396,7 +419,7 @@ static __always_inline int count_sent(struct __sk_buff *skb, struct rw_flow *f)
 }
 
 SEC("cgroup_skb/egress")
-int flow_egress(struct __sk_buff *skb)
+int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct rw_pending *p = NULL;
@@ -434,7 +457,7 @@ int flow_egress(struct __sk_buff *skb)
 		return 1;
 	/* a SOCKS5 request starts with 5 like its greeting: the same
 	 * dispatcher parses both, and a greeting waits for the request */
-	rc = rw_flow_parse(&sc->buf, &sc->flow);
+	rc = rw_flow_parse(sc);
 	if (rc != WIRE_OK && f->state == RW_FS_NEW &&
 	    wire_u8(&sc->buf, 0) == 5) {
 		f->state = RW_FS_SOCKS;
@@ -464,6 +487,7 @@ int flow_egress(struct __sk_buff *skb)
 	return count_sent(skb, f);
 }
 
+#ifndef RW_COMPAT /* one build: no loop, no global function */
 SEC("cgroup/sock_release")
 int sock_release(struct bpf_sock *sk)
 {
@@ -509,3 +533,4 @@ int sock_release(struct bpf_sock *sk)
 	submit(e, false);
 	return 1;
 }
+#endif

@@ -11,7 +11,10 @@
 #include "decide.bpf.h"
 #include <bpf/bpf_endian.h>
 
+/* built twice: see RW_COMPAT in decide.bpf.h */
+#ifndef RW_COMPAT
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+#endif
 
 /*
  * true if this match should be reported now; *folded receives the matches
@@ -35,7 +38,11 @@ static __always_inline bool dedup_pass(struct rw_dedup_key *k, __u64 now,
 		return false;
 	}
 	v->last_ktime = now;
-	*folded = __sync_lock_test_and_set(&v->suppressed, 0);
+	/* take what was counted; an add racing with this stays for the
+	 * next report (no atomic exchange: that is Linux 5.12+) */
+	*folded = *(volatile __u32 *)&v->suppressed;
+	if (*folded)
+		__sync_fetch_and_add(&v->suppressed, -*folded);
 	return true;
 }
 
@@ -109,7 +116,7 @@ static __always_inline void dns_masks(struct rw_dns_val *v, __u8 gen,
 	if (v->cache_gen != (__u32)gen + 1) {
 		__u64 dm = 0, im = 0;
 
-		match_name(gen, v->hash, v->sfx, v->labels, v->name, v->len,
+		match_name(RW_SLOT_SOCK, gen, v->hash, v->sfx, v->labels, v->name, v->len,
 			   &dm, &im);
 		v->cache[0] = dm;
 		v->cache[1] = im;
@@ -241,7 +248,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	/* the binary: only when a rule asks (most connects match none) */
 	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
 	c.exe_mask = exe_rules(proc, c.gen);
-	rule = decide(&c, s, &action, &enforce);
+	rule = decide(RW_SLOT_SOCK, &c, s, &action, &enforce);
 	if (rule < 0)
 		goto pass;
 	if (!proc)
@@ -333,7 +340,7 @@ static __always_inline void dest6(struct bpf_sock_addr *ctx, struct dest *d)
 }
 
 SEC("cgroup/connect4")
-int connect4(struct bpf_sock_addr *ctx)
+int RW_HOOK(connect4)(struct bpf_sock_addr *ctx)
 {
 	struct dest d;
 
@@ -342,7 +349,7 @@ int connect4(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/connect6")
-int connect6(struct bpf_sock_addr *ctx)
+int RW_HOOK(connect6)(struct bpf_sock_addr *ctx)
 {
 	struct dest d;
 
@@ -351,7 +358,7 @@ int connect6(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/sendmsg4")
-int sendmsg4(struct bpf_sock_addr *ctx)
+int RW_HOOK(sendmsg4)(struct bpf_sock_addr *ctx)
 {
 	struct dest d;
 
@@ -360,7 +367,7 @@ int sendmsg4(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/sendmsg6")
-int sendmsg6(struct bpf_sock_addr *ctx)
+int RW_HOOK(sendmsg6)(struct bpf_sock_addr *ctx)
 {
 	struct dest d;
 

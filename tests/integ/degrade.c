@@ -118,6 +118,53 @@ static void t_one_refused(void **state)
 	assert_int_equal(h_attached(&env, BPF_CGROUP_INET4_CONNECT), 0);
 }
 
+/* the build for kernels without bpf_loop (forced here): it is the one
+ * that loads and attaches, every feature is on, and the deny holds */
+static void t_compat_build(void **state)
+{
+	struct loader_opts lo = { .compat = true };
+	struct loader l;
+	struct config c = {};
+	struct geo *g = NULL;
+	struct enforce_opts eo = { .ttl_min = 30, .ttl_max = 3600 };
+	struct enforce_stats st;
+	char err[512];
+
+	(void)state;
+	lo.cgroup = env.cg;
+	assert_int_equal(loader_open(&l, &lo), 0);
+	assert_true(l.compat);
+	assert_int_equal(l.features, RW_F_ALL);
+	for (int i = 0; i < l.nr_progs; i++) {
+		const char *n = l.progs[i].name;
+		bool twin = !strncmp(n, "connect", 7) ||
+			    !strncmp(n, "sendmsg", 7) ||
+			    !strncmp(n, "dns_ingress", 11) ||
+			    !strncmp(n, "flow_egress", 11);
+
+		/* one build of each hook, and the compat one */
+		assert_int_equal(strstr(n, "_compat") != NULL, twin);
+	}
+	assert_int_equal(h_attached(&env, BPF_CGROUP_INET4_CONNECT), 1);
+	assert_int_equal(h_attached(&env, BPF_CGROUP_INET_EGRESS), 1);
+	assert_int_equal(h_write_policy(&env,
+		"mode: enforce\n"
+		"rules:\n"
+		"  - name: deny-addr\n"
+		"    match: {cidr: [127.0.0.2/32]}\n"
+		"    action: deny\n"), 0);
+	assert_int_equal(config_load(&c, env.policy, NULL, false, err,
+				     sizeof(err)), 0);
+	assert_int_equal(geo_load_embedded(&g, err, sizeof(err)), 0);
+	assert_int_equal(enforce_apply(&l, c.policy, c.intel, g, &eo, &st,
+				       NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(WEXITSTATUS(h_in_cgroup(&env, connect_denied, NULL)),
+			 EPERM);
+	loader_close(&l);
+	config_free(&c);
+	geo_free(g);
+}
+
 /* the verifier's own words reach the reason */
 static void t_reason_is_the_verifiers(void **state)
 {
@@ -228,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_feature_parse),
 		cmocka_unit_test_setup_teardown(t_one_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_compat_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_reason_is_the_verifiers,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(t_kill_refused, setup, teardown),
