@@ -33,7 +33,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ_%,$(INTEG_SRCS))
 
-.PHONY: all test unit run bench deps clean
+.PHONY: all test unit run bench deps clean test-kernels
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/relaywatch
@@ -104,6 +104,18 @@ test: deps
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./$(BUILD)/relaywatch trace $(ARGS)
+
+# make test-kernels: the smoke suite on each kernel of tests/kernels/
+# kernels.conf, booted under qemu; RW_KERNELS="6.1" runs a subset
+$(BUILD)/kernels/rwclient: tests/kernels/rwclient.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+test-kernels:
+	$(Q)bash scripts/setup.sh kernels
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/kernels/rwclient
+	$(Q)bash tests/kernels/run.sh
 
 $(BUILD)/bench: tests/bench/bench.c $(BUILD)/librw.a
 	$(call msg,CC,$@)

@@ -9,6 +9,8 @@ PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       bats jq curl netcat-openbsd openssl iproute2 dnsmasq-base procps
       nodejs util-linux mount
       libclang-rt-14-dev)
+# `setup.sh kernels` (make test-kernels) adds what boots the kernel matrix
+[ "${1:-}" = kernels ] && PKGS+=(qemu-system-x86 busybox-static cpio)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
