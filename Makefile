@@ -11,7 +11,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	    -Iinclude -Iuser -I$(BUILD)
+	    -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BUILD)
 LDLIBS   := -lbpf -lelf -lz -lyaml -lcrypto -ljson-c -luring
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
 	    -Werror -Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)
@@ -26,7 +26,9 @@ endif
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/: by layer; every layer's headers are included by name
+USER_DIRS := user user/policy user/kernel user/events user/sinks user/cli
+USER_SRCS := $(filter-out user/cli/main.c,$(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c)))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -67,14 +69,14 @@ $(BUILD)/user/%.o: user/%.c
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # only the modules that include the skeleton wait for the BPF build
-SKEL_USERS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(shell grep -l 'relaywatch.skel.h' user/*.c 2>/dev/null))
+SKEL_USERS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(shell grep -l 'relaywatch.skel.h' $(USER_SRCS) 2>/dev/null))
 $(SKEL_USERS): $(BUILD)/relaywatch.skel.h
 
 $(BUILD)/librw.a: $(USER_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/relaywatch: $(BUILD)/user/main.o $(BUILD)/librw.a
+$(BUILD)/relaywatch: $(BUILD)/user/cli/main.o $(BUILD)/librw.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -128,12 +130,12 @@ bench: deps
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d)
 
 # data embedded with .incbin: rebuild when the file changes
-$(BUILD)/user/defaults.o: etc/trace-policy.yaml
-$(BUILD)/user/intel_data.o: etc/intel/endpoints.yaml
-$(BUILD)/user/geo_data.o: etc/geo/country.bin.z
+$(BUILD)/user/policy/defaults.o: etc/trace-policy.yaml
+$(BUILD)/user/policy/intel_data.o: etc/intel/endpoints.yaml
+$(BUILD)/user/policy/geo_data.o: etc/geo/country.bin.z
 
 # ---- wire parsers (bpf/wire.h): unit tests, kernel twin check, fuzzing
 WIRE_DEPS := bpf/wire.h tests/unit/wire_cases.h

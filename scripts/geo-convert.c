@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * geo-convert: ip-location-db CSVs (first,last,cc; inclusive) into
- * etc/geo/country.bin.z, through user/geo.c so that the converter and the
+ * etc/geo/country.bin.z, through user/policy/geo.c so that the converter and the
  * loader share one format implementation. Built (with -DGEO_NO_EMBED) and
  * run by scripts/refresh-geo.sh.
  *

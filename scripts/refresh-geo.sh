@@ -40,8 +40,8 @@ published=$(npm view --loglevel=error "$pkg" time --json 2>/dev/null |
 integrity=$(npm view --loglevel=error "$pkg@$version" dist.integrity 2>/dev/null || true)
 
 "${CC:-cc}" -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -DGEO_NO_EMBED \
-	-I"$top/include" -I"$top/user" "$top/scripts/geo-convert.c" \
-	"$top/user/geo.c" "$top/user/geo_data.c" -lz -o geo-convert
+	-I"$top/include" -I"$top/user" -I"$top/user/policy" "$top/scripts/geo-convert.c" \
+	"$top/user/policy/geo.c" "$top/user/policy/geo_data.c" -lz -o geo-convert
 ./geo-convert "geo-whois-asn-country $version" "$v4" "$v6" country.bin.z
 
 mkdir -p "$out"

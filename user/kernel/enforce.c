@@ -28,7 +28,7 @@
 #include "geo.h"
 #include "cgroup.h"
 #include "proc.h"
-#include "../bpf/wire.h"
+#include "../../bpf/wire.h"
 #include "lpm_write.h"
 #include "util.h"
 
