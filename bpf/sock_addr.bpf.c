@@ -259,8 +259,10 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	count(RW_CNT_MATCHED);
 	count(RW_CNT_ACT_ALLOW + action - 1);
 	tag(tgid, rule, action, now);
-	/* a matched TCP flow counts what it sends, names or not */
-	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP) {
+	/* a matched TCP flow counts what it sends, names or not; a connect
+	 * that is blocked opens no flow (one record: the connect's) */
+	if (type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
+	    !(enforce && action >= RW_ACT_DENY)) {
 		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
 		if (f) {
 			f->state = pend ? RW_FS_NEW : RW_FS_DONE;
