@@ -80,6 +80,40 @@ $(BUILD)/relaywatch: $(BUILD)/user/cli/main.o $(BUILD)/librw.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# tests/integ/persist.c upgrades to two more builds of the same code:
+# "rebuilt" has other BPF bytes and the same maps (adopted, its programs
+# swapped in); "nextfmt" also claims another format of pinned state (a
+# set made beside the old one)
+NEXT := $(BUILD)/next
+NEXT_SKEL_USERS := $(patsubst $(BUILD)/%,$(NEXT)/%,$(SKEL_USERS))
+$(NEXT)/bpf/proc.bpf.o: bpf/proc.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) include/relaywatch.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DRW_BUILD_TAG=1 -c $< -o $@
+$(NEXT)/relaywatch.bpf.o: $(filter-out $(BUILD)/bpf/proc.bpf.o,$(BPF_OBJS)) $(NEXT)/bpf/proc.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+$(NEXT)/relaywatch.skel.h: $(NEXT)/relaywatch.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name relaywatch > $@
+$(NEXT)/user/%.o: user/%.c $(NEXT)/relaywatch.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -I$(NEXT) $(CFLAGS) -MMD -MP -c $< -o $@
+$(NEXT)/fmt/attach.o: user/kernel/attach.c $(NEXT)/relaywatch.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -I$(NEXT) $(CFLAGS) -DRW_FORMAT_NEXT -MMD -MP -c $< -o $@
+$(BUILD)/tests/relaywatch-rebuilt: $(BUILD)/user/cli/main.o $(NEXT_SKEL_USERS) $(BUILD)/librw.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/relaywatch-nextfmt: $(BUILD)/user/cli/main.o $(filter-out %/attach.o,$(NEXT_SKEL_USERS)) $(NEXT)/fmt/attach.o $(BUILD)/librw.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+NEXT_BINS := $(BUILD)/tests/relaywatch-rebuilt $(BUILD)/tests/relaywatch-nextfmt
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -100,7 +134,7 @@ unit: $(UNIT_BINS)
 
 # The README's test command: installs what it needs, mounts bpffs/tracefs.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit $(INTEG_BINS)
+	$(Q)$(MAKE) --no-print-directory all unit $(INTEG_BINS) $(NEXT_BINS)
 	$(Q)bash tests/run.sh
 
 run: deps
@@ -123,14 +157,19 @@ $(BUILD)/bench: tests/bench/bench.c $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
+$(BUILD)/bench_restart: tests/bench/restart.c $(BUILD)/librw.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart
 	$(Q)./$(BUILD)/bench $(ARGS)
+	$(Q)./$(BUILD)/bench_restart
 
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/next/*/*/*.d $(BUILD)/next/fmt/*.d)
 
 # data embedded with .incbin: rebuild when the file changes
 $(BUILD)/user/policy/defaults.o: etc/trace-policy.yaml

@@ -78,7 +78,7 @@ struct caller {
 	__u8 proto;
 	__u8 gen;
 	__u8 home;            /* the address's rw_dest.home */
-	__u8 pad;
+	__u8 deadman;         /* an alert made a deny: no daemon reads */
 	int found;            /* the rule, or -1 */
 };
 
@@ -399,6 +399,19 @@ static __always_inline int decide(enum rw_slot slot, struct caller *c,
 	}
 	if (*action <= RW_ACT_NONE || *action >= RW_ACT__MAX)
 		return -1;
+	/* on_daemon_loss: deny-alerts. What would only be recorded is
+	 * denied while no daemon records it (its heartbeat is too old). */
+	if (*action == RW_ACT_ALERT && s->deadman_ns) {
+		__u32 zero = 0;
+		struct rw_meta *m = bpf_map_lookup_elem(&meta, &zero);
+
+		if (m && m->heartbeat &&
+		    bpf_ktime_get_boot_ns() - m->heartbeat > s->deadman_ns) {
+			*action = RW_ACT_DENY;
+			*enforce = 1;
+			c->deadman = 1;
+		}
+	}
 	return c->found;
 }
 

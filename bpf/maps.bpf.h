@@ -171,6 +171,25 @@ struct {
 	__type(value, struct rw_kill);
 } kills __weak SEC(".maps");
 
+/* what this set of pinned state is, and the daemon's heartbeat */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_meta);
+} meta __weak SEC(".maps");
+
+/* processes inside the watched cgroup, when it is not the root: tgid ->
+ * 1 (seeded by the daemon, followed through fork and cgroup moves), so
+ * that one moving out can be told (cgroup_attach_task runs after the
+ * move) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_PROCS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} inside __weak SEC(".maps");
+
 /* scratch space for building a process snapshot (too big for the stack) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -8,13 +8,20 @@
  * totals (and leaves its entry for the daemon to attribute queued events). sys_exit delivers SIGKILL to a thread whose connect/sendmsg hit a
  * kill rule, before the call returns to user space; the daemon attaches it
  * only while the policy has a kill rule, since any syscall tracepoint puts
- * every syscall of every process on the slow path.
+ * every syscall of every process on the slow path. cgroup_attach_task
+ * reports a process that leaves the watched cgroup, out of reach of its
+ * hooks.
  */
 #include "maps.bpf.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
 #define SIGKILL 9
+/* tests build a second object with another tag: other bytes, the same
+ * maps (an upgrade whose programs differ) */
+#ifndef RW_BUILD_TAG
+#define RW_BUILD_TAG 0
+#endif
 
 static __always_inline void fill_args(struct rw_proc *s, struct task_struct *p)
 {
@@ -85,7 +92,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	/* the binary that runs: for a script, its interpreter */
 	s->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
 	s->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
-	s->pad = 0;
+	s->pad = RW_BUILD_TAG;
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	path = BPF_CORE_READ(bprm, interp);
 	if (bpf_probe_read_kernel_str(s->exe, sizeof(s->exe), path) < 0)
@@ -108,6 +115,12 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	if ((__u32)BPF_CORE_READ(child, pid) != ctgid)
 		return 0; /* a new thread, not a new process */
 	ptgid = BPF_CORE_READ(parent, tgid);
+	/* a child starts in its parent's cgroup */
+	if (bpf_map_lookup_elem(&inside, &ptgid)) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&inside, &ctgid, &one, BPF_ANY);
+	}
 	src = bpf_map_lookup_elem(&procs, &ptgid);
 	s = bpf_map_lookup_elem(&proc_scratch, &zero);
 	if (!src || !s)
@@ -126,6 +139,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 
 	if ((__u32)BPF_CORE_READ(p, pid) != tgid)
 		return 0;
+	bpf_map_delete_elem(&inside, &tgid);
 	t = bpf_map_lookup_elem(&tags, &tgid);
 	if (!t) {
 		bpf_map_delete_elem(&procs, &tgid);
@@ -177,6 +191,74 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e->rule = kv.rule;
 	e->gen = kv.gen;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	count(RW_CNT_EMITTED);
+	submit(e, true);
+	return 0;
+}
+
+/* Linux before 6.0 kept the ancestors' ids, not the ancestors (commit
+ * 7f203bc89eb6 "cgroup: Replace cgroup->ancestor_ids[] with
+ * ->ancestors[]") */
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* the id of cg's ancestor at level (cg's own at its level), 0 if none */
+static __always_inline __u64 ancestor_id(struct cgroup *cg, __u32 level)
+{
+	struct cgroup *a = NULL;
+	__u64 id = 0;
+
+	if (level > 255 || (int)level > BPF_CORE_READ(cg, level))
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		bpf_core_read(&a, sizeof(a), &cg->ancestors[level]);
+		return a ? BPF_CORE_READ(a, kn, id) : 0;
+	}
+	bpf_core_read(&id, sizeof(id),
+		      &((struct cgroup___ids *)cg)->ancestor_ids[level]);
+	return id;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_escape, struct cgroup *dst, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	__u32 zero = 0, tgid = BPF_CORE_READ(task, tgid);
+	struct rw_escape_event *e;
+	struct rw_meta *m = bpf_map_lookup_elem(&meta, &zero);
+	struct rw_proc *snap;
+	struct cgroup *home;
+	__u8 one = 1;
+
+	/* the whole host watched: nowhere to go */
+	if (!m || !m->cgroup_level)
+		return 0;
+	/* cgroup v1 hierarchies of a hybrid host are not the hooks' */
+	home = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	if (!home || BPF_CORE_READ(dst, root) != BPF_CORE_READ(home, root))
+		return 0;
+	if (ancestor_id(dst, m->cgroup_level) == m->cgroup_id) {
+		bpf_map_update_elem(&inside, &tgid, &one, BPF_ANY);
+		return 0;
+	}
+	if (!bpf_map_lookup_elem(&inside, &tgid))
+		return 0;
+	bpf_map_delete_elem(&inside, &tgid);
+	e = event_new(sizeof(*e), RW_EV_ESCAPE, RW_CNT_RB_FULL_PROC);
+	if (!e)
+		return 0;
+	e->tgid = tgid;
+	e->pid = BPF_CORE_READ(task, pid);
+	e->mover = bpf_get_current_pid_tgid() >> 32;
+	e->from_cgid = m->cgroup_id;
+	e->to_cgid = BPF_CORE_READ(dst, kn, id);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	bpf_probe_read_kernel_str(e->to_path, sizeof(e->to_path), path);
+	snap = bpf_map_lookup_elem(&procs, &tgid);
+	if (snap)
+		__builtin_memcpy(&e->proc, snap, sizeof(e->proc));
 	count(RW_CNT_EMITTED);
 	submit(e, true);
 	return 0;

@@ -391,6 +391,8 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	f->rule = rule;
 	f->action = action;
 	f->gen = c.gen;
+	if (c.deadman)
+		flags |= RW_NF_DEADMAN;
 	if (enforce && action >= RW_ACT_DENY) {
 		flags |= RW_NF_ENFORCED;
 		count(RW_CNT_BLOCKED);

@@ -278,6 +278,8 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	}
 	if (d->v4 && d->family == AF_INET6)
 		flags |= RW_NF_MAPPED;
+	if (c.deadman)
+		flags |= RW_NF_DEADMAN;
 	if (enforce && action >= RW_ACT_DENY) {
 		flags |= RW_NF_ENFORCED;
 		count(RW_CNT_BLOCKED);

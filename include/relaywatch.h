@@ -44,6 +44,7 @@ enum rw_event_type {
 	RW_EV_HTTP = 9,    /* first bytes: HTTP Host matched a rule */
 	RW_EV_PROXY = 10,  /* first bytes: CONNECT / SOCKS5 target matched */
 	RW_EV_FLOW = 11,   /* a flow to a matched destination closed */
+	RW_EV_ESCAPE = 12, /* a process moved out of the watched cgroup */
 };
 
 /* Indexes into the per-CPU counters array. Stable values. */
@@ -72,6 +73,7 @@ enum rw_counter {
 #define RW_NF_ENFORCED 0x01  /* deny/kill took effect (enforce mode) */
 #define RW_NF_MAPPED 0x02    /* IPv4-mapped IPv6 destination, judged as v4 */
 #define RW_NF_PROC 0x04      /* the process table had the caller */
+#define RW_NF_DEADMAN 0x08   /* an alert denied: no daemon reads (meta) */
 
 /* Every record starts with this header so the reader can dispatch. */
 struct rw_event_hdr {
@@ -214,6 +216,9 @@ struct rw_settings {
 	__u8 has_cgroup; /* cgroup rules: read the caller's ancestors */
 	__u8 has_exe;    /* exe/sha256 rules: look the binary up */
 	__u8 pad[6];
+	__u64 deadman_ns; /* on_daemon_loss: deny-alerts once no daemon has
+			   * read the ring for this long (rw_meta.heartbeat);
+			   * 0 = keep */
 };
 
 /* LPM keys: the generation is the first byte of the matched data, so a
@@ -409,6 +414,63 @@ struct rw_kill {
 	__u8 rule;
 	__u8 gen;
 	__u8 pad[2];
+};
+
+/* a process left the watched cgroup (tp_btf/cgroup_attach_task) */
+struct rw_escape_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;        /* the process moved */
+	__u32 pid;         /* its thread that moved */
+	__u32 mover;       /* tgid of whoever wrote cgroup.procs */
+	__u32 pad;
+	__u64 from_cgid;   /* the watched cgroup it left */
+	__u64 to_cgid;     /* where it went */
+	char comm[RW_COMM_LEN];
+	char to_path[128]; /* the destination, as the tracepoint gives it */
+	struct rw_proc proc; /* the process table's entry, if it had one */
+};
+_Static_assert(sizeof(struct rw_escape_event) == 192 + sizeof(struct rw_proc),
+	       "rw_escape_event size");
+
+/*
+ * What a set of pinned kernel state is (one entry of the `meta` map,
+ * pinned with the set: README "Lifecycle"). The daemon writes it; the
+ * programs read the heartbeat (on_daemon_loss) and the watched cgroup
+ * (escape). magic and format come first and never move, so any build can
+ * tell whether a set is its own: RW_FORMAT changes whenever a map's
+ * layout does.
+ */
+#define RW_META_MAGIC 0x00314154454d5752ULL /* "RWMETA1" */
+#define RW_FORMAT 1
+enum rw_set_state {
+	RW_SET_BUILDING = 1, /* being made: not yet enforcing its policy */
+	RW_SET_READY = 2,    /* enforcing */
+};
+#define RW_MF_DETACH 0x01    /* `relaywatch detach` asked the daemon to go */
+#define RW_MF_PERSIST 0x02   /* the daemon leaves the set in force at exit */
+struct rw_meta {
+	__u64 magic;
+	__u32 format;
+	__u32 state;         /* enum rw_set_state */
+	__u64 cgroup_id;     /* the watched cgroup */
+	__u32 cgroup_level;  /* its depth below the cgroup v2 root */
+	__u32 features;      /* 1 << feature (user/kernel/progload.h) on */
+	__u8 build[32];      /* SHA-256 of the BPF object */
+	__u64 created;       /* realtime ns: the set was made */
+	__u8 policy_sha[32]; /* SHA-256 of the policy file in force */
+	__u64 applied;       /* policies applied since the set was made */
+	__u64 policy_since;  /* realtime ns of the last one */
+	__u32 daemon_pid;    /* the daemon reading the set, 0 none */
+	__u32 flags;         /* RW_MF_* */
+	__u64 daemon_start;  /* realtime ns */
+	__u64 heartbeat;     /* boot ns of the daemon's last read of the ring */
+	__u64 heartbeat_wall; /* the same moment, realtime ns */
+	__u64 consumed;      /* matched events read from the ring (connect,
+			      * sendmsg, tls, http, proxy), by every daemon */
+	__u64 counters[RW_CNT__MAX]; /* the kernel's, at the heartbeat */
+	char policy_path[512];
+	char cgroup_path[512];
+	char version[32];    /* of the daemon that made or last adopted it */
 };
 
 #endif /* RELAYWATCH_H */

@@ -30,12 +30,17 @@ static inline int grow_array(void **p, size_t *cap, size_t n, size_t size,
 #define GROW(arr, cap, n, first) \
 	grow_array((void **)&(arr), &(cap), (n), sizeof(*(arr)), (first))
 
-static inline __u64 mono_ns(void)
+static inline __u64 clock_ns(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+static inline __u64 mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+/* what bpf_ktime_get_boot_ns() reads */
+static inline __u64 boot_ns(void) { return clock_ns(CLOCK_BOOTTIME); }
+static inline __u64 wall_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
 #endif

@@ -120,11 +120,36 @@ http_once() {
 	[ "$(grep -c '"event":"connect"' "$LOG.1")" = 0 ]
 }
 
-@test "SIGTERM detaches: nothing stays attached to the cgroup" {
-	start_daemon
+@test "--no-persist: SIGTERM detaches, nothing stays attached to the cgroup" {
+	start_daemon --no-persist
 	[ "$(bpftool cgroup show "$CG" | grep -c connect4)" = 1 ]
 	kill -TERM "${PIDS[-1]}"
 	wait "${PIDS[-1]}"
 	[ "$(bpftool cgroup show "$CG" | grep -c -E 'connect|sendmsg')" = 0 ]
 	jq -e 'select(.event == "stats")' "$LOG" >/dev/null
+	run "$RW" status --cgroup "$CG"
+	[ "$status" = 4 ]
+}
+
+@test "SIGTERM leaves enforcement in force; detach removes it" {
+	start_daemon
+	kill -TERM "${PIDS[-1]}"
+	wait "${PIDS[-1]}"
+	jq -e 'select(.event == "stop" and .persist)' "$LOG" >/dev/null
+	grep -q 'enforcement stays attached' "$TMP/err"
+	[ "$(bpftool cgroup show "$CG" | grep -c connect4)" = 1 ]
+	# still denied with no daemon: EPERM, not a refused connection
+	run in_cg nc -zv 127.0.0.2 9
+	[[ "$output" == *"not permitted"* ]]
+	run "$RW" status --cgroup "$CG"
+	[ "$status" = 3 ]
+	run "$RW" detach --cgroup "$CG"
+	[ "$status" = 0 ]
+	[[ "$output" == *"detached (1 set"* ]]
+	[ "$(bpftool cgroup show "$CG" | grep -c -E '^[0-9]')" = 0 ]
+	CGID=$(stat -c %i "$CG")
+	[ ! -e "/sys/fs/bpf/relaywatch/$CGID" ]
+	run "$RW" detach --cgroup "$CG"
+	[ "$status" = 0 ]
+	[[ "$output" == *"nothing pinned"* ]]
 }

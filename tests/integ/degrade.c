@@ -112,7 +112,7 @@ static void t_one_refused(void **state)
 	st = h_in_cgroup(&env, connect_denied, NULL);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), EPERM);
-	loader_close(&l);
+	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
 	geo_free(g);
 	assert_int_equal(h_attached(&env, BPF_CGROUP_INET4_CONNECT), 0);
@@ -160,7 +160,7 @@ static void t_compat_build(void **state)
 				       NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(WEXITSTATUS(h_in_cgroup(&env, connect_denied, NULL)),
 			 EPERM);
-	loader_close(&l);
+	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
 	geo_free(g);
 }
@@ -187,7 +187,7 @@ static void t_reason_is_the_verifiers(void **state)
 	assert_non_null(state_of(&l, "connect4")->prog);
 	assert_int_equal(WEXITSTATUS(h_in_cgroup(&env, connect_denied, NULL)),
 			 EPERM);
-	loader_close(&l);
+	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
 	geo_free(g);
 }
@@ -205,7 +205,7 @@ static void t_kill_refused(void **state)
 	assert_false(l.kill_hook);
 	assert_int_equal(WEXITSTATUS(h_in_cgroup(&env, connect_denied, NULL)),
 			 EPERM);
-	loader_close(&l);
+	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
 	geo_free(g);
 }
@@ -226,7 +226,7 @@ static void t_require(void **state)
 	lo.require = 1u << RW_F_CONNECT | 1u << RW_F_KILL;
 	assert_int_equal(loader_open(&l, &lo), 0);
 	assert_int_equal(h_attached(&env, BPF_CGROUP_INET4_CONNECT), 1);
-	loader_close(&l);
+	loader_close(&l, LOADER_FAIL);
 }
 
 /* neither connect nor sendmsg: nothing to enforce, start-up fails */
@@ -245,7 +245,7 @@ static void t_nothing_to_enforce(void **state)
 	assert_int_equal(loader_open(&l, &lo), 0);
 	assert_true(l.features & (1u << RW_F_SENDMSG));
 	assert_int_equal(h_attached(&env, BPF_CGROUP_UDP4_SENDMSG), 1);
-	loader_close(&l);
+	loader_close(&l, LOADER_FAIL);
 }
 
 static void t_feature_parse(void **state)

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ struct h_env {
 	char policy[256];    /* policy file */
 	char log[256];       /* daemon log */
 	pid_t daemon;
+	bool persist;        /* h_start: the default (pinned) run, else
+			      * --no-persist: SIGTERM detaches */
 	int listeners[8];
 	int nr_listeners;
 };
@@ -139,8 +142,9 @@ static inline int h_start(struct h_env *e, const char *extra)
 	pid_t pid;
 
 	snprintf(cmd, sizeof(cmd),
-		 "exec %s run --policy %s --cgroup %s --log %s %s 2>>%s.err",
-		 RW_BIN, e->policy, e->cg, e->log, extra ? extra : "", e->log);
+		 "exec %s run --policy %s --cgroup %s --log %s %s %s 2>>%s.err",
+		 RW_BIN, e->policy, e->cg, e->log,
+		 e->persist ? "" : "--no-persist", extra ? extra : "", e->log);
 	pid = fork();
 	if (pid == 0) {
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -193,11 +197,16 @@ static inline int h_attached(struct h_env *e, enum bpf_attach_type t)
 /* kill what is left in the test cgroup (only our children), remove it */
 static inline void h_teardown(struct h_env *e)
 {
-	char path[600], line[64];
+	char path[1200], line[64];
 	FILE *f;
 
 	if (e->daemon)
 		h_stop(e);
+	/* what a persistent run left pinned: never left behind */
+	snprintf(path, sizeof(path), "%s detach --cgroup %s >/dev/null", RW_BIN,
+		 e->cg);
+	if (system(path))
+		h_fail("relaywatch detach --cgroup %s failed", e->cg);
 	for (int i = 0; i < e->nr_listeners; i++)
 		close(e->listeners[i]);
 	snprintf(path, sizeof(path), "%s/cgroup.procs", e->cg);

@@ -127,8 +127,28 @@ else
 	skip "first bytes (SNI) deny" "first-bytes is off on $(uname -r), as expected"
 fi
 
+# enforcement outlives the daemon: kill -9, then a restart adopts
+kill -9 $daemon; wait $daemon 2>/dev/null; daemon=
+check "after kill -9 of the daemon a denied connect is still EPERM" is 1 in_cg $C connect 127.0.0.2 80
+check "after kill -9 the kill rule still kills in the kernel" is 137 in_cg $C connect 127.0.0.3 80
+check "status: attached, no daemon (exit 3)" is 3 $RW status --cgroup $CG
+check "a restart adopts the pinned state" start $T/policy.yaml
+check "the gap record counts what happened meanwhile" \
+	wait_log '.event == "gap" and .deny >= 1 and .drained >= 1 and .matched == .drained + .suppressed + .lost'
+check "the start record says adopted" wait_log '.event == "start" and .adopted == "same-build"'
+check "status: enforcing (exit 0)" is 0 $RW status --cgroup $CG
+# a process that moves itself out of the watched cgroup (the ancestors'
+# CO-RE shim differs before and after Linux 6.0)
+mkdir -p $CG-out
+in_cg sh -c "sleep 0.2; echo \$\$ > $CG-out/cgroup.procs"
+check "a process leaving the cgroup is reported" \
+	wait_log '.event == "cgroup_escape" and (.to_cgroup | endswith("rwk-out"))'
+rmdir $CG-out
 check "SIGTERM: the daemon exits 0" stop
+check "SIGTERM leaves enforcement in force" is 1 in_cg $C connect 127.0.0.2 80
+check "detach removes it" is 0 $RW detach --cgroup $CG
 check "clean detach: nothing attached to the cgroup" detached
+check "clean detach: nothing pinned" test ! -e /sys/fs/bpf/relaywatch/$(stat -c %i $CG)
 check "after detach the address connects again (refused, not denied)" is 111 in_cg $C connect 127.0.0.2 80
 
 # a program the kernel refuses turns off its feature only (RELAYWATCH_REFUSE
@@ -144,6 +164,7 @@ check "the start record carries the reason" \
 check "without first-bytes a denied address is still EPERM" is 1 in_cg $C connect 127.0.0.2 80
 check "without first-bytes the kill rule still kills" is 137 in_cg $C connect 127.0.0.3 80
 check "a refused program: SIGTERM exits 0" stop
+$RW detach --cgroup $CG >/dev/null
 $RW run --policy $T/policy.yaml --cgroup $CG --log $T/log --require names >$T/out 2>$T/err
 check "--require names with first-bytes off: exit 1" is 1 sh -c "exit $?"
 check "--require says which feature is missing" grep -q -- '--require first-bytes' $T/err
@@ -160,6 +181,7 @@ else
 	check "shipped policy: without names an allowed connect still connects" is 0 in_cg $C connect 127.0.0.1 8080
 fi
 check "shipped policy: SIGTERM exits 0" stop
+$RW detach --cgroup $CG >/dev/null
 
 # trace: monitor only, text lines, a summary on Ctrl-C
 $RW trace --cgroup $CG >$T/trace 2>$T/terr &

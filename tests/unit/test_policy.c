@@ -149,8 +149,34 @@ static void test_defaults(void **state)
 	assert_int_equal(p->mode, POLICY_MONITOR);
 	assert_int_equal(p->nr_rules, 0);
 	assert_string_equal(p->path, "<string>");
+	assert_int_equal(p->deadman_ns, 0); /* on_daemon_loss: keep */
 	policy_free(p);
 	policy_free(NULL);
+}
+
+/* on_daemon_loss: deny-alerts after daemon_loss_after seconds (10 when
+ * not given); the policy's identity is the SHA-256 of its text */
+static void test_daemon_loss(void **state)
+{
+	static const char a[] = "on_daemon_loss: deny-alerts\nrules: []\n";
+	static const char b[] = "on_daemon_loss: deny-alerts\n"
+				"daemon_loss_after: 3\nrules: []\n";
+	static const __u8 sha_a[4] = { 0, 0, 0, 0 };
+	struct policy *p = NULL, *q = NULL;
+
+	(void)state;
+	assert_int_equal(policy_load_string(a, strlen(a), NULL, &p, NULL, 0), 0);
+	assert_int_equal(p->deadman_ns, 10000000000ULL);
+	assert_int_equal(policy_load_string(b, strlen(b), NULL, &q, NULL, 0), 0);
+	assert_int_equal(q->deadman_ns, 3000000000ULL);
+	assert_memory_not_equal(p->sha256, q->sha256, 32);
+	assert_memory_not_equal(p->sha256, sha_a, 4);
+	policy_free(q);
+	q = NULL;
+	assert_int_equal(policy_load_string(a, strlen(a), NULL, &q, NULL, 0), 0);
+	assert_memory_equal(p->sha256, q->sha256, 32);
+	policy_free(p);
+	policy_free(q);
 }
 
 struct bad {
@@ -179,7 +205,7 @@ static const struct bad bad[] = {
 	{ "# just a comment\n", "1:1", "empty policy" },
 	{ "- a\n", "1:1", "top level must be a mapping" },
 	{ "mode: monitor\nrulez: []\n", "2:1",
-	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules)" },
+	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after)" },
 	{ "mode: monitor\n", "1:1", "missing 'rules'" },
 	{ "mode: enforcing\nrules: []\n", "1:7",
 	  "bad mode 'enforcing' (expected monitor or enforce)" },
@@ -306,6 +332,12 @@ static const struct bad bad[] = {
 	  "'intel' must be a file name or a list of them" },
 	{ "intel: [a.yaml, \"\"]\nrules: []\n", "1:17",
 	  "intel entries must be file names" },
+	{ "on_daemon_loss: deny\nrules: []\n", "1:17",
+	  "bad on_daemon_loss 'deny' (expected keep or deny-alerts)" },
+	{ "daemon_loss_after: 0\nrules: []\n", "1:20",
+	  "daemon_loss_after" },
+	{ "daemon_loss_after: 7200\nrules: []\n", "1:20",
+	  "daemon_loss_after" },
 };
 
 /* Each mistake is refused with -EINVAL and one line "t.yaml:L:C: reason",
@@ -951,6 +983,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_policy),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_daemon_loss),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_rule_limit),
 		cmocka_unit_test(test_file),

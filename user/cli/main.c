@@ -51,7 +51,8 @@ static const char trace_help[] =
 "                  ~20,000 events; losses are counted and reported)\n"
 "  --require LIST  exit 1 unless these features load on this kernel:\n"
 "                  connect, sendmsg, dns, first-bytes, flow-bytes,\n"
-"                  proc-table, kill, names (dns and first-bytes), all.\n"
+"                  proc-table, kill, escape, names (dns and first-bytes),\n"
+"                  all.\n"
 "                  Without it a feature the kernel refuses is turned off\n"
 "                  with a warning and the rest runs\n"
 "  -v, -vv         more detail; -vv includes libbpf's log\n"
@@ -65,7 +66,7 @@ static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
 "                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
 "                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
-"                      [--require LIST] [-v]\n"
+"                      [--require LIST] [--no-persist] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGHUP\n"
@@ -73,7 +74,14 @@ static const char run_help[] =
 "the new policy is built completely and swapped in atomically; on any\n"
 "error the old one stays in force and a reload record says why. When a\n"
 "binary, cgroup or container that a rule names appears or is replaced,\n"
-"the policy is applied again by itself. SIGTERM or SIGINT detaches.\n"
+"the policy is applied again by itself.\n"
+"\n"
+"Enforcement outlives the daemon: its programs, maps and attachments are\n"
+"pinned under /sys/fs/bpf/relaywatch/, so a crash, kill -9, restart or\n"
+"upgrade leaves every call judged as before. The next run adopts them,\n"
+"reads what queued meanwhile and reports it (a gap record). SIGTERM and\n"
+"SIGINT stop the daemon and leave enforcement in force; only\n"
+"'relaywatch detach' removes it.\n"
 "\n"
 "  --policy FILE   the policy (see README, 'Policy file')\n"
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
@@ -85,15 +93,19 @@ static const char run_help[] =
 "                  clamp the TTL of names learned from DNS answers\n"
 "                  (seconds; default 30 and 3600)\n"
 "  --dedup-ms N    fold repeats within N ms (default 1000, 0 off)\n"
-"  --ringbuf-kb N  event ring buffer size, a power of two (default 2048)\n"
+"  --ringbuf-kb N  event ring buffer size, a power of two (default 8192:\n"
+"                  ~80,000 events, what queues while no daemon reads)\n"
 "  --require LIST  exit 1 unless these features load (see trace --help;\n"
 "                  e.g. --require all, --require names,kill)\n"
+"  --no-persist    pin nothing: SIGTERM, SIGINT or the daemon's death\n"
+"                  detaches everything (a terminal session)\n"
 "  -v, -vv         more detail on standard error\n"
 "\n"
 "EXAMPLES\n"
 "  relaywatch run --policy /etc/relaywatch/policy.yaml \\\n"
 "                 --log /var/log/relaywatch.jsonl\n"
-"  relaywatch run --policy p.yaml --cgroup /sys/fs/cgroup/ci.slice\n";
+"  relaywatch run --policy p.yaml --cgroup /sys/fs/cgroup/ci.slice\n"
+"  relaywatch status; relaywatch detach\n";
 
 static const char validate_help[] =
 "usage: relaywatch policy validate FILE\n"
@@ -117,6 +129,8 @@ static const char main_help[] =
 "  run               the enforcing daemon (JSON lines log)\n"
 "  check             how a name or address is classified, and decided\n"
 "  policy validate   check a policy file\n"
+"  status            is enforcement attached, by what, is a daemon reading\n"
+"  detach            remove the enforcement run left in force\n"
 "  probe             which features this kernel runs (loads, attaches nothing)\n"
 "  version           print the version\n"
 "\n"
@@ -146,7 +160,7 @@ static int parse_long(const char *flag, const char *s, long lo, long hi,
 }
 
 /* shared option parsing; `allowed` lists the long options a command takes */
-static int parse_opts(int argc, char **argv, const char *help,
+int parse_opts(int argc, char **argv, const char *help,
 		      const char *allowed, struct cmd_opts *o)
 {
 	static const struct option longs[] = {
@@ -163,6 +177,8 @@ static int parse_opts(int argc, char **argv, const char *help,
 		{ "dns-ttl-min", required_argument, NULL, 'm' },
 		{ "dns-ttl-max", required_argument, NULL, 'M' },
 		{ "require", required_argument, NULL, 'R' },
+		{ "no-persist", no_argument, NULL, 'N' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -197,6 +213,8 @@ static int parse_opts(int argc, char **argv, const char *help,
 				return -EINVAL;
 			break;
 		case 'j': o->json = true; break;
+		case 'N': o->no_persist = true; break;
+		case 'A': o->all = true; break;
 		case 'R': {
 			char err[256];
 
@@ -263,7 +281,9 @@ static int cmd_run(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, run_help, "pcldrigmMR", &o))
+	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
+			      * no daemon reads (a restart, an upgrade) */
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRN", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");
@@ -307,66 +327,13 @@ static int cmd_policy(int argc, char **argv)
 	return 0;
 }
 
-static const char probe_help[] =
-"usage: relaywatch probe [--json] [-v]\n"
-"\n"
-"Loads every BPF program into this kernel as run and trace would, attaches\n"
-"nothing, and says which features work here: each one on, or off with the\n"
-"program the kernel refused and the verifier's reason. Needs root. Exits 0\n"
-"when every feature is on, 3 when some are off, 1 when nothing loads.\n"
-"\n"
-"EXAMPLES\n"
-"  relaywatch probe\n"
-"  relaywatch probe --json | jq .features\n";
-
-static int cmd_probe(int argc, char **argv)
-{
-	struct loader_opts lo = { .probe = true };
-	struct cmd_opts o = {};
-	struct loader l;
-	json_object *j;
-	int ret;
-
-	if (parse_opts(argc, argv, probe_help, "j", &o))
-		return EXIT_USAGE;
-	if (loader_open(&l, &lo))
-		return 1;
-	if (o.json) {
-		json_object *progs = json_object_new_object();
-
-		j = json_object_new_object();
-		json_object_object_add(j, "features", progload_json(&l, false));
-		json_object_object_add(j, "features_off", progload_json(&l, true));
-		for (int i = 0; i < l.nr_progs; i++) {
-			json_object *p = json_object_new_object();
-
-			json_object_object_add(p, "loaded",
-				json_object_new_boolean(!l.progs[i].err));
-			json_object_object_add(p, "insns",
-				json_object_new_int64(l.progs[i].insns));
-			json_object_object_add(progs, l.progs[i].name, p);
-		}
-		json_object_object_add(j, "programs", progs);
-		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
-		json_object_put(j);
-	} else {
-		for (int f = 0; f < RW_F__MAX; f++) {
-			bool on = l.features & (1u << f);
-
-			printf("%-12s %s%s%s\n", feature_name(f), on ? "on" : "off",
-			       on ? "" : "  ", on ? "" : progload_why(&l, f));
-		}
-	}
-	ret = l.features == RW_F_ALL ? 0 : l.features ? 3 : 1;
-	loader_close(&l);
-	return ret;
-}
-
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
 	{ "probe", cmd_probe },
+	{ "status", cmd_status },
+	{ "detach", cmd_detach },
 	{ "trace", cmd_trace },
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },

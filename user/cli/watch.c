@@ -16,7 +16,9 @@
 #include "config.h"
 #include "enforce.h"
 #include "geo.h"
+#include "guard.h"
 #include "intel.h"
+#include "kstate.h"
 #include "loader.h"
 #include "log.h"
 #include "policy.h"
@@ -26,12 +28,19 @@
 #include "util.h"
 #include "watch.h"
 
+/* SIGUSR2: `relaywatch detach` asks a persistent daemon to stop and
+ * take its enforcement with it */
+static volatile sig_atomic_t detach_asked;
+
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		session_hup = 1;
-	else
-		session_stop = 1;
+		return;
+	}
+	if (sig == SIGUSR2)
+		detach_asked = 1;
+	session_stop = 1;
 }
 
 static void install_signals(void)
@@ -42,6 +51,7 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -56,7 +66,26 @@ struct watcher {
 	bool enforce;
 	bool session_up;
 	struct polwatch pw;  /* the binaries and cgroups rules name */
+	__u64 next_guard;    /* mono ns of the next tamper check */
 };
+
+/* tamper evidence: what another process did to our attachment */
+static void on_tamper(const char *what, const char *object, bool restored,
+		      int err, void *ctx)
+{
+	struct watcher *w = ctx;
+	json_object *j = json_object_new_object();
+
+	pr_warn("tamper: %s %s; %s%s", object, what, restored ? "restored" :
+		"NOT restored: ", restored ? "" : strerror(-err));
+	json_object_object_add(j, "what", json_object_new_string(what));
+	json_object_object_add(j, "object", json_object_new_string(object));
+	json_object_object_add(j, "restored", json_object_new_boolean(restored));
+	if (!restored)
+		json_object_object_add(j, "error",
+				       json_object_new_string(strerror(-err)));
+	output_record(&w->s.out, "tamper", j);
+}
 
 static void on_warning(const char *msg, void *ctx)
 {
@@ -96,6 +125,7 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 	}
 	output_set_policy(&w->s.out, st.gen, c->policy, c->intel);
 	w->s.policy = c->policy;
+	loader_commit(&w->l, c->policy->sha256, c->policy->path);
 	j = json_object_new_object();
 	json_object_object_add(j, "policy", json_object_new_string(c->policy->path));
 	json_object_object_add(j, "mode", json_object_new_string(
@@ -161,6 +191,10 @@ static void tick(struct session *s, void *ctx, __u64 now_ns)
 	int kinds, ret;
 
 	(void)s;
+	if (now_ns >= w->next_guard) {
+		guard_check(&w->l, on_tamper, w);
+		w->next_guard = now_ns + 1000000000ULL;
+	}
 	kinds = polwatch_due(&w->pw, now_ns);
 	if (!kinds)
 		return;
@@ -192,18 +226,84 @@ static void stage(const char *what)
 	pr_info("start-up: %s at %.0f ms", what, (t - t0) / 1e6);
 }
 
+static const char *adopt_name(enum adopt_kind k)
+{
+	static const char *const names[] = {
+		[ADOPT_NONE] = "none", [ADOPT_SAME] = "same-build",
+		[ADOPT_RELOAD] = "new-programs", [ADOPT_BESIDE] = "beside",
+	};
+
+	return names[k];
+}
+
+static void start_record(struct watcher *w)
+{
+	json_object *start = json_object_new_object();
+	struct loader *l = &w->l;
+
+	json_object_object_add(start, "version", json_object_new_string(VERSION));
+	json_object_object_add(start, "policy", json_object_new_string(w->cur.policy->path));
+	json_object_object_add(start, "mode", json_object_new_string(
+		w->cur.policy->mode == POLICY_ENFORCE ? "enforce" : "monitor"));
+	json_object_object_add(start, "rules", json_object_new_int64(w->cur.policy->nr_rules));
+	json_object_object_add(start, "cgroup", json_object_new_string(l->cgroup));
+	json_object_object_add(start, "kill_in_kernel",
+			       json_object_new_boolean(l->kill_hook));
+	json_object_object_add(start, "process_table",
+			       json_object_new_boolean(l->proc_hooks));
+	json_object_object_add(start, "geo", json_object_new_string(geo_source(w->geo)));
+	json_object_object_add(start, "features", progload_json(l, false));
+	if (l->features != RW_F_ALL)
+		json_object_object_add(start, "features_off",
+				       progload_json(l, true));
+	json_object_object_add(start, "persist", json_object_new_boolean(l->persist));
+	if (l->persist) {
+		json_object_object_add(start, "pinned", json_object_new_string(l->setdir));
+		json_object_object_add(start, "adopted", json_object_new_string(
+			adopt_name(l->adopt.kind)));
+		if (l->adopt.kind != ADOPT_NONE)
+			json_object_object_add(start, "adopted_why",
+				json_object_new_string(l->adopt.why));
+		json_object_object_add(start, "sets_replaced",
+				       json_object_new_int64(l->adopt.removed));
+	}
+	output_record(&w->s.out, "start", start);
+	for (int i = 0; i < l->nr_stale; i++) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "removed", json_object_new_string(
+			l->stale[i]));
+		json_object_object_add(j, "why", json_object_new_string(
+			"its cgroup no longer exists"));
+		output_record(&w->s.out, "stale", j);
+	}
+}
+
+/* an adopted set's events were queued under its policy: named by it when
+ * its file is still the one in force */
+static void name_adopted_events(struct watcher *w)
+{
+	if (memcmp(w->l.adopt.prev.policy_sha, w->cur.policy->sha256, 32))
+		return; /* another policy: rules show by number */
+	output_set_policy(&w->s.out, kstate_active_gen(&w->l), w->cur.policy,
+			  w->cur.intel);
+}
+
 /* trace and run differ in defaults only: monitor vs enforce, text vs JSON */
 int watch(const struct cmd_opts *o, bool enforce)
 {
 	struct loader_opts lo = { .cgroup = o->cgroup,
 				  .ringbuf_bytes = o->ringbuf_kb * 1024,
-				  .require = o->require };
+				  .require = o->require,
+				  .persist = enforce && !o->no_persist,
+				  .version = VERSION };
 	struct session_opts so = {
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
 	};
 	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 } };
 	char err[1024], exe[PATH_MAX];
+	bool adopted, keep = false;
 	int ret;
 
 	stage("begin");
@@ -240,14 +340,24 @@ int watch(const struct cmd_opts *o, bool enforce)
 	stage("policy, intelligence and country table read");
 	if (loader_open(&w.l, &lo))
 		goto out_config;
-	stage("programs loaded and attached");
+	adopted = w.l.adopt.kind == ADOPT_SAME ||
+		  w.l.adopt.kind == ADOPT_RELOAD;
+	stage(adopted ? "pinned state adopted" :
+			"programs loaded and attached");
 	if (w.l.proc_hooks)
-		loader_seed_procs(&w.l);
+		kstate_seed_procs(&w.l);
+	kstate_seed_inside(&w.l);
 	stage("process table seeded");
 	if (session_init(&w.s, &w.l, w.cur.policy, &so))
 		goto out_session;
 	w.session_up = true;
 	w.s.out.geo = w.geo;
+	/* what queued while no daemon read: first, and said */
+	if (adopted) {
+		name_adopted_events(&w);
+		session_gap(&w.s, &w.l.adopt.prev);
+		stage("queued events read");
+	}
 	if (polwatch_init(&w.pw))
 		pr_warn("inotify unavailable (%s): a binary or cgroup that "
 			"the rules name and that is replaced later is "
@@ -261,37 +371,39 @@ int watch(const struct cmd_opts *o, bool enforce)
 	w.s.tick = tick;
 	w.s.reload_ctx = &w;
 	install_signals();
-	json_object *start = json_object_new_object();
-
-	json_object_object_add(start, "version", json_object_new_string(VERSION));
-	json_object_object_add(start, "policy", json_object_new_string(w.cur.policy->path));
-	json_object_object_add(start, "mode", json_object_new_string(
-		w.cur.policy->mode == POLICY_ENFORCE ? "enforce" : "monitor"));
-	json_object_object_add(start, "rules", json_object_new_int64(w.cur.policy->nr_rules));
-	json_object_object_add(start, "cgroup", json_object_new_string(w.l.cgroup));
-	json_object_object_add(start, "kill_in_kernel",
-			       json_object_new_boolean(w.l.kill_hook));
-	json_object_object_add(start, "process_table",
-			       json_object_new_boolean(w.l.proc_hooks));
-	json_object_object_add(start, "geo", json_object_new_string(geo_source(w.geo)));
-	json_object_object_add(start, "features", progload_json(&w.l, false));
-	if (w.l.features != RW_F_ALL)
-		json_object_object_add(start, "features_off",
-				       progload_json(&w.l, true));
-	output_record(&w.s.out, "start", start);
-	if (session_scan_existing(&w.s))
-		pr_warn("could not list open connections (sock_diag); "
-			"connections open before start-up are not reported");
+	start_record(&w);
+	/* connections open at start-up: the kernel judged them already
+	 * when it has watched all along under the same policy */
+	if (!adopted || memcmp(w.l.adopt.prev.policy_sha,
+			       w.cur.policy->sha256, 32)) {
+		if (session_scan_existing(&w.s))
+			pr_warn("could not list open connections (sock_diag); "
+				"connections open before start-up are not "
+				"reported");
+	}
 	ret = session_run(&w.s) ? 1 : 0;
 	session_finish(&w.s);
+	keep = w.l.persist && !detach_asked; /* an error too: fail closed */
+	if (keep) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "persist", json_object_new_boolean(true));
+		json_object_object_add(j, "pinned", json_object_new_string(w.l.setdir));
+		output_record(&w.s.out, "stop", j);
+		pr_warn("stopped: enforcement stays attached to %s and keeps "
+			"judging every call (relaywatch detach removes it)",
+			w.l.cgroup);
+	}
 out_session:
 	polwatch_free(&w.pw);
 	session_free(&w.s);
-	loader_close(&w.l);
+	/* a failed start removes only what it made; an adopted set, whose
+	 * policy is still in force, stays */
+	loader_close(&w.l, detach_asked ? LOADER_DETACH :
+			   keep ? LOADER_KEEP : LOADER_FAIL);
 out_config:
 	geo_free(w.geo);
 	config_free(&w.cur);
 	config_free(&w.prev);
 	return ret;
 }
-

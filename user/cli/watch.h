@@ -22,7 +22,18 @@ struct cmd_opts {
 	long ttl_min, ttl_max;
 	unsigned int require;  /* --require: features (enum rw_feature) */
 	bool json;
+	bool no_persist;       /* run --no-persist: detach at exit */
+	bool all;              /* detach --all */
 };
+
+/* the options of trace, run, probe, status, detach; `allowed` lists the
+ * short codes of the long options this command takes; --help prints
+ * help and exits */
+int parse_opts(int argc, char **argv, const char *help, const char *allowed,
+	       struct cmd_opts *o);
+int cmd_probe(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 /* trace (enforce false: monitor, text) or run; the process's exit code */
 int watch(const struct cmd_opts *o, bool enforce);

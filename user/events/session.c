@@ -24,6 +24,7 @@
 #include "session.h"
 #include "session_impl.h"
 #include "util.h"
+#include "kstate.h"
 #include "loader.h"
 #include "proc.h"
 #include "log.h"
@@ -177,7 +178,7 @@ static const char *dns_name(struct session *s, __u32 tgid, bool v4,
 	static char name[256];
 
 	if (!s->l->name_hooks ||
-	    loader_dns_name(s->l, tgid, v4 ? AF_INET : AF_INET6, addr, name,
+	    kstate_dns_name(s->l, tgid, v4 ? AF_INET : AF_INET6, addr, name,
 			    sizeof(name)))
 		return NULL;
 	return name;
@@ -190,7 +191,7 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 
 	/* the entry outlives a tagged process until its exit is read */
 	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
-				loader_proc(s->l, e->tgid, &snap) == 0 ?
+				kstate_proc(s->l, e->tgid, &snap) == 0 ?
 				&snap : NULL);
 	char comm[RW_COMM_LEN + 1];
 
@@ -214,7 +215,7 @@ static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
 
 	if (!tgid)
 		return NULL;
-	return session_attribute(tgid, loader_proc(s->l, tgid, &snap) == 0 ? &snap :
+	return session_attribute(tgid, kstate_proc(s->l, tgid, &snap) == 0 ? &snap :
 								      NULL);
 }
 
@@ -276,7 +277,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (!filtered(s, e->tgid, pi))
 			output_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
-			loader_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
+			kstate_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
 		break;
 	}
 	case RW_EV_TLS:
@@ -307,6 +308,19 @@ static int on_event(void *ctx, void *data, size_t size)
 			output_flow(&s->out, e, pi, flow_name(e->cookie) ?:
 				    dns_name(s, e->tgid, e->family == AF_INET,
 					     e->daddr));
+		break;
+	}
+	case RW_EV_ESCAPE: {
+		const struct rw_escape_event *e = data;
+		char to[sizeof(e->to_path) + 1];
+
+		if (size < sizeof(*e))
+			break;
+		snprintf(to, sizeof(to), "%.*s", (int)sizeof(e->to_path),
+			 e->to_path);
+		/* the process table's entry came with it: it may be gone */
+		output_escape(&s->out, e, session_attribute(e->tgid,
+			e->proc.exe_ino ? &e->proc : NULL), to);
 		break;
 	}
 	case RW_EV_KILL: {
@@ -365,7 +379,7 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	if (ret)
 		return ret;
 	output_init(&s->out, s->log, o->json);
-	s->rb = ring_buffer__new(loader_events_fd(l), on_event, s, NULL);
+	s->rb = ring_buffer__new(kstate_events_fd(l), on_event, s, NULL);
 	if (!s->rb) {
 		ret = -errno;
 		pr_warn("failed to open the ring buffer: %s", strerror(-ret));
@@ -382,7 +396,7 @@ static void check_lost(struct session *s)
 
 	__u64 all;
 
-	if (loader_counters(s->l, c))
+	if (kstate_counters(s->l, c))
 		return;
 	all = c[RW_CNT_RB_FULL] + c[RW_CNT_RB_FULL_PROC];
 	if (all == s->lost)
@@ -394,6 +408,83 @@ static void check_lost(struct session *s)
 		(unsigned long long)(all - s->lost));
 	s->lost = all;
 	output_record(&s->out, "lost", j);
+}
+
+/* matched events read from the ring, by every daemon of the set */
+static __u64 consumed(const struct session *s)
+{
+	return s->consumed_base + s->seen[RW_EV_CONNECT] +
+	       s->seen[RW_EV_SENDMSG] + s->seen[RW_EV_TLS] +
+	       s->seen[RW_EV_HTTP] + s->seen[RW_EV_PROXY];
+}
+
+/* a persistent set learns that a daemon reads it (on_daemon_loss, the
+ * next daemon's gap record) */
+static void heartbeat(struct session *s)
+{
+	__u64 c[RW_CNT__MAX] = {};
+
+	if (kstate_counters(s->l, c))
+		return;
+	kstate_heartbeat(s->l, consumed(s), c);
+}
+
+void session_gap(struct session *s, const struct rw_meta *prev)
+{
+	__u64 c[RW_CNT__MAX] = {}, before[RW_EV__SEEN], now = wall_ns();
+	__u64 drained = 0, emitted;
+	__s64 unread;
+	json_object *j = json_object_new_object(), *by = json_object_new_object();
+
+	s->consumed_base = prev->consumed;
+	memcpy(before, s->seen, sizeof(before));
+	ring_buffer__consume(s->rb);
+	kstate_counters(s->l, c);
+	static const struct { int type; const char *name; } kinds[] = {
+		{ RW_EV_CONNECT, "connect" }, { RW_EV_SENDMSG, "sendmsg" },
+		{ RW_EV_TLS, "tls" }, { RW_EV_HTTP, "http" },
+		{ RW_EV_PROXY, "proxy" }, { RW_EV_DNS, "dns" },
+		{ RW_EV_FLOW, "flow" }, { RW_EV_EXEC, "exec" },
+		{ RW_EV_EXIT, "exit" }, { RW_EV_KILL, "kill" },
+		{ RW_EV_ESCAPE, "cgroup_escape" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		__u64 n = s->seen[kinds[i].type] - before[kinds[i].type];
+
+		json_object_object_add(by, kinds[i].name,
+				       json_object_new_int64(n));
+		if (i < 5)
+			drained += n;
+	}
+	/* matched events the kernel queued, against those read by anyone */
+	emitted = c[RW_CNT_MATCHED] - c[RW_CNT_SUPPRESSED] - c[RW_CNT_RB_FULL];
+	unread = (__s64)(emitted - consumed(s));
+#define D(k, i) json_object_object_add(j, k, json_object_new_int64( \
+		(__s64)(c[i] - prev->counters[i])))
+	json_object_object_add(j, "down_ms", json_object_new_int64(
+		prev->heartbeat_wall && now > prev->heartbeat_wall ?
+			(now - prev->heartbeat_wall) / 1000000 : 0));
+	json_object_object_add(j, "previous_pid",
+			       json_object_new_int64(prev->daemon_pid));
+	D("matched", RW_CNT_MATCHED);
+	D("suppressed", RW_CNT_SUPPRESSED);
+	D("lost", RW_CNT_RB_FULL);
+	D("lost_other", RW_CNT_RB_FULL_PROC);
+	D("allow", RW_CNT_ACT_ALLOW);
+	D("alert", RW_CNT_ACT_ALERT);
+	D("deny", RW_CNT_ACT_DENY);
+	D("kill", RW_CNT_ACT_KILL);
+	D("blocked", RW_CNT_BLOCKED);
+	D("kernel_kills", RW_CNT_KILLS);
+#undef D
+	json_object_object_add(j, "drained", json_object_new_int64(drained));
+	json_object_object_add(j, "drained_by_type", by);
+	/* > 0: queued, read by no one (cannot happen after a drain);
+	 * < 0: read by the previous daemon after its last heartbeat, so
+	 * perhaps never written */
+	json_object_object_add(j, "read_unrecorded",
+			       json_object_new_int64(unread < 0 ? -unread : 0));
+	output_record(&s->out, "gap", j);
 }
 
 int session_run(struct session *s)
@@ -408,6 +499,7 @@ int session_run(struct session *s)
 			return ret;
 		}
 		ring_buffer__consume(s->rb);
+		heartbeat(s);
 		fallback_kills(s, false);
 		if (mono_ns() >= next_check) {
 			check_lost(s);
@@ -433,7 +525,7 @@ void session_finish(struct session *s)
 
 	ring_buffer__consume(s->rb);
 	fallback_kills(s, true);
-	loader_counters(s->l, c);
+	kstate_counters(s->l, c);
 #define F(k, v) json_object_object_add(j, k, json_object_new_int64(v))
 	F("matched", c[RW_CNT_MATCHED]);
 	F("emitted", c[RW_CNT_EMITTED]);

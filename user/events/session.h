@@ -41,6 +41,7 @@ struct session {
 	__u64 user_kills;      /* fallback kills sent from userspace */
 	__u64 existing;        /* connections found open at start-up */
 	__u64 lost;            /* ring-buffer losses already reported */
+	__u64 consumed_base;   /* matched events earlier daemons read */
 	struct pending_kill *kills;
 	size_t nr_kills, cap_kills;
 };
@@ -50,6 +51,9 @@ extern volatile sig_atomic_t session_stop, session_hup;
 /* the caller sets s->out's policy, intel and geo after this */
 int session_init(struct session *s, struct loader *l,
 		 const struct policy *p, const struct session_opts *o);
+/* an adopted set: drains what queued while no daemon read, and writes
+ * the `gap` record (prev: the set's meta as the previous daemon left it) */
+void session_gap(struct session *s, const struct rw_meta *prev);
 /* report (and act on) connections already open at start-up */
 int session_scan_existing(struct session *s);
 /* runs until SIGINT/SIGTERM; SIGHUP reopens the log and calls reload */

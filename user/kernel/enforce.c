@@ -391,6 +391,7 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	s.nr_rules = p->nr_rules;
 	s.has_names = b.nr_names > 0;
 	s.ttl_min = o->ttl_min;
+	s.deadman_ns = p->deadman_ns;
 	s.ttl_max = o->ttl_max;
 	s.default_action = p->default_action;
 	s.default_enforce = p->mode == POLICY_ENFORCE;

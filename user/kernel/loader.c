@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Open → size → load → attach, always split, so a failure names its stage.
- * The policy itself reaches the maps through enforce.c.
+ * What persistence adds (finding, adopting and pinning sets) is attach.c;
+ * the policy itself reaches the maps through enforce.c.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,22 +14,20 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <linux/magic.h>
-#include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "relaywatch.skel.h"
+#include "attach.h"
+#include "cgroup.h"
+#include "digest.h"
+#include "kstate.h"
 #include "loader.h"
-#include "proc.h"
-#include "progload.h"
 #include "log.h"
+#include "progload.h"
 #include "util.h"
-
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
@@ -62,32 +62,29 @@ int cgroup_check_v2(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int attach(struct loader *l, struct bpf_program *prog, bool cg)
+int cgroup_level_of(const char *path, __u32 *level)
 {
-	struct bpf_link *link;
+	const char *root = cgroup2_root();
+	char real[PATH_MAX], rroot[PATH_MAX];
+	size_t n;
 
-	if (!prog)
+	if (!root || !realpath(path, real) || !realpath(root, rroot))
 		return -ENOENT;
-	if (l->nr_links == (int)ARRAY_SIZE(l->links))
-		return -E2BIG;
-	link = cg ? bpf_program__attach_cgroup(prog, l->cgroup_fd)
-		  : bpf_program__attach(prog);
-	if (!link)
-		return -errno;
-	l->links[l->nr_links++] = link;
+	n = strlen(rroot);
+	if (strncmp(real, rroot, n) || (real[n] && real[n] != '/'))
+		return -EINVAL;
+	*level = 0;
+	for (const char *p = real + n; *p; p++)
+		if (*p == '/' && p[1])
+			(*level)++;
 	return 0;
 }
 
-int loader_open(struct loader *l, const struct loader_opts *o)
+/* root, BTF, the ring buffer, the cgroup: one sentence each */
+static int preflight(const struct loader_opts *o)
 {
-	struct relaywatch *skel;
-	struct bpf_program *p;
 	char err[512];
 	int ret;
-
-	memset(l, 0, sizeof(*l));
-	l->cgroup_fd = -1;
-	libbpf_set_print(libbpf_log);
 
 	if (geteuid() != 0) {
 		pr_warn("needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON): "
@@ -110,65 +107,14 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 		return -ENOTSUP;
 	}
 	ret = o->probe ? 0 : cgroup_check_v2(o->cgroup, err, sizeof(err));
-	if (ret) {
+	if (ret)
 		pr_warn("%s", err);
-		return ret;
-	}
-	snprintf(l->cgroup, sizeof(l->cgroup), "%s", o->probe ? "" : o->cgroup);
+	return ret;
+}
 
-	skel = relaywatch__open();
-	if (!skel) {
-		ret = -errno;
-		pr_warn("failed to open the BPF object: %s", strerror(-ret));
-		return ret;
-	}
-	l->skel = skel;
-	if (o->ringbuf_bytes)
-		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
-	skel->rodata->cfg_wakeup_bytes =
-		bpf_map__max_entries(skel->maps.events) / 8;
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, false);
-
-	ret = relaywatch__load(skel);
-	if (ret) {
-		pr_warn("failed to create the BPF maps: %s (run with -vv for "
-			"libbpf's log)", strerror(-ret));
-		goto fail;
-	}
-	/* for tests: RELAYWATCH_COMPAT=1 loads the build for kernels
-	 * without bpf_loop on any kernel; RELAYWATCH_REFUSE=PROG,... has
-	 * the kernel refuse those programs (as a kernel might) */
-	ret = progload_all(l, o->fail_prog ? o->fail_prog :
-				      getenv("RELAYWATCH_REFUSE"),
-			   o->compat || getenv("RELAYWATCH_COMPAT"));
-	if (ret) {
-		pr_warn("failed to load the BPF programs: %s", strerror(-ret));
-		goto fail;
-	}
-
-	if (o->probe) {
-		l->features = progload_features(l);
-		return 0;
-	}
-	l->cgroup_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l->cgroup_fd < 0) {
-		ret = -errno;
-		pr_warn("failed to open cgroup %s: %s", o->cgroup,
-			strerror(-ret));
-		goto fail;
-	}
-	/* every program that loaded, but the kill hook (attached only
-	 * while a kill rule is in force: see loader_set_kill_hook) */
-	for (int i = 0; i < l->nr_progs; i++) {
-		struct prog_state *ps = &l->progs[i];
-
-		if (!ps->prog || ps->feature == RW_F_KILL)
-			continue;
-		ret = attach(l, ps->prog, ps->feature != RW_F_PROC_TABLE);
-		if (ret)
-			progload_attach_failed(l, ps, ret);
-	}
+/* what the features that loaded say, and whether that is enough */
+static int judge_features(struct loader *l, const struct loader_opts *o)
+{
 	l->features = progload_features(l);
 	for (int i = 0; i < l->nr_progs; i++)
 		pr_info("%s: %s, %u instructions verified", l->progs[i].name,
@@ -181,8 +127,7 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	if (!(l->features & (1u << RW_F_CONNECT | 1u << RW_F_SENDMSG))) {
 		pr_warn("nothing can be enforced on this kernel: neither the "
 			"connect nor the sendmsg hooks load");
-		ret = -ENOTSUP;
-		goto fail;
+		return -ENOTSUP;
 	}
 	if (o->require & ~l->features) {
 		for (int f = 0; f < RW_F__MAX; f++)
@@ -190,45 +135,198 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 				pr_warn("--require %s: the feature is off, so "
 					"relaywatch does not start",
 					feature_name(f));
-		ret = -ENOTSUP;
-		goto fail;
+		return -ENOTSUP;
 	}
 	l->name_hooks = l->features & (1u << RW_F_DNS);
 	l->proc_hooks = l->features & (1u << RW_F_PROC_TABLE);
 	return 0;
+}
+
+static void meta_init(struct loader *l, const struct loader_opts *o)
+{
+	struct rw_meta *m = &l->meta;
+
+	if (l->adopt.kind == ADOPT_SAME || l->adopt.kind == ADOPT_RELOAD) {
+		*m = l->adopt.prev; /* the set's history goes on */
+	} else {
+		memset(m, 0, sizeof(*m));
+		m->created = wall_ns();
+	}
+	m->magic = RW_META_MAGIC;
+	m->format = attach_format();
+	if (!l->committed)
+		m->state = RW_SET_BUILDING;
+	m->cgroup_id = l->cgroup_id;
+	m->cgroup_level = l->cgroup_level;
+	m->features = l->features;
+	memcpy(m->build, l->build, sizeof(m->build));
+	m->daemon_pid = getpid();
+	m->daemon_start = wall_ns();
+	m->flags = l->persist ? RW_MF_PERSIST : 0;
+	m->heartbeat = boot_ns();
+	m->heartbeat_wall = wall_ns();
+	snprintf(m->cgroup_path, sizeof(m->cgroup_path), "%.511s", l->cgroup);
+	snprintf(m->version, sizeof(m->version), "%s",
+		 o->version ? o->version : "");
+}
+
+int loader_open(struct loader *l, const struct loader_opts *o)
+{
+	struct relaywatch *skel;
+	const void *elf;
+	size_t elf_sz;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->cgroup_fd = -1;
+	l->lock_fd = -1;
+	libbpf_set_print(libbpf_log);
+	ret = preflight(o);
+	if (ret)
+		return ret;
+	if (!o->probe) {
+		if (!realpath(o->cgroup, l->cgroup))
+			snprintf(l->cgroup, sizeof(l->cgroup), "%s", o->cgroup);
+		if (cgroup_id_of(l->cgroup, &l->cgroup_id) ||
+		    cgroup_level_of(l->cgroup, &l->cgroup_level))
+			pr_warn("cannot tell the id or depth of cgroup %s",
+				l->cgroup);
+	}
+
+	skel = relaywatch__open();
+	if (!skel) {
+		ret = -errno;
+		pr_warn("failed to open the BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	l->skel = skel;
+	elf = relaywatch__elf_bytes(&elf_sz);
+	sha256_buf(elf, elf_sz, l->build);
+	if (o->ringbuf_bytes)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+	skel->rodata->cfg_wakeup_bytes =
+		bpf_map__max_entries(skel->maps.events) / 8;
+	{
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, skel->obj)
+			bpf_program__set_autoload(p, false);
+	}
+	/* for tests: RELAYWATCH_COMPAT=1 loads the build for kernels
+	 * without bpf_loop on any kernel; RELAYWATCH_REFUSE=PROG,... has
+	 * the kernel refuse those programs (as a kernel might) */
+	ret = progload_list(l, o->compat || getenv("RELAYWATCH_COMPAT"));
+	if (ret)
+		goto fail;
+
+	/* persistent: a set pinned for this cgroup is adopted (its maps
+	 * reused, and its programs too when they are this build's) */
+	if (o->persist && !o->probe) {
+		l->persist = true;
+		ret = attach_find(l, o);
+		if (ret)
+			goto fail;
+	}
+	if (l->adopt.kind == ADOPT_SAME) {
+		ret = attach_take_programs(l);
+		if (ret) {
+			/* a program pin is missing: load them after all */
+			l->adopt.kind = ADOPT_RELOAD;
+			snprintf(l->adopt.why, sizeof(l->adopt.why),
+				 "a program of the set is no longer pinned");
+		}
+	}
+	if (l->adopt.kind != ADOPT_SAME) {
+		ret = relaywatch__load(skel);
+		if (ret) {
+			pr_warn("failed to create the BPF maps: %s (run with "
+				"-vv for libbpf's log)", strerror(-ret));
+			goto fail;
+		}
+		ret = progload_all(l, o->fail_prog ? o->fail_prog :
+					      getenv("RELAYWATCH_REFUSE"));
+		if (ret) {
+			pr_warn("failed to load the BPF programs: %s",
+				strerror(-ret));
+			goto fail;
+		}
+	}
+	if (o->probe) {
+		l->features = progload_features(l);
+		return 0;
+	}
+	l->cgroup_fd = open(l->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->cgroup_fd < 0) {
+		ret = -errno;
+		pr_warn("failed to open cgroup %s: %s", l->cgroup,
+			strerror(-ret));
+		goto fail;
+	}
+	l->features = progload_features(l);
+	meta_init(l, o);
+	ret = kstate_meta_put(l);
+	if (!ret)
+		ret = attach_all(l);
+	if (ret) {
+		pr_warn("failed to attach to %s: %s", l->cgroup,
+			strerror(-ret));
+		goto fail;
+	}
+	ret = judge_features(l, o);
+	if (ret)
+		goto fail;
+	l->meta.features = l->features;
+	kstate_meta_put(l);
+	return 0;
 fail:
-	loader_close(l);
+	loader_close(l, LOADER_FAIL);
 	return ret;
 }
 
-/* the loaded instance of a program, NULL when the kernel refused it */
-static struct bpf_program *prog(struct loader *l, const char *name)
+int loader_commit(struct loader *l, const __u8 *policy_sha,
+		  const char *policy_path)
+{
+	memcpy(l->meta.policy_sha, policy_sha, sizeof(l->meta.policy_sha));
+	snprintf(l->meta.policy_path, sizeof(l->meta.policy_path), "%s",
+		 policy_path);
+	l->meta.applied++;
+	l->meta.policy_since = wall_ns();
+	if (!l->committed) {
+		l->committed = true;
+		l->meta.state = RW_SET_READY;
+		kstate_meta_put(l);
+		/* ours enforces: what it replaces can go */
+		if (l->persist)
+			l->adopt.removed = attach_remove_others(l);
+		return 0;
+	}
+	return kstate_meta_put(l);
+}
+
+static struct prog_state *state(struct loader *l, const char *name)
 {
 	for (int i = 0; i < l->nr_progs; i++)
 		if (!strcmp(l->progs[i].name, name))
-			return l->progs[i].prog;
+			return &l->progs[i];
 	return NULL;
 }
 
 int loader_set_kill_hook(struct loader *l, bool want)
 {
+	struct prog_state *ps = state(l, "sys_exit");
+	int ret;
+
 	if (want == l->kill_hook)
 		return 0;
+	if (!ps || ps->fd < 0)
+		return -ENOTSUP; /* said at start-up: kill is off */
 	if (!want) {
-		bpf_link__destroy(l->kill_link);
-		l->kill_link = NULL;
+		attach_drop(l, ps);
 		l->kill_hook = false;
 		return 0;
 	}
-	struct bpf_program *p = prog(l, "sys_exit");
-
-	l->kill_link = p ? bpf_program__attach(p) : NULL;
-	if (!l->kill_link) {
-		int ret = p ? -errno : -ENOTSUP;
-
-		if (!p)
-			return ret; /* said at start-up: kill is off */
-
+	ret = attach_one(l, ps);
+	if (ret) {
 		pr_warn("in-kernel kill unavailable: cannot attach sys_exit "
 			"(%s); kill rules fall back to a userspace SIGKILL "
 			"after the call returns", strerror(-ret));
@@ -238,140 +336,38 @@ int loader_set_kill_hook(struct loader *l, bool want)
 	return 0;
 }
 
-/* a process that existed before the exec tracepoint was attached: what
- * exec would have recorded, read cheaply (no hashing, no parent walk) */
-static void seed_one(int fd, pid_t pid)
+int loader_reattach(struct loader *l, struct prog_state *ps)
 {
-	char path[64], buf[512], *p;
-	struct rw_proc e = {};
-	struct stat st, dir;
-	__u32 key = pid;
-	ssize_t n;
-	int sfd;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	if (stat(path, &st) < 0)
-		return; /* kernel thread or gone */
-	e.exe_dev = dev_to_kernel(st.st_dev);
-	e.exe_ino = st.st_ino;
-	n = readlink(path, e.exe, sizeof(e.exe) - 1);
-	e.exe[n > 0 ? n : 0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	if (stat(path, &dir) == 0)
-		e.uid = dir.st_uid;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	sfd = open(path, O_RDONLY | O_CLOEXEC);
-	n = sfd >= 0 ? read(sfd, buf, sizeof(buf) - 1) : -1;
-	if (sfd >= 0)
-		close(sfd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	/* pid (comm) state ppid ...: comm may hold spaces and parens */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %u", &e.ppid) != 1)
-		return;
-	*p = 0;
-	if ((p = strchr(buf, '(')))
-		snprintf(e.comm, sizeof(e.comm), "%s", p + 1);
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	sfd = open(path, O_RDONLY | O_CLOEXEC);
-	n = sfd >= 0 ? read(sfd, e.args, sizeof(e.args)) : 0;
-	if (sfd >= 0)
-		close(sfd);
-	e.args_len = n > 0 ? n : 0;
-	/* never overwrite what an exec recorded since the hooks attached */
-	bpf_map_update_elem(fd, &key, &e, BPF_NOEXIST);
+	if (ps->link_fd >= 0)
+		close(ps->link_fd);
+	ps->link_fd = -1;
+	return attach_one(l, ps);
 }
 
-int loader_seed_procs(struct loader *l)
+void loader_close(struct loader *l, enum loader_end how)
 {
-	int fd = bpf_map__fd(l->skel->maps.procs);
-	struct dirent *de;
-	DIR *d = opendir("/proc");
+	bool remove = l->persist && l->setdir[0] &&
+		      (how == LOADER_DETACH ||
+		       (how == LOADER_FAIL && l->made_set));
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		seed_one(fd, pid);
+	if (l->persist && !remove && l->setdir[0] && l->skel) {
+		l->meta.daemon_pid = 0;
+		kstate_meta_put(l);
 	}
-	closedir(d);
-	return 0;
-}
+	for (int i = 0; i < l->nr_progs; i++) {
+		struct prog_state *ps = &l->progs[i];
 
-int loader_proc(struct loader *l, __u32 tgid, struct rw_proc *out)
-{
-	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.procs), &tgid, out))
-		return -ENOENT;
-	return 0;
-}
-
-void loader_proc_forget(struct loader *l, __u32 tgid, __u64 exec_ktime)
-{
-	struct rw_proc cur;
-
-	/* a new process may have taken the pid since: keep its entry */
-	if (loader_proc(l, tgid, &cur) == 0 && cur.exec_ktime == exec_ktime)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.procs), &tgid);
-}
-
-int loader_counters(struct loader *l, __u64 *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(l->skel->maps.counters);
-	__u64 *vals;
-
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 k = 0; k < RW_CNT__MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
+		if (ps->link_fd >= 0)
+			close(ps->link_fd);
+		ps->link_fd = -1;
+		/* a program taken from its pin has no libbpf object */
+		if (!ps->prog && ps->fd >= 0)
+			close(ps->fd);
+		ps->fd = -1;
 	}
-	free(vals);
-	return 0;
-}
-
-int loader_dns_name(struct loader *l, __u32 tgid, int family,
-		    const __u8 *addr, char *out, size_t len)
-{
-	struct rw_dns_key k = { .tgid = tgid, .family = family };
-	struct rw_dns_val v;
-	int fd = bpf_map__fd(l->skel->maps.dns_ips);
-
-	memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
-	if (bpf_map_lookup_elem(fd, &k, &v)) {
-		k.tgid = 0;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			return -ENOENT;
-	}
-	v.name[sizeof(v.name) - 1] = 0;
-	snprintf(out, len, "%s", v.name);
-	return 0;
-}
-
-int loader_events_fd(struct loader *l)
-{
-	return bpf_map__fd(l->skel->maps.events);
-}
-
-void loader_close(struct loader *l)
-{
-	bpf_link__destroy(l->kill_link);
-	l->kill_link = NULL;
-	for (int i = 0; i < l->nr_links; i++)
-		bpf_link__destroy(l->links[i]);
-	l->nr_links = 0;
+	/* the pins were the last references: removing them detaches */
+	if (remove)
+		pin_remove(l->setdir);
 	for (int i = 0; i < l->nr_work; i++)
 		relaywatch__destroy(l->work[i]);
 	l->nr_work = 0;
@@ -380,4 +376,9 @@ void loader_close(struct loader *l)
 	if (l->cgroup_fd >= 0)
 		close(l->cgroup_fd);
 	l->cgroup_fd = -1;
+	if (remove)
+		rmdir(l->cgdir); /* fails while another set is in it */
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
+	l->lock_fd = -1;
 }

@@ -49,6 +49,8 @@ static const struct {
 			      "processes seen at start-up" },
 	[RW_F_KILL] = { "kill", "kill rules fall back to a userspace SIGKILL "
 			"after the call returns" },
+	[RW_F_ESCAPE] = { "escape", "a process that moves itself out of the "
+			  "watched cgroup is not reported" },
 };
 
 /* each program's feature; weights: its verification time in ms on 6.18
@@ -57,27 +59,36 @@ static const struct {
  * (bpf/sock_addr_compat.bpf.c): one walks the rules under bpf_loop (Linux
  * 5.17+), the other in a bounded loop; exactly one of each pair loads. */
 enum { ANY, LOOP, NO_LOOP };
+#define CG(t) (BPF_##t + 1) /* attached to the cgroup; 0: tracing */
 static const struct {
 	const char *name;
-	int feature, ms, variant;
+	int feature, ms, variant, cg;
 } prog_table[] = {
-	{ "flow_egress", RW_F_FIRST_BYTES, 58, LOOP },
-	{ "dns_ingress", RW_F_DNS, 37, LOOP },
-	{ "flow_egress_compat", RW_F_FIRST_BYTES, 58, NO_LOOP },
-	{ "dns_ingress_compat", RW_F_DNS, 37, NO_LOOP },
-	{ "connect6", RW_F_CONNECT, 26, LOOP },
-	{ "sendmsg6", RW_F_SENDMSG, 14, LOOP },
-	{ "connect4", RW_F_CONNECT, 12, LOOP },
-	{ "sendmsg4", RW_F_SENDMSG, 7, LOOP },
-	{ "connect6_compat", RW_F_CONNECT, 26, NO_LOOP },
-	{ "sendmsg6_compat", RW_F_SENDMSG, 14, NO_LOOP },
-	{ "connect4_compat", RW_F_CONNECT, 12, NO_LOOP },
-	{ "sendmsg4_compat", RW_F_SENDMSG, 7, NO_LOOP },
-	{ "sock_release", RW_F_FLOW_BYTES, 1, ANY },
-	{ "handle_exec", RW_F_PROC_TABLE, 1, ANY },
-	{ "handle_fork", RW_F_PROC_TABLE, 1, ANY },
-	{ "handle_exit", RW_F_PROC_TABLE, 1, ANY },
-	{ "sys_exit", RW_F_KILL, 1, ANY },
+	{ "flow_egress", RW_F_FIRST_BYTES, 58, LOOP, CG(CGROUP_INET_EGRESS) },
+	{ "dns_ingress", RW_F_DNS, 37, LOOP, CG(CGROUP_INET_INGRESS) },
+	{ "flow_egress_compat", RW_F_FIRST_BYTES, 58, NO_LOOP,
+	  CG(CGROUP_INET_EGRESS) },
+	{ "dns_ingress_compat", RW_F_DNS, 37, NO_LOOP,
+	  CG(CGROUP_INET_INGRESS) },
+	{ "connect6", RW_F_CONNECT, 26, LOOP, CG(CGROUP_INET6_CONNECT) },
+	{ "sendmsg6", RW_F_SENDMSG, 14, LOOP, CG(CGROUP_UDP6_SENDMSG) },
+	{ "connect4", RW_F_CONNECT, 12, LOOP, CG(CGROUP_INET4_CONNECT) },
+	{ "sendmsg4", RW_F_SENDMSG, 7, LOOP, CG(CGROUP_UDP4_SENDMSG) },
+	{ "connect6_compat", RW_F_CONNECT, 26, NO_LOOP,
+	  CG(CGROUP_INET6_CONNECT) },
+	{ "sendmsg6_compat", RW_F_SENDMSG, 14, NO_LOOP,
+	  CG(CGROUP_UDP6_SENDMSG) },
+	{ "connect4_compat", RW_F_CONNECT, 12, NO_LOOP,
+	  CG(CGROUP_INET4_CONNECT) },
+	{ "sendmsg4_compat", RW_F_SENDMSG, 7, NO_LOOP,
+	  CG(CGROUP_UDP4_SENDMSG) },
+	{ "sock_release", RW_F_FLOW_BYTES, 1, ANY,
+	  CG(CGROUP_INET_SOCK_RELEASE) },
+	{ "handle_exec", RW_F_PROC_TABLE, 1, ANY, 0 },
+	{ "handle_fork", RW_F_PROC_TABLE, 1, ANY, 0 },
+	{ "handle_exit", RW_F_PROC_TABLE, 1, ANY, 0 },
+	{ "sys_exit", RW_F_KILL, 1, ANY, 0 },
+	{ "cgroup_escape", RW_F_ESCAPE, 1, ANY, 0 },
 };
 
 static int table_index(const char *name)
@@ -125,11 +136,12 @@ int feature_parse(const char *list, unsigned int *mask, char *err,
 		if (f == RW_F__MAX) {
 			snprintf(err, errlen, "unknown feature '%s' (one of: "
 				 "connect, sendmsg, dns, first-bytes, "
-				 "flow-bytes, proc-table, kill, names, all)",
-				 tok);
+				 "flow-bytes, proc-table, kill, escape, names, "
+				 "all)", tok);
 			ret = -EINVAL;
+		} else {
+			*mask |= 1u << f;
 		}
-		*mask |= 1u << f;
 	}
 	free(dup);
 	return ret;
@@ -205,6 +217,19 @@ struct load_job {
 	int ret;
 	double ms;
 };
+
+bool progload_describe(struct prog_state *ps, const char *name)
+{
+	int t = table_index(name);
+
+	ps->name = name;
+	ps->feature = t >= 0 ? prog_table[t].feature : -1;
+	ps->cgroup = t >= 0 && prog_table[t].cg;
+	ps->attach_type = ps->cgroup ? prog_table[t].cg - 1 : 0;
+	ps->fd = -1;
+	ps->link_fd = -1;
+	return t >= 0;
+}
 
 static int cost_of(const char *name)
 {
@@ -347,9 +372,11 @@ static void settle(struct load_job *j, bool alone)
 		ps->insns = at ? strtoul(at + 10, NULL, 10) : 0;
 		if (!j->ret && p && bpf_program__fd(p) >= 0) {
 			ps->prog = p;
+			ps->fd = bpf_program__fd(p);
 			ps->err = 0;
 		} else if (alone) {
 			ps->prog = NULL;
+			ps->fd = -1;
 			ps->err = j->ret ? j->ret : -ENOENT;
 			last_line(j->logs[k], line, sizeof(line));
 			snprintf(ps->why, sizeof(ps->why), "%s: %s (%s)%s%s",
@@ -411,13 +438,9 @@ static int by_cost(const void *a, const void *b)
 	       cost_of((*(const struct prog_state *const *)a)->name);
 }
 
-int progload_all(struct loader *l, const char *fail_prog, bool compat)
+int progload_list(struct loader *l, bool compat)
 {
-	struct load_job jobs[LOADER_WORKERS] = {}, alone[RW_PROGS_MAX] = {};
-	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct bpf_program *p;
-	int n, nr_retry = 0, ret;
 
 	/* bpf_loop (5.17) decides which build of the hooks loads */
 	l->compat = compat || libbpf_probe_bpf_helper(
@@ -436,12 +459,22 @@ int progload_all(struct loader *l, const char *fail_prog, bool compat)
 			continue; /* the other build of this hook */
 		if (l->nr_progs == RW_PROGS_MAX)
 			return -E2BIG;
-		ps = &l->progs[l->nr_progs];
+		ps = &l->progs[l->nr_progs++];
 		memset(ps, 0, sizeof(*ps));
-		ps->name = bpf_program__name(p);
-		ps->feature = t >= 0 ? prog_table[t].feature : -1;
-		order[l->nr_progs++] = ps;
+		progload_describe(ps, bpf_program__name(p));
 	}
+	return 0;
+}
+
+int progload_all(struct loader *l, const char *fail_prog)
+{
+	struct load_job jobs[LOADER_WORKERS] = {}, alone[RW_PROGS_MAX] = {};
+	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n, nr_retry = 0, ret;
+
+	for (int i = 0; i < l->nr_progs; i++)
+		order[i] = &l->progs[i];
 	qsort(order, l->nr_progs, sizeof(order[0]), by_cost);
 
 	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;

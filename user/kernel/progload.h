@@ -17,6 +17,7 @@ enum rw_feature {
 	RW_F_FLOW_BYTES,  /* sock_release: flow records, bytes sent */
 	RW_F_PROC_TABLE,  /* handle_exec/fork/exit: the process table */
 	RW_F_KILL,        /* sys_exit: SIGKILL before the call returns */
+	RW_F_ESCAPE,      /* cgroup_escape: a process leaving the cgroup */
 	RW_F__MAX,
 };
 
@@ -26,13 +27,18 @@ enum rw_feature {
 struct prog_state {
 	const char *name;
 	int feature;
-	struct bpf_program *prog;  /* NULL when it failed to load */
+	bool cgroup;               /* attached to the cgroup (else tracing) */
+	int attach_type;           /* enum bpf_attach_type, for cgroup ones */
+	struct bpf_program *prog;  /* the loaded instance, NULL if none */
+	int fd;                    /* the program: loaded, or from its pin;
+				    * -1 when the kernel refused it */
+	int link_fd;               /* its attachment, -1 if none */
 	int err;                   /* -errno of its load or attach, else 0 */
 	unsigned int insns;        /* instructions the verifier processed */
 	char why[256];             /* the verifier's last line, or attach's */
 };
 
-#define RW_PROGS_MAX 16
+#define RW_PROGS_MAX 20
 
 const char *feature_name(int f);
 /* what is lost when feature f is off, for the warning */
@@ -42,14 +48,19 @@ int feature_parse(const char *list, unsigned int *mask, char *err,
 		  size_t errlen);
 
 struct loader;
-/* Loads every program of the object into l->progs, in parallel; a worker
- * whose load fails has its programs loaded again one per instance, so
- * each failure is the program's own. Of the hooks built twice, the build
- * without bpf_loop loads when the kernel lacks it or compat is set.
- * fail_prog (tests only: names, comma-separated) are loaded as the wrong
- * program type, so that the kernel refuses them. 0 or -errno for a
- * failure that is no program's (memory, the object). */
-int progload_all(struct loader *l, const char *fail_prog, bool compat);
+/* Lists in l->progs the programs this kernel is to load: of the hooks
+ * built twice, the build without bpf_loop when the kernel lacks it or
+ * compat is set. 0 or -errno. */
+int progload_list(struct loader *l, bool compat);
+/* Loads the listed programs, in parallel; a worker whose load fails has
+ * its programs loaded again one per instance, so each failure is the
+ * program's own. fail_prog (tests only: names, comma-separated) are
+ * loaded as the wrong program type, so that the kernel refuses them.
+ * 0 or -errno for a failure that is no program's (memory, the object). */
+int progload_all(struct loader *l, const char *fail_prog);
+/* fills ps's name-derived fields (feature, how it attaches) for name;
+ * false when name is no program of this build */
+bool progload_describe(struct prog_state *ps, const char *name);
 /* records an attach failure: the program's feature goes off */
 void progload_attach_failed(struct loader *l, struct prog_state *p, int err);
 /* features whose every program loaded (and attached) */

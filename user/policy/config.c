@@ -44,6 +44,7 @@ int config_load(struct config *c, const char *policy_path,
 		pr_warn("%s", n.policy->warnings[i]);
 	if (force_monitor) {
 		n.policy->mode = POLICY_MONITOR;
+		n.policy->deadman_ns = 0; /* trace never blocks */
 		for (size_t i = 0; i < n.policy->nr_rules; i++)
 			n.policy->rules[i].mode = POLICY_MONITOR;
 	}

@@ -5,6 +5,7 @@
  * is returned, so a reload with a broken file leaves the running policy as
  * it was. Matching and the reachability test are in policy_match.c.
  */
+#include "digest.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -410,15 +411,24 @@ static int parse_rules(struct ydoc *d, struct yfield *f, struct policy *p)
 	return parse_each_rule(d, items, n, p);
 }
 
+static const char *loss_name(int v)
+{
+	return v == 0 ? "keep" : v == 1 ? "deny-alerts" : NULL;
+}
+
 static int parse_top(struct ydoc *d, struct policy *p)
 {
-	enum { MODE, DEFAULT, INTEL, HOME, RULES };
+	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
 		[HOME] = { .key = "home_countries", .nested = true },
 		[RULES] = { .key = "rules", .nested = true },
+		[LOSS] = { .key = "on_daemon_loss" },
+		[LOSS_AFTER] = { .key = "daemon_loss_after" },
 	};
+	unsigned int after = 10;
+	int loss = 0;
 	yaml_node_t *root = ydoc_root(d);
 	const char *slash = strrchr(d->name, '/');
 	char *dir;
@@ -445,6 +455,12 @@ static int parse_top(struct ydoc *d, struct policy *p)
 				&p->nr_intel_files, intel_one, dir);
 		free(dir);
 	}
+	if (!ret && f[LOSS].k)
+		ret = ydoc_enum(d, &f[LOSS], loss_name, 0, 2, &loss);
+	if (!ret && f[LOSS_AFTER].k)
+		ret = ydoc_uint(d, &f[LOSS_AFTER], 1, 3600, &after);
+	if (!ret && loss)
+		p->deadman_ns = after * 1000000000ULL;
 	if (!ret && f[HOME].k)
 		ret = ydoc_list(d, &f[HOME], "a code", "country codes",
 				sizeof(*p->home_countries), &p->home_countries,
@@ -487,6 +503,8 @@ int policy_load_string(const char *text, size_t len, const char *name,
 		p->path = strdup(d.name);
 		if (!p->path || policy_find_warnings(p))
 			ret = ydoc_nomem(&d);
+		else
+			sha256_buf(text, len, p->sha256);
 	}
 	ydoc_free(&d);
 	/* callers may pass their live pointer: it changes only on success */

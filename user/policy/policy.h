@@ -98,6 +98,9 @@ struct policy {
 	size_t nr_home_countries;
 	char **warnings;       /* "FILE:LINE:COL: warning: reason", one a line */
 	size_t nr_warnings;
+	__u8 sha256[32];       /* of the text: which policy is in force */
+	__u64 deadman_ns;      /* on_daemon_loss: deny-alerts, after this long
+				* without a daemon; 0 = keep */
 };
 
 /*

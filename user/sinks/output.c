@@ -220,9 +220,38 @@ void output_net(struct output *o, const struct rw_net_event *e,
 	add_int(j, "cookie", (__s64)e->cookie);
 	add_int(j, "suppressed", e->suppressed);
 	json_object_object_add(j, "enforced", json_object_new_boolean(enforced));
+	if (e->flags & RW_NF_DEADMAN)
+		json_object_object_add(j, "daemon_loss",
+				       json_object_new_boolean(true));
 	add_proc(j, pi);
 	if (!pi)
 		add_int(j, "uid", e->uid);
+	emit_json(o, j);
+}
+
+void output_escape(struct output *o, const struct rw_escape_event *e,
+		   const struct proc_info *pi, const char *to)
+{
+	char comm[RW_COMM_LEN + 1];
+	json_object *j;
+
+	snprintf(comm, sizeof(comm), "%s", e->comm);
+	if (!o->json) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "left the watched cgroup for "
+			 "%s", to);
+		emit_text(o, e->hdr.ktime, "escape", comm, e->tgid, detail);
+		return;
+	}
+	j = new_record(o, e->hdr.ktime, "cgroup_escape");
+	add_int(j, "pid", e->tgid);
+	add_int(j, "tid", e->pid);
+	add_str(j, "comm", comm);
+	add_int(j, "moved_by", e->mover);
+	add_str(j, "to_cgroup", to);
+	add_int(j, "to_cgroup_id", (__s64)e->to_cgid);
+	add_proc(j, pi);
 	emit_json(o, j);
 }
 
@@ -334,6 +363,9 @@ void output_name(struct output *o, const struct rw_name_event *e,
 	add_str(j, "comm", pi ? pi->comm : NULL);
 	add_int(j, "cookie", (__s64)e->cookie);
 	json_object_object_add(j, "enforced", json_object_new_boolean(enforced));
+	if (e->flags & RW_NF_DEADMAN)
+		json_object_object_add(j, "daemon_loss",
+				       json_object_new_boolean(true));
 	add_proc(j, pi);
 	if (!pi)
 		add_int(j, "uid", e->uid);

@@ -39,6 +39,10 @@ void output_dns(struct output *o, const struct rw_dns_event *e,
 /* a matched flow closed: bytes and packets it sent */
 void output_flow(struct output *o, const struct rw_flow_event *e,
 		 const struct proc_info *pi, const char *domain);
+/* a process moved itself (or was moved) out of the watched cgroup, to
+ * the cgroup `to` */
+void output_escape(struct output *o, const struct rw_escape_event *e,
+		   const struct proc_info *pi, const char *to);
 /* exec/exit of a tagged process */
 void output_proc(struct output *o, const struct rw_proc_event *e,
 		 const struct proc_info *pi);

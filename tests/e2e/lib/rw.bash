@@ -23,6 +23,8 @@ rw_teardown() {
 	[ -n "${CG:-}" ] || return 0
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p"; done
+	# what a run left pinned (run persists by default)
+	"$RW" detach --cgroup "$CG" >/dev/null
 	sleep 0.1
 	rmdir "$CG"
 	rm -rf "$TMP"
