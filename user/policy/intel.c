@@ -14,7 +14,8 @@
 #include <sys/socket.h>
 
 #include "intel_impl.h"
-#include "ydoc.h"
+#include "cidr.h"
+#include "names.h"
 
 _Static_assert(INTEL_NAME_MAX == HOSTNAME_MAX, "one host name syntax");
 

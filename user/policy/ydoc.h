@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
+#include "names.h"
 
-#define HOSTNAME_MAX 253 /* longest host name, no trailing dot */
 
 /* One load: where messages go and the document being walked. */
 struct ydoc {
@@ -113,17 +113,5 @@ bool str_printable(const char *s, size_t max);
  * out (HOSTNAME_MAX + 3 bytes): "*.Example.COM." -> "*.example.com". An
  * address is refused: SNI and DNS never carry one, so it could not match. */
 int ydoc_hostname(struct ydoc *d, const yaml_node_t *e, char *out);
-
-/*
- * Lower-case a host name into out (HOSTNAME_MAX + 1 bytes), dropping one
- * trailing dot: labels of 1..63 letters, digits, '-' or '_'. 0 or -EINVAL
- * with *why (if why) saying what is wrong.
- */
-int hostname_norm(const char *s, char *out, const char **why);
-
-/* An absolute path without "//" or a trailing '/' ("/a//b/" -> "/a/b")
- * into out (strlen(s) + 2 bytes). -EINVAL if s is relative or has a "."
- * or ".." component: those are refused, not resolved. */
-int path_norm(const char *s, char *out);
 
 #endif
