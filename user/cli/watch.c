@@ -25,6 +25,7 @@
 #include "polwatch.h"
 #include "progload.h"
 #include "session.h"
+#include "record.h"
 #include "util.h"
 #include "watch.h"
 
@@ -84,7 +85,7 @@ static void on_tamper(const char *what, const char *object, bool restored,
 	if (!restored)
 		json_object_object_add(j, "error",
 				       json_object_new_string(strerror(-err)));
-	output_record(&w->s.out, "tamper", j);
+	record_meta(&w->s.out, "tamper", j);
 }
 
 static void on_warning(const char *msg, void *ctx)
@@ -96,7 +97,7 @@ static void on_warning(const char *msg, void *ctx)
 		json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "message", json_object_new_string(msg));
-		output_record(&w->s.out, "warning", j);
+		record_meta(&w->s.out, "warning", j);
 	}
 }
 
@@ -141,7 +142,7 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 	json_object_object_add(j, "intel_entries", json_object_new_int64(
 		intel_count(c->intel, INTEL_CAT_NONE)));
 	json_object_object_add(j, "generation", json_object_new_int64(st.gen));
-	output_record(&w->s.out, "policy", j);
+	record_meta(&w->s.out, "policy", j);
 	return 0;
 }
 
@@ -174,7 +175,7 @@ static void reload(struct session *s, void *ctx)
 		w->prev = w->cur;
 		w->cur = c;
 	}
-	output_record(&w->s.out, "reload", j);
+	record_meta(&w->s.out, "reload", j);
 }
 
 /* a binary, cgroup or container a rule names changed: the same policy is
@@ -212,7 +213,7 @@ static void tick(struct session *s, void *ctx, __u64 now_ns)
 		config_free(&w->prev);
 		memset(&w->prev, 0, sizeof(w->prev));
 	}
-	output_record(&w->s.out, "reload", j);
+	record_meta(&w->s.out, "reload", j);
 }
 
 /* -v: how long each start-up stage took, for whoever tunes a fleet */
@@ -267,7 +268,7 @@ static void start_record(struct watcher *w)
 		json_object_object_add(start, "sets_replaced",
 				       json_object_new_int64(l->adopt.removed));
 	}
-	output_record(&w->s.out, "start", start);
+	record_meta(&w->s.out, "start", start);
 	for (int i = 0; i < l->nr_stale; i++) {
 		json_object *j = json_object_new_object();
 
@@ -275,7 +276,7 @@ static void start_record(struct watcher *w)
 			l->stale[i]));
 		json_object_object_add(j, "why", json_object_new_string(
 			"its cgroup no longer exists"));
-		output_record(&w->s.out, "stale", j);
+		record_meta(&w->s.out, "stale", j);
 	}
 }
 
@@ -389,7 +390,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 
 		json_object_object_add(j, "persist", json_object_new_boolean(true));
 		json_object_object_add(j, "pinned", json_object_new_string(w.l.setdir));
-		output_record(&w.s.out, "stop", j);
+		record_meta(&w.s.out, "stop", j);
 		pr_warn("stopped: enforcement stays attached to %s and keeps "
 			"judging every call (relaywatch detach removes it)",
 			w.l.cgroup);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "session.h"
+#include "record.h"
 #include "session_impl.h"
 #include "loader.h"
 #include "policy.h"
@@ -99,13 +100,13 @@ static int scan_one(const struct sock_entry *se, void *arg)
 	if (pi)
 		snprintf(e.comm, sizeof(e.comm), "%s", pi->comm);
 	s->existing++;
-	output_net(&s->out, &e, pi, NULL);
+	record_net(&s->out, &e, pi, NULL);
 	if (!enforce)
 		return 0;
 	if (action == RW_ACT_KILL) {
 		if (session_kill_now(se->pid) == 0) {
 			s->user_kills++;
-			output_kill(&s->out, 0, se->pid, se->pid, e.comm,
+			record_kill(&s->out, 0, se->pid, se->pid, e.comm,
 				    e.gen, idx, "userspace", -1, NULL);
 		}
 	} else {

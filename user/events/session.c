@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "session.h"
+#include "record.h"
 #include "session_impl.h"
 #include "util.h"
 #include "kstate.h"
@@ -164,7 +165,7 @@ static void fallback_kills(struct session *s, bool all)
 		}
 		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
 			s->user_kills++;
-			output_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
+			record_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
 				    k->gen, k->rule, "userspace", -1, NULL);
 		}
 		drop_kill(s, i);
@@ -204,7 +205,7 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 		s->filtered++;
 		return;
 	}
-	output_net(&s->out, e, pi, dns_name(s, e->tgid, e->family == AF_INET ||
+	record_net(&s->out, e, pi, dns_name(s, e->tgid, e->family == AF_INET ||
 				      (e->flags & RW_NF_MAPPED), e->daddr));
 }
 
@@ -248,7 +249,7 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 		s->filtered++;
 		return;
 	}
-	output_name(&s->out, e, pi);
+	record_name(&s->out, e, pi);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -275,7 +276,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			break;
 		pi = session_attribute(e->tgid, e->proc.exe_ino ? &e->proc : NULL);
 		if (!filtered(s, e->tgid, pi))
-			output_proc(&s->out, e, pi);
+			record_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
 			kstate_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
 		break;
@@ -294,7 +295,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			break;
 		pi = attribute_tgid(s, e->tgid);
 		if (!filtered(s, e->tgid, pi))
-			output_dns(&s->out, e, pi);
+			record_dns(&s->out, e, pi);
 		break;
 	}
 	case RW_EV_FLOW: {
@@ -305,7 +306,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			break;
 		pi = attribute_tgid(s, e->tgid);
 		if (!filtered(s, e->tgid, pi))
-			output_flow(&s->out, e, pi, flow_name(e->cookie) ?:
+			record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
 				    dns_name(s, e->tgid, e->family == AF_INET,
 					     e->daddr));
 		break;
@@ -319,7 +320,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		snprintf(to, sizeof(to), "%.*s", (int)sizeof(e->to_path),
 			 e->to_path);
 		/* the process table's entry came with it: it may be gone */
-		output_escape(&s->out, e, session_attribute(e->tgid,
+		record_escape(&s->out, e, session_attribute(e->tgid,
 			e->proc.exe_ino ? &e->proc : NULL), to);
 		break;
 	}
@@ -332,7 +333,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		kernel_killed(s, e->tgid);
 		snprintf(comm, sizeof(comm), "%s", e->comm);
 		if (!filtered(s, e->tgid, NULL) || s->o.exe)
-			output_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
+			record_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
 				    comm, e->gen, e->rule, "kernel",
 				    e->syscall_nr, NULL);
 		break;
@@ -362,7 +363,7 @@ static int open_log(struct session *s)
 	if (s->log && s->log != stdout)
 		fclose(s->log);
 	s->log = f;
-	s->out.f = f;
+	output_set_file(&s->out, f);
 	return 0;
 }
 
@@ -407,7 +408,7 @@ static void check_lost(struct session *s)
 	pr_warn("%llu events lost: the ring buffer was full",
 		(unsigned long long)(all - s->lost));
 	s->lost = all;
-	output_record(&s->out, "lost", j);
+	record_meta(&s->out, "lost", j);
 }
 
 /* matched events read from the ring, by every daemon of the set */
@@ -484,7 +485,7 @@ void session_gap(struct session *s, const struct rw_meta *prev)
 	 * perhaps never written */
 	json_object_object_add(j, "read_unrecorded",
 			       json_object_new_int64(unread < 0 ? -unread : 0));
-	output_record(&s->out, "gap", j);
+	record_meta(&s->out, "gap", j);
 }
 
 int session_run(struct session *s)
@@ -558,7 +559,7 @@ void session_finish(struct session *s)
 	F("filtered", s->filtered);
 	F("existing", s->existing);
 #undef F
-	output_record(&s->out, "stats", j);
+	record_meta(&s->out, "stats", j);
 	if (s->o.summary)
 		fprintf(stderr,
 			"\n%llu events (connect %llu, sendmsg %llu, kill %llu)"
@@ -585,6 +586,7 @@ void session_free(struct session *s)
 		drop_kill(s, 0);
 	free(s->kills);
 	s->kills = NULL;
+	output_free(&s->out);
 	if (s->log && s->log != stdout)
 		fclose(s->log);
 	s->log = NULL;

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Enrichment, in one place: each kernel event becomes one record with
+ * its verdict named (the rule of the policy generation that decided),
+ * its destination classified (intelligence, country, overseas, the name
+ * when one is known) and its process attributed. Sinks render records
+ * and never classify.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "classify.h"
+#include "output.h"
+#include "policy.h"
+#include "proc.h"
+#include "record.h"
+
+static const char *rule_name(const struct output *o, unsigned gen, int rule)
+{
+	const struct policy *p = o->policy[gen % RW_GENS];
+
+	if (rule == RW_RULE_DEFAULT)
+		return "default";
+	if (!p || rule < 0 || (size_t)rule >= p->nr_rules)
+		return NULL;
+	return p->rules[rule].name;
+}
+
+/* the destination: its address, and what is known of it, the name (when
+ * there is one) saying more than a shared CDN address */
+static void dest(struct record *r, const struct output *o, unsigned gen,
+		 int family, bool v4, const __u8 *addr, const char *domain)
+{
+	struct dest_info n;
+
+	r->has_addr = true;
+	r->has_class = true;
+	output_addr(addr, v4, r->daddr, sizeof(r->daddr));
+	classify_addr(o->intel, o->geo, o->policy[gen % RW_GENS],
+		      v4 ? AF_INET : family, addr, &r->dest);
+	if (domain && *domain) {
+		r->domain = domain;
+		classify_name(o->intel, domain, &n);
+		if (n.entry) {
+			r->dest.entry = n.entry;
+			r->dest.category = n.category;
+			r->dest.provider = n.provider;
+		}
+	}
+}
+
+static void who(struct record *r, __u32 pid, const char *comm,
+		const struct proc_info *pi)
+{
+	r->pid = pid;
+	r->pi = pi;
+	snprintf(r->comm, sizeof(r->comm), "%s",
+		 comm && *comm ? comm : pi ? pi->comm : "");
+}
+
+static void init(struct record *r, enum rec_kind kind, const char *event,
+		 __u64 ktime)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->event = event;
+	r->ktime = ktime;
+	r->suppressed = -1;
+}
+
+static void emit(struct output *o, struct record *r)
+{
+	output_emit(o, r);
+	json_object_put(r->extra);
+}
+
+void record_net(struct output *o, const struct rw_net_event *e,
+		const struct proc_info *pi, const char *domain)
+{
+	bool mapped = e->flags & RW_NF_MAPPED, v4 = e->family == AF_INET || mapped;
+	char comm[RW_COMM_LEN + 1];
+	struct record r;
+
+	init(&r, REC_NET, e->hdr.type == RW_EV_SENDMSG ? "sendmsg" :
+		e->hdr.type == RW_EV_EXISTING ? "existing" : "connect",
+	     e->hdr.ktime);
+	r.enforced = e->flags & RW_NF_ENFORCED;
+	r.daemon_loss = e->flags & RW_NF_DEADMAN;
+	r.action = output_action(e->action, r.enforced);
+	r.rule = rule_name(o, e->gen, e->rule);
+	r.family = e->family == AF_INET ? "ipv4" : mapped ? "ipv4-mapped" :
+							    "ipv6";
+	r.proto = e->proto == 17 ? "udp" : e->proto == 6 ? "tcp" : "other";
+	r.dport = e->dport;
+	dest(&r, o, e->gen, e->family, v4, e->daddr, domain);
+	snprintf(comm, sizeof(comm), "%s", e->comm);
+	who(&r, e->tgid, comm, pi);
+	r.tid = e->tid;
+	r.uid = e->uid;
+	r.has_uid = true;
+	r.cookie = e->cookie;
+	r.suppressed = e->suppressed;
+	emit(o, &r);
+}
+
+void record_name(struct output *o, const struct rw_name_event *e,
+		 const struct proc_info *pi)
+{
+	char name[RW_NAME_LEN + 1];
+	struct record r;
+
+	snprintf(name, sizeof(name), "%s", e->name);
+	init(&r, REC_NAME, e->hdr.type == RW_EV_TLS ? "tls" :
+		e->hdr.type == RW_EV_HTTP ? "http" : "proxy", e->hdr.ktime);
+	r.enforced = e->flags & RW_NF_ENFORCED;
+	r.daemon_loss = e->flags & RW_NF_DEADMAN;
+	r.action = output_action(e->action, r.enforced);
+	r.rule = rule_name(o, e->gen, e->rule);
+	r.family = e->family == AF_INET ? "ipv4" : "ipv6";
+	r.proto = "tcp";
+	r.dport = e->dport;
+	r.target_port = e->tport;
+	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr, name);
+	who(&r, e->tgid, NULL, pi);
+	r.uid = e->uid;
+	r.has_uid = true;
+	r.cookie = e->cookie;
+	emit(o, &r);
+}
+
+void record_dns(struct output *o, const struct rw_dns_event *e,
+		const struct proc_info *pi)
+{
+	char name[RW_NAME_LEN + 1], addr[INET6_ADDRSTRLEN];
+	unsigned n = e->naddr < 8 ? e->naddr : 8;
+	json_object *arr = json_object_new_array();
+	struct record r;
+
+	snprintf(name, sizeof(name), "%s", e->name);
+	init(&r, REC_DNS, "dns", e->hdr.ktime);
+	r.has_class = true;
+	r.domain = name;
+	classify_name(o->intel, name, &r.dest);
+	who(&r, e->tgid, NULL, pi);
+	r.cookie = e->cookie;
+	r.extra = json_object_new_object();
+	for (unsigned i = 0; i < n; i++) {
+		output_addr(e->addr[i], e->family[i] == AF_INET, addr,
+			    sizeof(addr));
+		json_object_array_add(arr, json_object_new_string(addr));
+	}
+	json_object_object_add(r.extra, "addresses", arr);
+	json_object_object_add(r.extra, "ttl", json_object_new_int64(e->ttl));
+	json_object_object_add(r.extra, "qtype", json_object_new_int64(e->qtype));
+	emit(o, &r);
+}
+
+static void add_ts(const struct output *o, json_object *j, const char *k,
+		   __u64 ktime)
+{
+	char ts[64];
+
+	output_ts(o, ktime, ts, sizeof(ts));
+	json_object_object_add(j, k, json_object_new_string(ts));
+}
+
+void record_flow(struct output *o, const struct rw_flow_event *e,
+		 const struct proc_info *pi, const char *domain)
+{
+	struct record r;
+
+	init(&r, REC_FLOW, "flow", e->hdr.ktime);
+	r.enforced = e->flags & RW_FF_BLOCKED;
+	r.action = output_action(e->action, r.enforced);
+	r.rule = rule_name(o, e->gen, e->rule);
+	r.family = e->family == AF_INET ? "ipv4" : "ipv6";
+	r.proto = "tcp";
+	r.dport = e->dport;
+	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr, domain);
+	who(&r, e->tgid, NULL, pi);
+	r.uid = e->uid;
+	r.has_uid = true;
+	r.cookie = e->cookie;
+	r.extra = json_object_new_object();
+	json_object_object_add(r.extra, "bytes",
+			       json_object_new_int64((__s64)e->bytes));
+	json_object_object_add(r.extra, "packets",
+			       json_object_new_int64((__s64)e->pkts));
+	if (e->first_ktime)
+		add_ts(o, r.extra, "first_seen", e->first_ktime);
+	if (e->first_ktime && e->last_ktime)
+		add_ts(o, r.extra, "last_seen", e->last_ktime);
+	emit(o, &r);
+}
+
+void record_proc(struct output *o, const struct rw_proc_event *e,
+		 const struct proc_info *pi)
+{
+	char comm[RW_COMM_LEN + 1];
+	struct record r;
+
+	init(&r, REC_PROC, e->hdr.type == RW_EV_EXEC ? "exec" : "exit",
+	     e->hdr.ktime);
+	snprintf(comm, sizeof(comm), "%s", e->comm);
+	who(&r, e->tgid, comm, pi);
+	r.extra = json_object_new_object();
+	json_object_object_add(r.extra, "matches",
+			       json_object_new_int64((__s64)e->matches));
+	if (e->hdr.type == RW_EV_EXIT) {
+		json_object_object_add(r.extra, "bytes_sent",
+				       json_object_new_int64((__s64)e->bytes));
+		/* task->exit_code: status << 8, or the terminating signal */
+		json_object_object_add(r.extra, "exit_code",
+				       json_object_new_int64((e->code >> 8) & 0xff));
+		json_object_object_add(r.extra, "signal",
+				       json_object_new_int64(e->code & 0x7f));
+	}
+	if (e->first_ktime) {
+		add_ts(o, r.extra, "first_seen", e->first_ktime);
+		add_ts(o, r.extra, "last_seen", e->last_ktime);
+	}
+	emit(o, &r);
+}
+
+void record_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
+		 const char *comm, unsigned gen, int rule, const char *by,
+		 int syscall_nr, const struct proc_info *pi)
+{
+	struct record r;
+
+	init(&r, REC_KILL, "kill", ktime);
+	r.action = "kill";
+	r.enforced = true;
+	r.rule = rule_name(o, gen, rule);
+	who(&r, tgid, comm, pi);
+	r.tid = tid;
+	r.extra = json_object_new_object();
+	json_object_object_add(r.extra, "by", json_object_new_string(by));
+	if (syscall_nr >= 0)
+		json_object_object_add(r.extra, "syscall",
+				       json_object_new_int64(syscall_nr));
+	emit(o, &r);
+}
+
+void record_escape(struct output *o, const struct rw_escape_event *e,
+		   const struct proc_info *pi, const char *to)
+{
+	char comm[RW_COMM_LEN + 1];
+	struct record r;
+
+	init(&r, REC_ESCAPE, "cgroup_escape", e->hdr.ktime);
+	snprintf(comm, sizeof(comm), "%s", e->comm);
+	who(&r, e->tgid, comm, pi);
+	r.tid = e->pid;
+	r.extra = json_object_new_object();
+	json_object_object_add(r.extra, "moved_by",
+			       json_object_new_int64(e->mover));
+	json_object_object_add(r.extra, "to_cgroup", json_object_new_string(to));
+	json_object_object_add(r.extra, "to_cgroup_id",
+			       json_object_new_int64((__s64)e->to_cgid));
+	emit(o, &r);
+}
+
+void record_meta(struct output *o, const char *event, json_object *fields)
+{
+	struct record r;
+
+	init(&r, REC_META, event, 0);
+	r.extra = fields;
+	emit(o, &r);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One enriched record per event: the kernel's event, what the
+ * intelligence, the country table and the policy say of it, and who did
+ * it, put together once (record.c). Sinks (sinks/) only render it: JSON
+ * lines, the human line, and whatever comes next, so no sink classifies.
+ */
+#ifndef RW_RECORD_H
+#define RW_RECORD_H
+
+#include <stdbool.h>
+#include <arpa/inet.h>
+#include "relaywatch.h"
+#include "classify.h"
+
+struct proc_info;
+struct output;
+struct json_object;
+
+/* what a record is about: decides which parts it has */
+enum rec_kind {
+	REC_NET,     /* connect, sendmsg, existing */
+	REC_NAME,    /* tls, http, proxy: a flow's first bytes */
+	REC_DNS,     /* a DNS answer for a listed name */
+	REC_FLOW,    /* a matched flow closed */
+	REC_PROC,    /* exec, exit of a tagged process */
+	REC_KILL,    /* a SIGKILL, by the kernel or the daemon */
+	REC_ESCAPE,  /* a process left the watched cgroup */
+	REC_META,    /* the daemon's own: start, policy, gap, stats, ... */
+};
+
+struct record {
+	enum rec_kind kind;
+	const char *event;           /* the record's name */
+	__u64 ktime;                 /* boot-time ns, 0 = now */
+	/* the verdict: action NULL when there is none */
+	const char *action;          /* "deny", "would_deny", ... */
+	const char *rule;            /* NULL: unknown (another policy) */
+	bool enforced;
+	bool daemon_loss;            /* on_daemon_loss turned it into a deny */
+	/* the destination: has_addr for the address part */
+	bool has_addr;
+	const char *family;          /* "ipv4", "ipv6", "ipv4-mapped" */
+	const char *proto;           /* "tcp", "udp" */
+	char daddr[INET6_ADDRSTRLEN];
+	int dport;
+	int target_port;             /* proxy: the port asked for, else 0 */
+	bool has_class;              /* category ... overseas known to apply */
+	const char *domain;          /* NULL: no name known */
+	struct dest_info dest;       /* category, provider, country, overseas */
+	/* who: pid 0 for META */
+	__u32 pid, tid;              /* tid 0: not known */
+	char comm[RW_COMM_LEN + 1];  /* "" when not known */
+	const struct proc_info *pi;  /* NULL: attribution none */
+	__u32 uid;                   /* from the kernel, when pi is NULL */
+	bool has_uid;
+	__u64 cookie;                /* 0: none */
+	long long suppressed;        /* -1: not this kind */
+	/* what only this kind has, in order (dns addresses, flow bytes, exit
+	 * totals, kill details, escape target, a META record's fields) */
+	struct json_object *extra;
+};
+
+/* The records of each kernel event; pi may be NULL when attribution
+ * failed, domain when no name is known. Each is built and handed to the
+ * sinks of o. */
+void record_net(struct output *o, const struct rw_net_event *e,
+		const struct proc_info *pi, const char *domain);
+void record_name(struct output *o, const struct rw_name_event *e,
+		 const struct proc_info *pi);
+void record_dns(struct output *o, const struct rw_dns_event *e,
+		const struct proc_info *pi);
+void record_flow(struct output *o, const struct rw_flow_event *e,
+		 const struct proc_info *pi, const char *domain);
+void record_proc(struct output *o, const struct rw_proc_event *e,
+		 const struct proc_info *pi);
+/* by "kernel" (at syscall exit) or "userspace" (fallback) */
+void record_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
+		 const char *comm, unsigned gen, int rule, const char *by,
+		 int syscall_nr, const struct proc_info *pi);
+/* to: the cgroup it went to */
+void record_escape(struct output *o, const struct rw_escape_event *e,
+		   const struct proc_info *pi, const char *to);
+/* the daemon's own record: start, policy, reload, gap, stats, ...;
+ * takes fields */
+void record_meta(struct output *o, const char *event,
+		 struct json_object *fields);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* A sink renders records: one small file each (json.c, text.c, ...). */
+#ifndef RW_SINK_H
+#define RW_SINK_H
+
+#include <stdio.h>
+
+struct output;
+struct record;
+struct json_object;
+
+struct sink {
+	const char *name;
+	void (*emit)(struct sink *s, const struct output *o,
+		     const struct record *r);
+	void (*free)(struct sink *s);
+	FILE *f;             /* file sinks: where they write */
+};
+
+/* JSON lines to f */
+struct sink *sink_json_new(FILE *f);
+/* one line under 80 columns to f: trace's view */
+struct sink *sink_text_new(FILE *f);
+
+/* the record as the JSON object of the native schema (README "JSON
+ * events"): what the JSON sink writes, and what others can build on */
+struct json_object *sink_json_object(const struct output *o,
+				     const struct record *r);
+
+#endif
