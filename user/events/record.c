@@ -59,6 +59,22 @@ static void who(struct record *r, __u32 pid, const char *comm,
 		 comm && *comm ? comm : pi ? pi->comm : "");
 }
 
+/* the verdict: the action, and the rule of the generation that decided */
+static void verdict(struct record *r, const struct output *o, int action,
+		    bool enforced, unsigned gen, int rule)
+{
+	r->enforced = enforced;
+	r->action = output_action(action, enforced);
+	r->rule = rule_name(o, gen, rule);
+}
+
+/* the uid the kernel saw (written when attribution has none) */
+static void uid_of(struct record *r, __u32 uid)
+{
+	r->uid = uid;
+	r->has_uid = true;
+}
+
 static void init(struct record *r, enum rec_kind kind, const char *event,
 		 __u64 ktime)
 {
@@ -85,10 +101,8 @@ void record_net(struct output *o, const struct rw_net_event *e,
 	init(&r, REC_NET, e->hdr.type == RW_EV_SENDMSG ? "sendmsg" :
 		e->hdr.type == RW_EV_EXISTING ? "existing" : "connect",
 	     e->hdr.ktime);
-	r.enforced = e->flags & RW_NF_ENFORCED;
+	verdict(&r, o, e->action, e->flags & RW_NF_ENFORCED, e->gen, e->rule);
 	r.daemon_loss = e->flags & RW_NF_DEADMAN;
-	r.action = output_action(e->action, r.enforced);
-	r.rule = rule_name(o, e->gen, e->rule);
 	r.family = e->family == AF_INET ? "ipv4" : mapped ? "ipv4-mapped" :
 							    "ipv6";
 	r.proto = e->proto == 17 ? "udp" : e->proto == 6 ? "tcp" : "other";
@@ -97,8 +111,7 @@ void record_net(struct output *o, const struct rw_net_event *e,
 	snprintf(comm, sizeof(comm), "%s", e->comm);
 	who(&r, e->tgid, comm, pi);
 	r.tid = e->tid;
-	r.uid = e->uid;
-	r.has_uid = true;
+	uid_of(&r, e->uid);
 	r.cookie = e->cookie;
 	r.suppressed = e->suppressed;
 	emit(o, &r);
@@ -113,18 +126,15 @@ void record_name(struct output *o, const struct rw_name_event *e,
 	snprintf(name, sizeof(name), "%s", e->name);
 	init(&r, REC_NAME, e->hdr.type == RW_EV_TLS ? "tls" :
 		e->hdr.type == RW_EV_HTTP ? "http" : "proxy", e->hdr.ktime);
-	r.enforced = e->flags & RW_NF_ENFORCED;
+	verdict(&r, o, e->action, e->flags & RW_NF_ENFORCED, e->gen, e->rule);
 	r.daemon_loss = e->flags & RW_NF_DEADMAN;
-	r.action = output_action(e->action, r.enforced);
-	r.rule = rule_name(o, e->gen, e->rule);
 	r.family = e->family == AF_INET ? "ipv4" : "ipv6";
 	r.proto = "tcp";
 	r.dport = e->dport;
 	r.target_port = e->tport;
 	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr, name);
 	who(&r, e->tgid, NULL, pi);
-	r.uid = e->uid;
-	r.has_uid = true;
+	uid_of(&r, e->uid);
 	r.cookie = e->cookie;
 	emit(o, &r);
 }
@@ -171,16 +181,13 @@ void record_flow(struct output *o, const struct rw_flow_event *e,
 	struct record r;
 
 	init(&r, REC_FLOW, "flow", e->hdr.ktime);
-	r.enforced = e->flags & RW_FF_BLOCKED;
-	r.action = output_action(e->action, r.enforced);
-	r.rule = rule_name(o, e->gen, e->rule);
+	verdict(&r, o, e->action, e->flags & RW_FF_BLOCKED, e->gen, e->rule);
 	r.family = e->family == AF_INET ? "ipv4" : "ipv6";
 	r.proto = "tcp";
 	r.dport = e->dport;
 	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr, domain);
 	who(&r, e->tgid, NULL, pi);
-	r.uid = e->uid;
-	r.has_uid = true;
+	uid_of(&r, e->uid);
 	r.cookie = e->cookie;
 	r.extra = json_object_new_object();
 	json_object_object_add(r.extra, "bytes",
@@ -230,9 +237,7 @@ void record_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
 	struct record r;
 
 	init(&r, REC_KILL, "kill", ktime);
-	r.action = "kill";
-	r.enforced = true;
-	r.rule = rule_name(o, gen, rule);
+	verdict(&r, o, RW_ACT_KILL, true, gen, rule);
 	who(&r, tgid, comm, pi);
 	r.tid = tid;
 	r.extra = json_object_new_object();
