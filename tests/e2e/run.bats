@@ -110,10 +110,15 @@ http_once() {
 	grep -q 'decisions: allow 0, alert 0, deny 1, kill 0' "$TMP/err"
 }
 
-@test "SIGHUP reopens the log (logrotate)" {
+@test "SIGUSR1 reopens the log (logrotate); SIGHUP only reloads" {
 	start_daemon
 	mv "$LOG" "$LOG.1"
 	kill -HUP "${PIDS[-1]}"
+	# the reload is written to the file still open: the renamed one
+	for _ in $(seq 100); do grep -q '"event":"reload"' "$LOG.1" && break; sleep 0.05; done
+	grep -q '"event":"reload","ok":true' "$LOG.1"
+	[ ! -e "$LOG" ]
+	kill -USR1 "${PIDS[-1]}"
 	sleep 0.3
 	in_cg curl -s -m 3 "http://127.0.0.2:$PORT/" || true
 	wait_for '.event == "connect" and .comm == "curl"' "$LOG" >/dev/null

@@ -39,6 +39,10 @@ static void on_signal(int sig)
 		session_hup = 1;
 		return;
 	}
+	if (sig == SIGUSR1) {
+		session_reopen = 1; /* logrotate */
+		return;
+	}
 	if (sig == SIGUSR2)
 		detach_asked = 1;
 	session_stop = 1;
@@ -52,6 +56,7 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

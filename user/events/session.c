@@ -33,7 +33,7 @@
 #define POLL_MS 100
 #define KILL_GRACE_NS (100 * 1000000ULL)
 
-volatile sig_atomic_t session_stop, session_hup;
+volatile sig_atomic_t session_stop, session_hup, session_reopen;
 
 struct pending_kill {
 	__u32 tgid;
@@ -508,10 +508,13 @@ int session_run(struct session *s)
 		}
 		if (s->tick)
 			s->tick(s, s->reload_ctx, mono_ns());
-		if (session_hup) {
-			session_hup = 0;
+		if (session_reopen) {
+			session_reopen = 0;
 			if (s->o.log_path)
 				open_log(s);
+		}
+		if (session_hup) {
+			session_hup = 0;
 			if (s->reload)
 				s->reload(s, s->reload_ctx);
 		}

@@ -46,7 +46,7 @@ struct session {
 	size_t nr_kills, cap_kills;
 };
 
-extern volatile sig_atomic_t session_stop, session_hup;
+extern volatile sig_atomic_t session_stop, session_hup, session_reopen;
 
 /* the caller sets s->out's policy, intel and geo after this */
 int session_init(struct session *s, struct loader *l,
@@ -56,7 +56,8 @@ int session_init(struct session *s, struct loader *l,
 void session_gap(struct session *s, const struct rw_meta *prev);
 /* report (and act on) connections already open at start-up */
 int session_scan_existing(struct session *s);
-/* runs until SIGINT/SIGTERM; SIGHUP reopens the log and calls reload */
+/* runs until SIGINT/SIGTERM; SIGHUP calls reload, SIGUSR1 reopens the
+ * log (logrotate) */
 int session_run(struct session *s);
 /* final counters: a stats record, and the summary if asked */
 void session_finish(struct session *s);
