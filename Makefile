@@ -35,7 +35,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ_%,$(INTEG_SRCS))
 
-.PHONY: all test unit run bench deps clean test-kernels
+.PHONY: all test unit run bench deps deps-test clean test-kernels
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/relaywatch
@@ -127,13 +127,16 @@ $(BUILD)/tests/integ_%: tests/integ/%.c $(BUILD)/librw.a $(wildcard tests/integ/
 $(BUILD):
 	$(Q)mkdir -p $@
 
+# build and runtime packages only (make run); test adds the tests' own
 deps:
 	$(Q)bash scripts/setup.sh
+deps-test:
+	$(Q)bash scripts/setup.sh test
 
 unit: $(UNIT_BINS)
 
 # The README's test command: installs what it needs, mounts bpffs/tracefs.
-test: deps
+test: deps-test
 	$(Q)$(MAKE) --no-print-directory all unit $(INTEG_BINS) $(NEXT_BINS)
 	$(Q)bash tests/run.sh
 
@@ -161,7 +164,7 @@ $(BUILD)/bench_restart: tests/bench/restart.c $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
-bench: deps
+bench: deps-test
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart
 	$(Q)./$(BUILD)/bench $(ARGS)
 	$(Q)./$(BUILD)/bench_restart

@@ -4,13 +4,18 @@
 # missing packages, mounts only what is not mounted. Needs root.
 set -euo pipefail
 
+# `setup.sh` (make run): what builds and runs relaywatch, nothing more;
+# `setup.sh test` (make test, make bench) adds the tests' clients, servers
+# and tools; `setup.sh kernels` (make test-kernels) what boots the matrix
 PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-      libyaml-dev libssl-dev libjson-c-dev liburing-dev libcmocka-dev
-      bats jq curl netcat-openbsd openssl iproute2 dnsmasq-base procps
-      nodejs util-linux mount
-      libclang-rt-14-dev)
-# `setup.sh kernels` (make test-kernels) adds what boots the kernel matrix
-[ "${1:-}" = kernels ] && PKGS+=(qemu-system-x86 busybox-static cpio)
+      libyaml-dev libssl-dev libjson-c-dev liburing-dev util-linux mount)
+case "${1:-}" in
+test) PKGS+=(libcmocka-dev bats jq curl netcat-openbsd openssl iproute2
+	     dnsmasq-base procps nodejs libclang-rt-14-dev) ;;
+kernels) PKGS+=(qemu-system-x86 busybox-static cpio jq) ;;
+'') ;;
+*) echo "usage: setup.sh [test|kernels]" >&2; exit 2 ;;
+esac
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
