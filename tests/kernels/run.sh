@@ -120,6 +120,8 @@ host_stats() {
 		sleep 0.1
 	done
 	kill -TERM $pid 2>/dev/null; wait $pid
+	# run persists, as in the VMs: its pins go with the cgroup
+	build/relaywatch detach --cgroup "$cg" >/dev/null
 	rmdir "$cg"
 	sed -n 's/^relaywatch: \([a-z0-9_]*\): on, \([0-9]*\) instructions verified$/insns \1 \2/p
 		s/^relaywatch: start-up: policy in force at \([0-9]*\) ms$/startup \1/p' \

@@ -396,6 +396,7 @@ static int detach_one(const char *cgdir, const char *what)
 	free(sets);
 	close(lock);
 	rmdir(cgdir);
+	rmdir(PIN_ROOT); /* when it was the last */
 	return removed;
 }
 

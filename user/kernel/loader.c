@@ -376,8 +376,10 @@ void loader_close(struct loader *l, enum loader_end how)
 	if (l->cgroup_fd >= 0)
 		close(l->cgroup_fd);
 	l->cgroup_fd = -1;
-	if (remove)
+	if (remove) {
 		rmdir(l->cgdir); /* fails while another set is in it */
+		rmdir(PIN_ROOT); /* and while another cgroup has state */
+	}
 	if (l->lock_fd >= 0)
 		close(l->lock_fd);
 	l->lock_fd = -1;
