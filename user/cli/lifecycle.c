@@ -124,8 +124,9 @@ int cmd_probe(int argc, char **argv)
 }
 
 /* the pin directory of a cgroup path (the cgroup v2 root by default) */
-static int cgdir_of(const char *cgroup, char *cgpath, size_t plen,
-		    char *cgdir, size_t dlen)
+/* cgpath: PATH_MAX bytes */
+static int cgdir_of(const char *cgroup, char *cgpath, char *cgdir,
+		    size_t dlen)
 {
 	const char *root = cgroup2_root();
 	__u64 id;
@@ -142,7 +143,6 @@ static int cgdir_of(const char *cgroup, char *cgpath, size_t plen,
 					  "the state of cgroups that are gone)" : "");
 		return -errno;
 	}
-	(void)plen;
 	if (cgroup_id_of(cgpath, &id)) {
 		pr_warn("%s is not a cgroup v2 directory", cgpath);
 		return -EINVAL;
@@ -204,8 +204,10 @@ static int unpinned_programs(const char *cgpath)
 
 int cmd_status(int argc, char **argv)
 {
-	char cgpath[PATH_MAX], cgdir[128], buf[64], hex[65];
+	char cgpath[PATH_MAX], cgdir[128], buf[64], hex[65], dir[PATH_MAX + 8];
 	const struct pin_set *set;
+	struct dirent *de;
+	DIR *ld;
 	struct pin_set *sets = NULL;
 	struct cmd_opts o = {};
 	__u64 c[RW_CNT__MAX] = {}, used = 0, size = 0, age;
@@ -219,7 +221,7 @@ int cmd_status(int argc, char **argv)
 		pr_warn("needs root (reads /sys/fs/bpf): run it with sudo");
 		return 1;
 	}
-	if (cgdir_of(o.cgroup, cgpath, sizeof(cgpath), cgdir, sizeof(cgdir)))
+	if (cgdir_of(o.cgroup, cgpath, cgdir, sizeof(cgdir)))
 		return 1;
 	pin_sets(cgdir, &sets, &nr);
 	set = pin_newest(sets, nr);
@@ -242,33 +244,25 @@ int cmd_status(int argc, char **argv)
 		free(sets);
 		return ST_NOTHING;
 	}
-	/* the links: each still attached? */
+	/* the links the set pinned: each still attached? */
 	links = json_object_new_object();
-	for (int i = 0; i < 2; i++) {
-		/* what a set may attach (either build of each hook) */
-		static const char *const names[] = {
-			"connect4", "connect6", "sendmsg4", "sendmsg6",
-			"dns_ingress", "flow_egress", "sock_release",
-			"handle_exec", "handle_fork", "handle_exit",
-			"sys_exit", "cgroup_escape",
-		};
+	snprintf(dir, sizeof(dir), "%s/links", set->dir);
+	ld = opendir(dir);
+	while (ld && (de = readdir(ld))) {
+		bool up;
 
-		for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
-			char name[64];
-
-			snprintf(name, sizeof(name), "%s%s", names[k],
-				 i ? "_compat" : "");
-			fd = pin_get(set->dir, "links", name);
-			if (fd < 0)
-				continue;
-			total++;
-			alive += attach_link_alive(fd);
-			json_object_object_add(links, name,
-				json_object_new_string(attach_link_alive(fd) ?
-						       "attached" : "detached"));
-			close(fd);
-		}
+		if (de->d_name[0] == '.' ||
+		    (fd = pin_get(set->dir, "links", de->d_name)) < 0)
+			continue;
+		up = attach_link_alive(fd);
+		close(fd);
+		total++;
+		alive += up;
+		json_object_object_add(links, de->d_name, json_object_new_string(
+			up ? "attached" : "detached"));
 	}
+	if (ld)
+		closedir(ld);
 	fd = pin_get(set->dir, "maps", "counters");
 	if (fd >= 0) {
 		kstate_counters_fd(fd, c);
@@ -433,7 +427,7 @@ int cmd_detach(int argc, char **argv)
 		printf("detached %d cgroup%s\n", n, n == 1 ? "" : "s");
 		return 0;
 	}
-	if (cgdir_of(o.cgroup, cgpath, sizeof(cgpath), cgdir, sizeof(cgdir)))
+	if (cgdir_of(o.cgroup, cgpath, cgdir, sizeof(cgdir)))
 		return 1;
 	if (access(cgdir, F_OK)) {
 		printf("%s: nothing pinned by relaywatch, nothing to detach\n",
