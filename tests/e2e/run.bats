@@ -158,3 +158,34 @@ http_once() {
 	[ "$status" = 0 ]
 	[[ "$output" == *"nothing pinned"* ]]
 }
+
+@test "--reload-on-change: a ConfigMap-style swap reloads; a touch or a bad file does not replace the policy" {
+	# kubelet's layout: policy.yaml -> ..data/policy.yaml, ..data -> ..TS
+	mkdir -p "$TMP/cm/..1"
+	sed 's/action: deny/action: alert/' "$TMP/policy.yaml" > "$TMP/cm/..1/policy.yaml"
+	ln -s ..1 "$TMP/cm/..data"
+	ln -s ..data/policy.yaml "$TMP/cm/policy.yaml"
+	"$RW" run --policy "$TMP/cm/policy.yaml" --cgroup "$CG" --log "$LOG" \
+		--reload-on-change 2>"$TMP/err" &
+	PIDS+=($!)
+	wait_for '.event == "start"' >/dev/null
+	run in_cg nc -zv 127.0.0.2 9
+	[[ "$output" != *"not permitted"* ]]
+	# the same contents again: no reload
+	touch "$TMP/cm/..1/policy.yaml"
+	sleep 0.8
+	[ "$(grep -c '"event":"reload"' "$LOG")" = 0 ]
+	# the swap kubelet makes: a new directory, ..data renamed over
+	mkdir "$TMP/cm/..2"
+	cp "$TMP/policy.yaml" "$TMP/cm/..2/policy.yaml"
+	ln -s ..2 "$TMP/cm/..data_tmp"
+	mv -T "$TMP/cm/..data_tmp" "$TMP/cm/..data"
+	wait_for '.event == "reload" and .reason == "file-changed" and .ok' >/dev/null
+	run in_cg nc -zv 127.0.0.2 9
+	[[ "$output" == *"not permitted"* ]]
+	# a broken file: the reload fails, the policy in force stays
+	echo 'rules: [' > "$TMP/cm/..2/policy.yaml"
+	wait_for '.event == "reload" and .ok == false' >/dev/null
+	run in_cg nc -zv 127.0.0.2 9
+	[[ "$output" == *"not permitted"* ]]
+}

@@ -66,7 +66,8 @@ static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
 "                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
 "                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
-"                      [--require LIST] [--no-persist] [-v]\n"
+"                      [--require LIST] [--no-persist]\n"
+"                      [--reload-on-change] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGUSR1\n"
@@ -99,6 +100,11 @@ static const char run_help[] =
 "                  e.g. --require all, --require names,kill)\n"
 "  --no-persist    pin nothing: SIGTERM, SIGINT or the daemon's death\n"
 "                  detaches everything (a terminal session)\n"
+"  --reload-on-change\n"
+"                  reload by itself when the policy file or an intel file\n"
+"                  it names changes (edited, renamed over, a Kubernetes\n"
+"                  ConfigMap updated): as SIGHUP, once the writes settle\n"
+"                  and only when the contents differ\n"
 "  -v, -vv         more detail on standard error\n"
 "\n"
 "EXAMPLES\n"
@@ -178,6 +184,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		{ "dns-ttl-max", required_argument, NULL, 'M' },
 		{ "require", required_argument, NULL, 'R' },
 		{ "no-persist", no_argument, NULL, 'N' },
+		{ "reload-on-change", no_argument, NULL, 'W' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -214,6 +221,7 @@ int parse_opts(int argc, char **argv, const char *help,
 			break;
 		case 'j': o->json = true; break;
 		case 'N': o->no_persist = true; break;
+		case 'W': o->reload_on_change = true; break;
 		case 'A': o->all = true; break;
 		case 'R': {
 			char err[256];
@@ -283,7 +291,7 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRN", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRNW", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "cgroup.h"
+#include "cfgwatch.h"
 #include "config.h"
 #include "enforce.h"
 #include "geo.h"
@@ -72,6 +73,7 @@ struct watcher {
 	bool enforce;
 	bool session_up;
 	struct polwatch pw;  /* the binaries and cgroups rules name */
+	struct cfgwatch cw;  /* --reload-on-change: the policy's files */
 	__u64 next_guard;    /* mono ns of the next tamper check */
 };
 
@@ -151,17 +153,16 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 	return 0;
 }
 
-/* SIGHUP: the new policy is built completely, then swapped in; on any
- * error the old one stays in force and the error is logged */
-static void reload(struct session *s, void *ctx)
+/* SIGHUP or a changed file (why): the new policy is built completely,
+ * then swapped in; on any error the old one stays in force and the error
+ * is logged */
+static void reload_why(struct watcher *w, const char *why)
 {
-	struct watcher *w = ctx;
 	struct config c;
 	char err[1024];
 	json_object *j = json_object_new_object();
 	int ret;
 
-	(void)s;
 	ret = config_load(&c, w->o->policy, w->o->intel, !w->enforce, err,
 			  sizeof(err));
 	if (!ret) {
@@ -170,7 +171,7 @@ static void reload(struct session *s, void *ctx)
 			config_free(&c);
 	}
 	json_object_object_add(j, "ok", json_object_new_boolean(!ret));
-	json_object_object_add(j, "reason", json_object_new_string("sighup"));
+	json_object_object_add(j, "reason", json_object_new_string(why));
 	if (ret) {
 		pr_warn("reload failed, the previous policy stays in force: %s",
 			err);
@@ -179,8 +180,16 @@ static void reload(struct session *s, void *ctx)
 		config_free(&w->prev);
 		w->prev = w->cur;
 		w->cur = c;
+		if (w->cw.fd >= 0)
+			cfgwatch_set(&w->cw, c.policy, w->o->intel);
 	}
 	record_meta(&w->s.out, "reload", j);
+}
+
+static void reload(struct session *s, void *ctx)
+{
+	(void)s;
+	reload_why(ctx, "sighup");
 }
 
 /* a binary, cgroup or container a rule names changed: the same policy is
@@ -201,6 +210,8 @@ static void tick(struct session *s, void *ctx, __u64 now_ns)
 		guard_check(&w->l, on_tamper, w);
 		w->next_guard = now_ns + 1000000000ULL;
 	}
+	if (w->cw.fd >= 0 && cfgwatch_due(&w->cw, now_ns))
+		reload_why(w, "file-changed");
 	kinds = polwatch_due(&w->pw, now_ns);
 	if (!kinds)
 		return;
@@ -307,7 +318,8 @@ int watch(const struct cmd_opts *o, bool enforce)
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.json = enforce || o->json, .summary = !enforce,
 	};
-	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 } };
+	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 },
+			     .cw = { .fd = -1 } };
 	char err[1024], exe[PATH_MAX];
 	bool adopted, keep = false;
 	int ret;
@@ -373,6 +385,12 @@ int watch(const struct cmd_opts *o, bool enforce)
 		goto out_session;
 	}
 	stage("policy in force");
+	if (o->reload_on_change && (cfgwatch_init(&w.cw) ||
+				    cfgwatch_set(&w.cw, w.cur.policy, o->intel))) {
+		pr_warn("--reload-on-change: cannot watch the policy's files "
+			"(%s)", strerror(errno));
+		goto out_session;
+	}
 	w.s.reload = enforce || o->policy ? reload : NULL;
 	w.s.tick = tick;
 	w.s.reload_ctx = &w;
@@ -401,6 +419,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 			w.l.cgroup);
 	}
 out_session:
+	cfgwatch_free(&w.cw);
 	polwatch_free(&w.pw);
 	session_free(&w.s);
 	/* a failed start removes only what it made; an adopted set, whose

@@ -23,6 +23,7 @@ struct cmd_opts {
 	unsigned int require;  /* --require: features (enum rw_feature) */
 	bool json;
 	bool no_persist;       /* run --no-persist: detach at exit */
+	bool reload_on_change; /* run --reload-on-change */
 	bool all;              /* detach --all */
 };
 
