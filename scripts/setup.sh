@@ -8,10 +8,11 @@ set -euo pipefail
 # `setup.sh test` (make test, make bench) adds the tests' clients, servers
 # and tools; `setup.sh kernels` (make test-kernels) what boots the matrix
 PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-      libyaml-dev libssl-dev libjson-c-dev liburing-dev util-linux mount)
+      libyaml-dev libssl-dev libjson-c-dev liburing-dev libsystemd-dev
+      util-linux mount)
 case "${1:-}" in
 test) PKGS+=(libcmocka-dev bats jq curl netcat-openbsd openssl iproute2
-	     dnsmasq-base procps nodejs libclang-rt-14-dev) ;;
+	     dnsmasq-base procps nodejs libclang-rt-14-dev python3) ;;
 kernels) PKGS+=(qemu-system-x86 busybox-static cpio jq) ;;
 '') ;;
 *) echo "usage: setup.sh [test|kernels]" >&2; exit 2 ;;

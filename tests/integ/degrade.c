@@ -288,6 +288,6 @@ int main(void)
 		printf("skipping degrade tests: %s\n", why);
 		return 0;
 	}
-	log_level = LOG_WARN;
+	log_level = LV_WARN;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

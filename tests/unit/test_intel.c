@@ -333,6 +333,49 @@ static void test_merge(void **state)
 	intel_free(in);
 }
 
+/* an intel directory: its *.yaml files in name order (a later file wins),
+ * other and hidden files skipped, an error names the file */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_dir(void **state)
+{
+	char dir[] = "/tmp/rw-inteldir-XXXXXX", err[256], cmd[300];
+	const struct intel_entry *e;
+	struct intel *in;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "20-b.yaml", "version: 1\nentries:\n"
+		   "  - {domain: x.example, category: ai-relay, provider: B}\n");
+	write_file(dir, "10-a.yaml", "version: 1\nentries:\n"
+		   "  - {domain: x.example, category: ai-overseas, provider: A}\n"
+		   "  - {domain: only-a.example, category: ai-relay, provider: A}\n");
+	write_file(dir, "README.md", "not intel\n");
+	write_file(dir, ".hidden.yaml", "not: [valid\n");
+	assert_int_equal(intel_new(&in), 0);
+	assert_int_equal(intel_add_file(in, dir, err, sizeof(err)), 0);
+	e = intel_lookup_name(in, "x.example");
+	assert_non_null(e);
+	assert_string_equal(e->provider, "B");
+	assert_non_null(intel_lookup_name(in, "only-a.example"));
+	write_file(dir, "30-bad.yaml", "version: 1\nentries: 3\n");
+	assert_int_equal(intel_add_file(in, dir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "30-bad.yaml:2"));
+	intel_free(in);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 struct bad {
 	const char *text;
 	const char *err; /* whole message, or its start when it ends in '*' */
@@ -455,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_exact_and_wildcard_keys),
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_categories),
 	};

@@ -25,6 +25,7 @@
 #include "policy.h"
 #include "polwatch.h"
 #include "progload.h"
+#include "service.h"
 #include "session.h"
 #include "record.h"
 #include "util.h"
@@ -176,12 +177,17 @@ static void reload_why(struct watcher *w, const char *why)
 		pr_warn("reload failed, the previous policy stays in force: %s",
 			err);
 		json_object_object_add(j, "error", json_object_new_string(err));
+		service_status("reload failed, the previous policy stays: "
+			       "%.300s", err);
 	} else {
 		config_free(&w->prev);
 		w->prev = w->cur;
 		w->cur = c;
 		if (w->cw.fd >= 0)
 			cfgwatch_set(&w->cw, c.policy, w->o->intel);
+		service_status("enforcing %zu rules of %s on %s (reloaded: %s)",
+			       c.policy->nr_rules, c.policy->path,
+			       w->l.cgroup, why);
 	}
 	record_meta(&w->s.out, "reload", j);
 }
@@ -206,6 +212,7 @@ static void tick(struct session *s, void *ctx, __u64 now_ns)
 	int kinds, ret;
 
 	(void)s;
+	service_watchdog(now_ns);
 	if (now_ns >= w->next_guard) {
 		guard_check(&w->l, on_tamper, w);
 		w->next_guard = now_ns + 1000000000ULL;
@@ -396,6 +403,9 @@ int watch(const struct cmd_opts *o, bool enforce)
 	w.s.reload_ctx = &w;
 	install_signals();
 	start_record(&w);
+	service_ready("%s %zu rules of %s on %s", w.cur.policy->mode ==
+		      POLICY_ENFORCE ? "enforcing" : "monitoring",
+		      w.cur.policy->nr_rules, w.cur.policy->path, w.l.cgroup);
 	/* connections open at start-up: the kernel judged them already
 	 * when it has watched all along under the same policy */
 	if (!adopted || memcmp(w.l.adopt.prev.policy_sha,
@@ -406,6 +416,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 				"reported");
 	}
 	ret = session_run(&w.s) ? 1 : 0;
+	service_stopping();
 	session_finish(&w.s);
 	keep = w.l.persist && !detach_asked; /* an error too: fail closed */
 	if (keep) {

@@ -33,10 +33,12 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
 {
 	/* libbpf's own messages sit one level below ours */
-	if (log_level < LOG_DEBUG && level != LIBBPF_WARN)
+	if (log_level < LV_DEBUG && level != LIBBPF_WARN)
 		return 0;
-	if (log_level < LOG_INFO)
+	if (log_level < LV_INFO)
 		return 0;
+	if (log_stderr_is_journal())
+		fputs(level == LIBBPF_WARN ? "<4>" : "<7>", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
 

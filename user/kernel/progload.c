@@ -517,7 +517,7 @@ int progload_all(struct loader *l, const char *fail_prog)
 	run_jobs(alone, nr_retry);
 	for (int k = 0; k < nr_retry; k++) {
 		settle(&alone[k], true);
-		if (log_level >= LOG_DEBUG && retry[k]->err)
+		if (log_level >= LV_DEBUG && retry[k]->err)
 			print_full_log(l, retry[k], fail_prog);
 	}
 	return 0;

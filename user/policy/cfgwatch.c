@@ -9,9 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <openssl/evp.h>
 
 #include "cfgwatch.h"
+#include "intel.h"
 #include "log.h"
 #include "policy.h"
 #include "util.h"
@@ -46,6 +48,11 @@ static void watch_dirs(struct cfgwatch *w, const char *path)
 {
 	char buf[PATH_MAX], real[PATH_MAX];
 
+	struct stat st;
+
+	/* an intel directory: the files in it */
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		inotify_add_watch(w->fd, path, DIR_MASK);
 	snprintf(buf, sizeof(buf), "%s", path);
 	if (inotify_add_watch(w->fd, dirname(buf), DIR_MASK) < 0)
 		pr_warn("--reload-on-change: cannot watch the directory of "
@@ -56,29 +63,49 @@ static void watch_dirs(struct cfgwatch *w, const char *path)
 
 /* SHA-256 over each file's name and contents (a missing file counts as
  * such, so its return is a change too) */
+static void digest_file(EVP_MD_CTX *ctx, const char *path)
+{
+	char buf[65536];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	EVP_DigestUpdate(ctx, path, strlen(path) + 1);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		/* an intel directory: the files read from it */
+		char **files;
+		size_t nr;
+
+		if (intel_dir_files(path, &files, &nr))
+			return;
+		for (size_t i = 0; i < nr; i++) {
+			digest_file(ctx, files[i]);
+			free(files[i]);
+		}
+		free(files);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		EVP_DigestUpdate(ctx, "\0missing", 8);
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	close(fd);
+}
+
 static void digest(const struct cfgwatch *w, __u8 out[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int len = 0;
-	char buf[65536];
 
 	memset(out, 0, 32);
 	if (!ctx)
 		return;
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	for (size_t i = 0; i < w->nr; i++) {
-		int fd = open(w->paths[i], O_RDONLY | O_CLOEXEC);
-		ssize_t n;
-
-		EVP_DigestUpdate(ctx, w->paths[i], strlen(w->paths[i]) + 1);
-		if (fd < 0) {
-			EVP_DigestUpdate(ctx, "\0missing", 8);
-			continue;
-		}
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			EVP_DigestUpdate(ctx, buf, n);
-		close(fd);
-	}
+	for (size_t i = 0; i < w->nr; i++)
+		digest_file(ctx, w->paths[i]);
 	EVP_DigestFinal_ex(ctx, out, &len);
 	EVP_MD_CTX_free(ctx);
 }

@@ -83,6 +83,9 @@ void intel_free(struct intel *in);
 int intel_add_embedded(struct intel *in, char *err, size_t errlen);
 int intel_add_file(struct intel *in, const char *path, char *err,
 		   size_t errlen);
+/* path a directory: every *.yaml file in it (not hidden), in name order,
+ * as if each were named. The files of dir, allocated; 0 or -errno. */
+int intel_dir_files(const char *dir, char ***paths, size_t *nr);
 /* text need not be NUL-terminated; name stands in for FILE in messages */
 int intel_add_string(struct intel *in, const char *text, size_t len,
 		     const char *name, char *err, size_t errlen);

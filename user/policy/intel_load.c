@@ -4,9 +4,12 @@
  * source without a single error is merged, so a typo in a user's file
  * cannot leave half of it applied.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "intel.h"
 #include "intel_impl.h"
@@ -186,13 +189,66 @@ int intel_add_embedded(struct intel *in, char *err, size_t errlen)
 				err, errlen);
 }
 
+static int is_yaml(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 &&
+	       !strcmp(d->d_name + n - 5, ".yaml");
+}
+
+int intel_dir_files(const char *dir, char ***paths, size_t *nr)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, is_yaml, alphasort);
+	int ret = 0;
+
+	*paths = NULL;
+	*nr = 0;
+	if (n < 0)
+		return -errno;
+	*paths = calloc(n ? n : 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		if (*paths && !ret &&
+		    asprintf(&(*paths)[i], "%s/%s", dir, ents[i]->d_name) < 0)
+			ret = -ENOMEM;
+		else if (*paths && !ret)
+			(*nr)++;
+		free(ents[i]);
+	}
+	free(ents);
+	if (!*paths)
+		return -ENOMEM;
+	return ret;
+}
+
+static int add_dir(struct intel *in, const char *dir, char *err,
+		   size_t errlen)
+{
+	char **paths;
+	size_t nr;
+	int ret = intel_dir_files(dir, &paths, &nr);
+
+	if (ret)
+		snprintf(err, errlen, "%s: %s", dir, strerror(-ret));
+	for (size_t i = 0; !ret && i < nr; i++)
+		ret = intel_add_file(in, paths[i], err, errlen);
+	for (size_t i = 0; i < nr; i++)
+		free(paths[i]);
+	free(paths);
+	return ret;
+}
+
 int intel_add_file(struct intel *in, const char *path, char *err,
 		   size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
+	struct stat st;
 	int ret;
 
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return add_dir(in, path, err, errlen);
 	ret = ydoc_read_file(path, INTEL_MAX_SIZE, &text, &len, err, errlen);
 	if (ret)
 		return ret;
