@@ -35,7 +35,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ_%,$(INTEG_SRCS))
 
-.PHONY: all test unit run bench deps deps-test clean test-kernels
+.PHONY: all test unit run bench deps deps-test clean test-kernels man \
+	install uninstall deb
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/relaywatch
@@ -171,6 +172,53 @@ bench: deps-test
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# ---- install: PREFIX for the program, man page and completion; the
+# configuration, log and unit go where Debian keeps them. DESTDIR stages.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+LOGDIR     ?= /var/log/relaywatch
+
+man: $(BUILD)/relaywatch.8
+$(BUILD)/relaywatch.8: user/cli/relaywatch.8.scd | $(BUILD)
+	$(call msg,SCDOC,$@)
+	$(Q)scdoc < $< > $@
+
+# the policy is the administrator's once installed: never overwritten
+install: $(BUILD)/relaywatch $(BUILD)/relaywatch.8
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/relaywatch)
+	$(Q)install -D -m 0755 $(BUILD)/relaywatch $(DESTDIR)$(SBINDIR)/relaywatch
+	$(Q)install -D -m 0644 $(BUILD)/relaywatch.8 $(DESTDIR)$(MANDIR)/man8/relaywatch.8
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' dist/relaywatch.service.in > $(DESTDIR)$(UNITDIR)/relaywatch.service
+	$(Q)install -D -m 0644 dist/relaywatch.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/relaywatch
+	$(Q)install -D -m 0644 dist/relaywatch.bash-completion $(DESTDIR)$(BASHCOMPDIR)/relaywatch
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/relaywatch/intel.d
+	$(Q)install -d -m 0750 $(DESTDIR)$(LOGDIR)
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/relaywatch/policy.yaml ]; then \
+		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/relaywatch/policy.yaml (yours; the shipped one is etc/policy.yaml)"; \
+	else \
+		install -m 0644 etc/policy.yaml $(DESTDIR)$(SYSCONFDIR)/relaywatch/policy.yaml; \
+	fi
+	$(Q)install -m 0644 etc/intel.d/README $(DESTDIR)$(SYSCONFDIR)/relaywatch/intel.d/README
+
+# removes what install put there, except the policy and intel files an
+# administrator may have changed, and the logs
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/relaywatch $(DESTDIR)$(MANDIR)/man8/relaywatch.8 \
+		$(DESTDIR)$(UNITDIR)/relaywatch.service \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/relaywatch \
+		$(DESTDIR)$(BASHCOMPDIR)/relaywatch \
+		$(DESTDIR)$(SYSCONFDIR)/relaywatch/intel.d/README
+	$(Q)echo "  KEPT     $(DESTDIR)$(SYSCONFDIR)/relaywatch/ and $(DESTDIR)$(LOGDIR)/ (remove them by hand)"
+
+# make deb: a Debian package of this build (dpkg-deb; scripts/mkdeb.sh)
+deb: $(BUILD)/relaywatch $(BUILD)/relaywatch.8
+	$(Q)bash scripts/mkdeb.sh $(BUILD)
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/next/*/*/*.d $(BUILD)/next/fmt/*.d)
 

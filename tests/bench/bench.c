@@ -244,11 +244,12 @@ static void write_policy(enum conf c)
 
 	if (c == C_FULL) {
 		FILE *in = fopen("etc/policy.yaml", "r");
-		char buf[4096];
-		size_t n;
+		char line[4096];
 
-		while (in && (n = fread(buf, 1, sizeof(buf), in)) > 0)
-			fwrite(buf, 1, n, f);
+		/* its intel: directory is relative to etc/, not to the copy */
+		while (in && fgets(line, sizeof(line), in))
+			if (strncmp(line, "intel:", 6))
+				fputs(line, f);
 		if (in)
 			fclose(in);
 		fclose(f);

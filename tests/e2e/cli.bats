@@ -96,3 +96,52 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "relaywatch "[0-9]* ]]
 }
+
+# the options a command's --help names (usage, table and prose), sorted
+help_opts() {
+	$RW $1 --help | grep -oE -- '(^|[ [,])--?[a-z][a-z0-9-]*' |
+		sed -E 's/^[ [,]//' | grep -vx -- '--help' | grep -vx -- '-vv' |
+		sort -u
+}
+
+# the options the man page defines under "## CMD" (definition lines only)
+man_opts() {
+	awk -v h="## $1" '$0 == h { on = 1; next } /^#/ { on = 0 } on' \
+		"$BATS_TEST_DIRNAME/../../user/cli/relaywatch.8.scd" |
+		grep -E '^\*-' | grep -oE -- '\*--?[a-z][a-z0-9-]*\*' |
+		tr -d '*' | grep -vx -- '-vv' | sort -u
+}
+
+@test "the man page and --help name the same options, command by command" {
+	for c in trace run status detach check probe; do
+		help_opts "$c" > "$TMP/help"
+		man_opts "$c" > "$TMP/man"
+		# a command with options has them in both
+		[ -s "$TMP/help" ] || { echo "no options in $c --help"; false; }
+		diff -u --label "$c --help" --label "man page ## $c" \
+			"$TMP/help" "$TMP/man"
+	done
+	# every command of the main help has its heading
+	for c in $($RW --help | awk '/^COMMANDS/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'); do
+		grep -qx "## $c.*" "$BATS_TEST_DIRNAME/../../user/cli/relaywatch.8.scd" ||
+			{ echo "no ## $c in the man page"; false; }
+	done
+}
+
+@test "the man page builds with scdoc and renders" {
+	command -v scdoc >/dev/null || skip "scdoc is not installed (make test installs it)"
+	scdoc < "$BATS_TEST_DIRNAME/../../user/cli/relaywatch.8.scd" > "$TMP/relaywatch.8"
+	grep -q '^\.TH "relaywatch" "8"' "$TMP/relaywatch.8"
+	MANWIDTH=80 man -l "$TMP/relaywatch.8" > "$TMP/out" 2>/dev/null || \
+		groff -man -Tutf8 "$TMP/relaywatch.8" > "$TMP/out"
+	grep -q -- '--reload-on-change' "$TMP/out"
+}
+
+@test "root without the BPF capabilities: one sentence naming them, not 'old kernel'" {
+	command -v setpriv >/dev/null || skip "setpriv is not installed (util-linux)"
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	run setpriv --bounding-set=-all,+net_admin --inh-caps=-all $RW probe
+	[ "$status" = 1 ]
+	[[ "$output" == *"not permitted to use BPF"*"CAP_BPF, CAP_PERFMON"* ]]
+	[[ "$output" != *"Linux 5.10 or later"* ]]
+}

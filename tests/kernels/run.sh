@@ -99,7 +99,7 @@ add "$(command -v jq)"
 cp build/kernels/rwclient "$root/rw/"
 cp "${RW_SUITE:-tests/kernels/suite.sh}" "$root/rw/suite.sh"
 cp tests/kernels/init "$root/init"
-cp etc/policy.yaml "$root/rw/etc/"
+cp -r etc/policy.yaml etc/intel.d "$root/rw/etc/"
 cp tests/kernels/policy.yaml "$root/rw/etc/suite-policy.yaml"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
 

@@ -86,7 +86,7 @@ int cgroup_level_of(const char *path, __u32 *level)
 static int preflight(const struct loader_opts *o)
 {
 	char err[512];
-	int ret;
+	int ret, fd;
 
 	if (geteuid() != 0) {
 		pr_warn("needs root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON): "
@@ -98,6 +98,18 @@ static int preflight(const struct loader_opts *o)
 			"relaywatch needs CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOTSUP;
 	}
+	/* root without the capabilities (a container, a unit's bounding
+	 * set) must not read as an old kernel below */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	if (fd < 0 && (errno == EPERM || errno == EACCES)) {
+		pr_warn("not permitted to use BPF (bpf(2): %s): relaywatch "
+			"needs CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
+			"CAP_SYS_ADMIN (docs/deploy.md, Capabilities)",
+			strerror(errno));
+		return -EPERM;
+	}
+	if (fd >= 0)
+		close(fd);
 	/* the oldest kernel relaywatch supports is 5.10 (README: Kernels);
 	 * what sets the floor is the event ring buffer (5.8) */
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
