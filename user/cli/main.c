@@ -67,7 +67,7 @@ static const char run_help[] =
 "                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
 "                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
 "                      [--require LIST] [--no-persist]\n"
-"                      [--reload-on-change] [-v]\n"
+"                      [--reload-on-change] [--syslog[=TARGET]] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGUSR1\n"
@@ -88,6 +88,13 @@ static const char run_help[] =
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
 "                  v2 root, i.e. the whole host)\n"
 "  --log FILE      append JSON lines here (default: standard output)\n"
+"  --syslog[=TARGET]\n"
+"                  also send each record to syslog as RFC 5424 (MSGID the\n"
+"                  event, its fields as structured data, the JSON record\n"
+"                  as the message); TARGET: unix:PATH, udp:HOST:PORT or\n"
+"                  tcp:HOST:PORT (default /dev/log: journald or the\n"
+"                  syslog daemon). Diagnostics go to local syslog too.\n"
+"                  A target that fails: a warning, the log goes on\n"
 "  --intel FILE    extra intelligence (see trace --help)\n"
 "  --rir FILE      an RIR delegated-stats file overriding countries\n"
 "  --dns-ttl-min N, --dns-ttl-max N\n"
@@ -185,6 +192,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		{ "require", required_argument, NULL, 'R' },
 		{ "no-persist", no_argument, NULL, 'N' },
 		{ "reload-on-change", no_argument, NULL, 'W' },
+		{ "syslog", optional_argument, NULL, 'S' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -222,6 +230,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		case 'j': o->json = true; break;
 		case 'N': o->no_persist = true; break;
 		case 'W': o->reload_on_change = true; break;
+		case 'S': o->syslog = optarg ? optarg : ""; break;
 		case 'A': o->all = true; break;
 		case 'R': {
 			char err[256];
@@ -291,7 +300,7 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRNW", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWS", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

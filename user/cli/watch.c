@@ -26,6 +26,7 @@
 #include "polwatch.h"
 #include "progload.h"
 #include "service.h"
+#include "sink.h"
 #include "session.h"
 #include "record.h"
 #include "util.h"
@@ -323,6 +324,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 				  .version = VERSION };
 	struct session_opts so = {
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
+		.syslog = o->syslog,
 		.json = enforce || o->json, .summary = !enforce,
 	};
 	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 },
@@ -332,6 +334,10 @@ int watch(const struct cmd_opts *o, bool enforce)
 	int ret;
 
 	stage("begin");
+	if (o->syslog && sink_syslog_check(o->syslog, err, sizeof(err))) {
+		pr_warn("%s", err);
+		return EXIT_USAGE;
+	}
 	if (config_load(&w.cur, o->policy, o->intel, !enforce, err,
 			sizeof(err))) {
 		pr_warn("%s", err);

@@ -24,6 +24,7 @@ struct cmd_opts {
 	bool json;
 	bool no_persist;       /* run --no-persist: detach at exit */
 	bool reload_on_change; /* run --reload-on-change */
+	const char *syslog;    /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	bool all;              /* detach --all */
 };
 

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "record.h"
 #include "session_impl.h"
+#include "sink.h"
 #include "util.h"
 #include "kstate.h"
 #include "loader.h"
@@ -380,6 +381,19 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	if (ret)
 		return ret;
 	output_init(&s->out, s->log, o->json);
+	if (o->syslog) {
+		char err[256];
+		struct sink *y = sink_syslog_new(o->syslog, err, sizeof(err));
+
+		if (!y) {
+			pr_warn("%s", err);
+			return -EINVAL;
+		}
+		output_add_sink(&s->out, y);
+		/* diagnostics to the local syslog too */
+		if (!*o->syslog || !strncmp(o->syslog, "unix:", 5))
+			log_to_syslog(true);
+	}
 	s->rb = ring_buffer__new(kstate_events_fd(l), on_event, s, NULL);
 	if (!s->rb) {
 		ret = -errno;
@@ -561,6 +575,15 @@ void session_finish(struct session *s)
 	F("folded", s->folded);
 	F("filtered", s->filtered);
 	F("existing", s->existing);
+	for (int i = 0; i < s->out.nr_sinks; i++) {
+		__u64 sent, dropped;
+
+		if (strcmp(s->out.sinks[i]->name, "syslog"))
+			continue;
+		sink_syslog_counts(s->out.sinks[i], &sent, &dropped);
+		F("syslog_sent", sent);
+		F("syslog_dropped", dropped);
+	}
 #undef F
 	record_meta(&s->out, "stats", j);
 	if (s->o.summary)

@@ -18,6 +18,7 @@ struct session_opts {
 	const char *exe;      /* only this binary (trace --exe), NULL = all */
 	const char *log_path; /* run --log; NULL = stdout */
 	bool json;
+	const char *syslog;   /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	bool summary;         /* print a summary to stderr at the end */
 };
 

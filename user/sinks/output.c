@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The context records are built in, and their dispatch to the sinks. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "output.h"
+#include "record.h"
 #include "sink.h"
 #include "util.h"
 
@@ -16,6 +18,14 @@ void output_init(struct output *o, FILE *f, bool json)
 	o->sinks[o->nr_sinks++] = json ? sink_json_new(f) : sink_text_new(f);
 	if (!o->sinks[0])
 		o->nr_sinks = 0;
+}
+
+int output_add_sink(struct output *o, struct sink *s)
+{
+	if (o->nr_sinks >= OUTPUT_SINKS)
+		return -ENOSPC;
+	o->sinks[o->nr_sinks++] = s;
+	return 0;
 }
 
 void output_set_file(struct output *o, FILE *f)
@@ -42,6 +52,14 @@ void output_set_policy(struct output *o, unsigned gen,
 
 void output_emit(struct output *o, const struct record *r)
 {
+	struct record now;
+
+	/* "now" is taken once, so every sink writes the same time */
+	if (!r->ktime) {
+		now = *r;
+		now.ktime = boot_ns();
+		r = &now;
+	}
 	for (int i = 0; i < o->nr_sinks; i++)
 		o->sinks[i]->emit(o->sinks[i], o, r);
 }

@@ -32,6 +32,8 @@ struct output {
 
 /* f: the log (JSON lines) or the terminal (json false: one short line) */
 void output_init(struct output *o, FILE *f, bool json);
+/* one more sink (syslog, metrics); -ENOSPC when there are enough */
+int output_add_sink(struct output *o, struct sink *s);
 /* the file sinks write to (after the log is reopened) */
 void output_set_file(struct output *o, FILE *f);
 void output_free(struct output *o);

@@ -4,6 +4,7 @@
 #define RW_SINK_H
 
 #include <stdio.h>
+#include <linux/types.h>
 
 struct output;
 struct record;
@@ -24,6 +25,14 @@ struct sink *sink_text_new(FILE *f);
 
 /* the record as the JSON object of the native schema (README "JSON
  * events"): what the JSON sink writes, and what others can build on */
+/* RFC 5424 to syslog: target NULL or "" (/dev/log), unix:PATH,
+ * udp:HOST:PORT, tcp:HOST:PORT; NULL with err set on a bad target */
+struct sink *sink_syslog_new(const char *target, char *err, size_t len);
+/* whether target is one sink_syslog_new takes; 0 or -EINVAL, err set */
+int sink_syslog_check(const char *target, char *err, size_t len);
+/* records delivered to syslog, and dropped (the target failing) */
+void sink_syslog_counts(const struct sink *s, __u64 *sent, __u64 *dropped);
+
 struct json_object *sink_json_object(const struct output *o,
 				     const struct record *r);
 
