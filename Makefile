@@ -12,7 +12,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	    -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -lyaml -lcrypto -ljson-c -luring -lsystemd
+LDLIBS   := -lbpf -lelf -lz -lyaml -lcrypto -ljson-c -luring -lsystemd -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra \
 	    -Werror -Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)
 

@@ -9,11 +9,12 @@ set -euo pipefail
 # and tools; `setup.sh kernels` (make test-kernels) what boots the matrix
 PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       libyaml-dev libssl-dev libjson-c-dev liburing-dev libsystemd-dev
+      libmicrohttpd-dev
       util-linux mount)
 case "${1:-}" in
 test) PKGS+=(libcmocka-dev bats jq curl netcat-openbsd openssl iproute2
 	     dnsmasq-base procps nodejs libclang-rt-14-dev python3 scdoc
-	     systemd dpkg-dev rsyslog) ;;
+	     systemd dpkg-dev rsyslog python3-prometheus-client) ;;
 kernels) PKGS+=(qemu-system-x86 busybox-static cpio jq) ;;
 '') ;;
 *) echo "usage: setup.sh [test|kernels]" >&2; exit 2 ;;

@@ -67,7 +67,8 @@ static const char run_help[] =
 "                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
 "                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
 "                      [--require LIST] [--no-persist]\n"
-"                      [--reload-on-change] [--syslog[=TARGET]] [-v]\n"
+"                      [--reload-on-change] [--syslog[=TARGET]]\n"
+"                      [--metrics ADDR:PORT] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGUSR1\n"
@@ -95,6 +96,11 @@ static const char run_help[] =
 "                  tcp:HOST:PORT (default /dev/log: journald or the\n"
 "                  syslog daemon). Diagnostics go to local syslog too.\n"
 "                  A target that fails: a warning, the log goes on\n"
+"  --metrics ADDR:PORT\n"
+"                  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+"                  (e.g. 127.0.0.1:9411; :9411 for every address): kernel\n"
+"                  counters, records by event, action, rule, category and\n"
+"                  provider, ring fill, lost events, reloads, CPU, memory\n"
 "  --intel FILE    extra intelligence (see trace --help)\n"
 "  --rir FILE      an RIR delegated-stats file overriding countries\n"
 "  --dns-ttl-min N, --dns-ttl-max N\n"
@@ -193,6 +199,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		{ "no-persist", no_argument, NULL, 'N' },
 		{ "reload-on-change", no_argument, NULL, 'W' },
 		{ "syslog", optional_argument, NULL, 'S' },
+		{ "metrics", required_argument, NULL, 'X' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -231,6 +238,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		case 'N': o->no_persist = true; break;
 		case 'W': o->reload_on_change = true; break;
 		case 'S': o->syslog = optarg ? optarg : ""; break;
+		case 'X': o->metrics = optarg; break;
 		case 'A': o->all = true; break;
 		case 'R': {
 			char err[256];
@@ -300,7 +308,7 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWS", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSX", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

@@ -22,6 +22,7 @@
 #include "kstate.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "polwatch.h"
 #include "progload.h"
@@ -76,6 +77,7 @@ struct watcher {
 	bool session_up;
 	struct polwatch pw;  /* the binaries and cgroups rules name */
 	struct cfgwatch cw;  /* --reload-on-change: the policy's files */
+	struct metrics *mx;  /* --metrics; NULL off */
 	__u64 next_guard;    /* mono ns of the next tamper check */
 };
 
@@ -117,6 +119,7 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 				   .ttl_max = w->o->ttl_max };
 	struct enforce_stats st;
 	json_object *j;
+	__u64 t0 = mono_ns();
 	int ret;
 
 	/* watch first: a binary replaced while the policy is being built
@@ -133,6 +136,9 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 			polwatch_set(&w->pw, w->cur.policy);
 		return ret;
 	}
+	if (w->mx)
+		metrics_policy(w->mx, st.gen, c->policy->nr_rules,
+			       (mono_ns() - t0) / 1e9);
 	output_set_policy(&w->s.out, st.gen, c->policy, c->intel);
 	w->s.policy = c->policy;
 	loader_commit(&w->l, c->policy->sha256, c->policy->path);
@@ -174,6 +180,8 @@ static void reload_why(struct watcher *w, const char *why)
 	}
 	json_object_object_add(j, "ok", json_object_new_boolean(!ret));
 	json_object_object_add(j, "reason", json_object_new_string(why));
+	if (w->mx)
+		metrics_reload(w->mx, !ret);
 	if (ret) {
 		pr_warn("reload failed, the previous policy stays in force: %s",
 			err);
@@ -338,6 +346,11 @@ int watch(const struct cmd_opts *o, bool enforce)
 		pr_warn("%s", err);
 		return EXIT_USAGE;
 	}
+	/* the port first: one that is taken fails before anything attaches */
+	if (o->metrics && !(w.mx = metrics_start(o->metrics, err, sizeof(err)))) {
+		pr_warn("%s", err);
+		return 1;
+	}
 	if (config_load(&w.cur, o->policy, o->intel, !enforce, err,
 			sizeof(err))) {
 		pr_warn("%s", err);
@@ -383,6 +396,10 @@ int watch(const struct cmd_opts *o, bool enforce)
 		goto out_session;
 	w.session_up = true;
 	w.s.out.geo = w.geo;
+	if (w.mx) {
+		output_add_sink(&w.s.out, metrics_sink(w.mx));
+		metrics_set_loader(w.mx, &w.l);
+	}
 	/* what queued while no daemon read: first, and said */
 	if (adopted) {
 		name_adopted_events(&w);
@@ -439,6 +456,7 @@ out_session:
 	cfgwatch_free(&w.cw);
 	polwatch_free(&w.pw);
 	session_free(&w.s);
+	metrics_stop(w.mx); /* its thread reads the loader's maps */
 	/* a failed start removes only what it made; an adopted set, whose
 	 * policy is still in force, stays */
 	loader_close(&w.l, detach_asked ? LOADER_DETACH :

@@ -25,6 +25,7 @@ struct cmd_opts {
 	bool no_persist;       /* run --no-persist: detach at exit */
 	bool reload_on_change; /* run --reload-on-change */
 	const char *syslog;    /* run --syslog[=TARGET]: NULL off, "" /dev/log */
+	const char *metrics;   /* run --metrics ADDR:PORT */
 	bool all;              /* detach --all */
 };
 

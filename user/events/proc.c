@@ -68,6 +68,8 @@ static bool same_version(const struct sha_entry *e, const struct stat *st)
 	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+static __u64 sha_hits, sha_misses;
+
 static struct sha_entry *sha_set(const struct stat *st)
 {
 	__u64 h = (__u64)st->st_ino * 0x9e3779b97f4a7c15ULL ^ st->st_dev;
@@ -88,8 +90,20 @@ static bool sha_lookup(const struct stat *st, char out[65])
 			hit = true;
 		}
 	}
+	if (hit)
+		sha_hits++;
+	else
+		sha_misses++;
 	pthread_mutex_unlock(&sha_lock);
 	return hit;
+}
+
+void proc_sha_cache_stats(__u64 *hits, __u64 *misses)
+{
+	pthread_mutex_lock(&sha_lock);
+	*hits = sha_hits;
+	*misses = sha_misses;
+	pthread_mutex_unlock(&sha_lock);
 }
 
 static void sha_insert(const struct stat *st, const char hex[65])

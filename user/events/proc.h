@@ -54,6 +54,8 @@ int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
  * cache of PROC_SHA_CACHE entries). For a live process hash "/proc/PID/exe"
  * (works even if deleted). 0 or -errno. */
 int file_sha256(const char *path, char out[65]);
+/* file_sha256's cache: lookups answered from it, and not (any thread) */
+void proc_sha_cache_stats(__u64 *hits, __u64 *misses);
 void proc_set_root(const char *procfs_root);   /* default "/proc" */
 /* dev_t (glibc) -> kernel encoding used in struct rw_proc.exe_dev */
 __u32 dev_to_kernel(dev_t dev);
