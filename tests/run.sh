@@ -5,6 +5,8 @@
 # A binary that dies without a cmocka summary counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
+# the loopback addresses and ports the tests use (RW_TEST_NET, RW_TEST_PORTS)
+source tests/net.env
 
 pass=0 fail=0 skip=0
 failed=()
@@ -26,16 +28,17 @@ run_cmocka() {
 	[ "$f" = 0 ] || failed+=("$(basename "$bin")")
 }
 
+# run_bats FILE [REGEX]: the file's tests (only those whose names match)
 run_bats() {
-	local file=$1 out
-	out=$(bats --tap "$file" 2>&1)
-	printf '%s\n' "$out" | sed "s|^|  ${RELAYWATCH_COMPAT:+compat }$(basename "$file"): |"
+	local file=$1 out f tag
+	tag="${RUN_TAG:-}${RELAYWATCH_COMPAT:+compat }$(basename "$file")"
+	out=$(bats --tap ${2:+-f "$2"} "$file" 2>&1)
+	printf '%s\n' "$out" | sed "s|^|  $tag: |"
 	pass=$((pass + $(printf '%s\n' "$out" | grep -E '^ok ' | grep -vc '# skip')))
 	skip=$((skip + $(printf '%s\n' "$out" | grep -E '^ok ' | grep -c '# skip')))
-	local f
 	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
 	fail=$((fail + f))
-	[ "$f" = 0 ] || failed+=("$(basename "$file")")
+	[ "$f" = 0 ] || failed+=("$tag")
 }
 
 echo "== unit"
@@ -55,6 +58,15 @@ for t in enforce kill dns_ingress policy; do
 done
 for t in names run; do run_bats "tests/e2e/$t.bats"; done
 unset RELAYWATCH_COMPAT
+
+# The suite's addresses move as one (tests/net.env): the tests of deny,
+# alert and the log's fields again on another loopback /24
+echo "== the suite's addresses moved (RW_TEST_NET=127.0.77)"
+RW_TEST_NET_SAVED=$RW_TEST_NET
+export RW_TEST_NET=127.0.77 RUN_TAG="moved "
+[ -x build/tests/integ_enforce ] && run_cmocka build/tests/integ_enforce
+run_bats tests/e2e/run.bats "curl to a denied address|nc over TCP and UDP"
+export RW_TEST_NET=$RW_TEST_NET_SAVED RUN_TAG=
 
 [ ${#failed[@]} -eq 0 ] || echo "failed in: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

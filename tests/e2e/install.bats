@@ -96,7 +96,7 @@ entries:
 	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' |
 		sed -e 's/cap_//g' -e 's/ /,+/g' -e 's/^/+/')
 	mkdir -p "$TMP/logs"
-	printf 'mode: enforce\nrules:\n  - name: deny-relay\n    match: {cidr: [127.0.0.2/32]}\n    action: deny\n' > "$TMP/policy.yaml"
+	printf 'mode: enforce\nrules:\n  - name: deny-relay\n    match: {cidr: [%s/32]}\n    action: deny\n' "$NET.2" > "$TMP/policy.yaml"
 	cat > "$TMP/sandbox.sh" <<-EOF
 	set -e
 	mount --make-rprivate /
@@ -117,7 +117,7 @@ entries:
 	for _ in $(seq 200); do grep -q '"event":"start"' "$LOG" 2>/dev/null && break; sleep 0.05; done
 	cat "$TMP/err"
 	grep -q '"event":"start"' "$LOG"
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" == *"not permitted"* ]]
 	wait_for '.event == "connect" and .action == "deny" and .comm == "nc"' >/dev/null
 	# the daemon really ran without the capabilities outside the set

@@ -16,13 +16,13 @@ setup() {
 	mode: enforce
 	rules:
 	  - name: deny-relay
-	    match: {cidr: [127.0.0.2/32]}
+	    match: {cidr: [$NET.2/32]}
 	    action: deny
 	  - name: watch-lab
-	    match: {cidr: [127.0.1.0/24]}
+	    match: {cidr: [$NET.128/25]}
 	    action: alert
 	EOF
-	MPORT=$((40000 + RANDOM % 10000))
+	MPORT=$(rw_port)
 }
 
 teardown() {
@@ -30,7 +30,7 @@ teardown() {
 }
 
 scrape() {
-	curl -sf "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics.txt"
+	curl -sf "http://$NET.1:$MPORT/metrics" > "$TMP/metrics.txt"
 	/usr/bin/python3 "$PARSE" < "$TMP/metrics.txt" > "$TMP/samples"
 }
 
@@ -40,12 +40,16 @@ value() {
 }
 
 @test "--metrics: valid text format, kernel counters and records agree with the log" {
-	start_daemon --metrics "127.0.0.1:$MPORT" --dedup-ms 0
-	for _ in 1 2 3; do in_cg nc -z 127.0.0.2 9 || true; done
-	in_cg nc -z 127.0.1.7 9 || true
+	start_daemon --metrics "$NET.1:$MPORT" --dedup-ms 0
+	for _ in 1 2 3; do in_cg nc -z $NET.2 9 || true; done
+	in_cg nc -z $NET.135 9 || true
 	wait_for '.event == "connect" and .action == "alert"' >/dev/null
 	for _ in $(seq 50); do [ "$(grep -c '"action":"deny"' "$LOG")" = 3 ] && break; sleep 0.05; done
-	scrape
+	for _ in $(seq 20); do
+		scrape
+		[ "$(value relaywatch_records_total '.action == "alert"')" = 1 ] && break
+		sleep 0.05
+	done
 	grep -q '^# TYPE relaywatch_kernel_decisions_total counter' "$TMP/metrics.txt"
 	[ "$(value relaywatch_kernel_decisions_total '.action == "deny"')" = 3 ]
 	[ "$(value relaywatch_kernel_decisions_total '.action == "alert"')" = 1 ]
@@ -71,31 +75,39 @@ value() {
 	[ "$(value relaywatch_reloads_total '.result == "ok"')" = 1 ]
 	[ "$(value relaywatch_reloads_total '.result == "failed"')" = 1 ]
 	# not /metrics: 404
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$NET.1:$MPORT/")" = 404 ]
 }
 
 @test "--metrics: 60 destinations from 60 processes add no label values" {
-	start_daemon --metrics "127.0.0.1:$MPORT" --dedup-ms 0
-	in_cg nc -z 127.0.1.1 9 || true
+	start_daemon --metrics "$NET.1:$MPORT" --dedup-ms 0
+	in_cg nc -z $NET.128 9 || true
 	wait_for '.event == "connect" and .action == "alert"' >/dev/null
 	scrape
 	before=$(grep -c '^relaywatch_' "$TMP/metrics.txt")
-	for i in $(seq 2 61); do in_cg nc -z "127.0.1.$i" 9 || true; done
-	for _ in $(seq 100); do [ "$(grep -c '"action":"alert"' "$LOG")" -ge 61 ] && break; sleep 0.05; done
-	scrape
-	[ "$(grep -c '^relaywatch_' "$TMP/metrics.txt")" = "$before" ]
+	for i in $(seq 129 188); do in_cg nc -z "$NET.$i" 9 || true; done
+	for _ in $(seq 100); do
+		[ "$(jq -s 'map(select(.event == "connect" and .action == "alert")) | length' "$LOG")" -ge 61 ] && break
+		sleep 0.05
+	done
+	# a record is counted just after the log has it: scrape until it is
+	for _ in $(seq 20); do
+		scrape
+		[ "$(value relaywatch_records_total '.event == "connect" and .rule == "watch-lab"')" = 61 ] && break
+		sleep 0.05
+	done
 	[ "$(value relaywatch_records_total '.event == "connect" and .rule == "watch-lab"')" = 61 ]
+	[ "$(grep -c '^relaywatch_' "$TMP/metrics.txt")" = "$before" ]
 	# no address, pid or path in any label
-	! grep -E '127\.0\.1\.|pid=|exe=' "$TMP/metrics.txt"
+	! grep -E "${NET//./\\.}\\.|pid=|exe=" "$TMP/metrics.txt"
 }
 
 @test "--metrics on a port in use: one sentence, exit 1, nothing attached" {
-	nc -l 127.0.0.1 "$MPORT" &
+	nc -l $NET.1 "$MPORT" &
 	PIDS+=($!)
 	for _ in $(seq 50); do ss -Hltn "sport = :$MPORT" | grep -q . && break; sleep 0.05; done
-	run "$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --metrics "127.0.0.1:$MPORT"
+	run "$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --metrics "$NET.1:$MPORT"
 	[ "$status" = 1 ]
-	[[ "$output" == *"--metrics 127.0.0.1:$MPORT: cannot listen: Address already in use"* ]]
+	[[ "$output" == *"--metrics $NET.1:$MPORT: cannot listen: Address already in use"* ]]
 	[ "${#lines[@]}" = 1 ]
 	[ "$(bpftool cgroup show "$CG" | grep -c connect)" = 0 ]
 	run "$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG" --metrics nope

@@ -6,15 +6,15 @@ load lib/rw
 
 setup() {
 	rw_setup e2e
-	PORT=$((20000 + RANDOM % 20000))
+	PORT=$(rw_port)
 	cat > "$TMP/policy.yaml" <<-EOF
 	mode: enforce
 	rules:
 	  - name: deny-relay
-	    match: {cidr: [127.0.0.2/32]}
+	    match: {cidr: [$NET.2/32]}
 	    action: deny
 	  - name: watch-local
-	    match: {cidr: [127.0.0.1/32], port: $PORT}
+	    match: {cidr: [$NET.1/32], port: $PORT}
 	    action: alert
 	EOF
 }
@@ -24,35 +24,35 @@ teardown() {
 }
 
 http_once() {
-	# one canned HTTP answer on 127.0.0.1:$PORT
+	# one canned HTTP answer on $NET.1:$PORT
 	printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi' |
-		nc -l 127.0.0.1 "$PORT" >/dev/null &
+		nc -l $NET.1 "$PORT" >/dev/null &
 	PIDS+=($!)
 	# listening before curl connects (a fixed sleep lost that race)
 	for _ in $(seq 100); do
 		[ -n "$(ss -Hltn "sport = :$PORT")" ] && return 0
 		sleep 0.05
 	done
-	echo "nc never listened on 127.0.0.1:$PORT" >&2
+	echo "nc never listened on $NET.1:$PORT" >&2
 	return 1
 }
 
 @test "curl to a denied address fails, the log names curl field by field" {
 	start_daemon
-	run in_cg curl -s -m 3 "http://127.0.0.2:$PORT/v1/chat/completions"
+	run in_cg curl -s -m 3 "http://$NET.2:$PORT/v1/chat/completions"
 	[ "$status" -eq 7 ]
 	line=$(wait_for '.event == "connect" and .comm == "curl"')
 	[ "$(jq -r .action <<<"$line")" = deny ]
 	[ "$(jq -r .rule <<<"$line")" = deny-relay ]
 	[ "$(jq -r .family <<<"$line")" = ipv4 ]
 	[ "$(jq -r .proto <<<"$line")" = tcp ]
-	[ "$(jq -r .daddr <<<"$line")" = 127.0.0.2 ]
+	[ "$(jq -r .daddr <<<"$line")" = $NET.2 ]
 	[ "$(jq -r .dport <<<"$line")" = "$PORT" ]
 	[ "$(jq -r .uid <<<"$line")" = 0 ]
 	[ "$(jq -r .user <<<"$line")" = root ]
 	[ "$(jq -r .exe <<<"$line")" = "$(readlink -f "$(command -v curl)")" ]
 	[ "$(jq -r .sha256 <<<"$line")" = "$(sha256sum "$(readlink -f "$(command -v curl)")" | cut -d' ' -f1)" ]
-	[[ "$(jq -r .cmdline <<<"$line")" == *"http://127.0.0.2:$PORT/v1/chat/completions"* ]]
+	[[ "$(jq -r .cmdline <<<"$line")" == *"http://$NET.2:$PORT/v1/chat/completions"* ]]
 	[ "$(jq -r .cgroup <<<"$line")" = "/${CG#"$CGROOT"/}" ]
 	[ "$(jq -r '.pid > 1' <<<"$line")" = true ]
 	[ "$(jq -r '.ppid > 1' <<<"$line")" = true ]
@@ -63,7 +63,7 @@ http_once() {
 @test "curl to a watched address succeeds and is recorded as alert" {
 	http_once
 	start_daemon
-	run in_cg curl -s -m 3 "http://127.0.0.1:$PORT/"
+	run in_cg curl -s -m 3 "http://$NET.1:$PORT/"
 	[ "$status" -eq 0 ]
 	[ "$output" = hi ]
 	line=$(wait_for '.event == "connect" and .comm == "curl"')
@@ -73,9 +73,9 @@ http_once() {
 
 @test "nc over TCP and UDP to a denied address is stopped and recorded" {
 	start_daemon
-	run in_cg nc -z -w 2 127.0.0.2 "$PORT"
+	run in_cg nc -z -w 2 $NET.2 "$PORT"
 	[ "$status" -ne 0 ]
-	run in_cg nc -u -w 1 127.0.0.2 "$PORT" <<<"x"
+	run in_cg nc -u -w 1 $NET.2 "$PORT" <<<"x"
 	line=$(wait_for '.event == "connect" and .proto == "tcp" and (.comm | startswith("nc"))')
 	[ "$(jq -r .action <<<"$line")" = deny ]
 	[ "$(jq -r .exe <<<"$line")" = "$(readlink -f "$(command -v nc)")" ]
@@ -88,7 +88,7 @@ http_once() {
 	PIDS+=($!)
 	wait_for '.event == "start"' "$TMP/trace" >/dev/null
 	# nothing listens there: monitor lets the connect through to a refusal
-	run in_cg curl -s -m 3 "http://127.0.0.2:$PORT/"
+	run in_cg curl -s -m 3 "http://$NET.2:$PORT/"
 	[ "$status" -eq 7 ]
 	line=$(wait_for '.event == "connect" and .comm == "curl"' "$TMP/trace")
 	[ "$(jq -r .action <<<"$line")" = would_deny ]
@@ -101,11 +101,11 @@ http_once() {
 	pid=$!
 	PIDS+=($pid)
 	for _ in $(seq 100); do grep -q '^# start' "$TMP/trace" && break; sleep 0.05; done
-	in_cg curl -s -m 3 "http://127.0.0.2:$PORT/a/very/long/path/to/make/the/cmdline/long" || true
+	in_cg curl -s -m 3 "http://$NET.2:$PORT/a/very/long/path/to/make/the/cmdline/long" || true
 	for _ in $(seq 100); do grep -q 'would_deny' "$TMP/trace" && break; sleep 0.05; done
 	kill -INT "$pid"
 	wait "$pid"
-	grep -q 'would_deny *curl\[[0-9]*\] 127.0.0.2:'"$PORT"'/tcp deny-relay' "$TMP/trace"
+	grep -q 'would_deny *curl\[[0-9]*\] '"$NET.2:$PORT"'/tcp deny-relay' "$TMP/trace"
 	[ "$(awk 'length > 79' "$TMP/trace" | wc -l)" = 0 ]
 	grep -q 'decisions: allow 0, alert 0, deny 1, kill 0' "$TMP/err"
 }
@@ -120,7 +120,7 @@ http_once() {
 	[ ! -e "$LOG" ]
 	kill -USR1 "${PIDS[-1]}"
 	sleep 0.3
-	in_cg curl -s -m 3 "http://127.0.0.2:$PORT/" || true
+	in_cg curl -s -m 3 "http://$NET.2:$PORT/" || true
 	wait_for '.event == "connect" and .comm == "curl"' "$LOG" >/dev/null
 	[ "$(grep -c '"event":"connect"' "$LOG.1")" = 0 ]
 }
@@ -144,7 +144,7 @@ http_once() {
 	grep -q 'enforcement stays attached' "$TMP/err"
 	[ "$(bpftool cgroup show "$CG" | grep -c connect4)" = 1 ]
 	# still denied with no daemon: EPERM, not a refused connection
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" == *"not permitted"* ]]
 	run "$RW" status --cgroup "$CG"
 	[ "$status" = 3 ]
@@ -169,7 +169,7 @@ http_once() {
 		--reload-on-change 2>"$TMP/err" &
 	PIDS+=($!)
 	wait_for '.event == "start"' >/dev/null
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" != *"not permitted"* ]]
 	# the same contents again: no reload
 	touch "$TMP/cm/..1/policy.yaml"
@@ -181,11 +181,11 @@ http_once() {
 	ln -s ..2 "$TMP/cm/..data_tmp"
 	mv -T "$TMP/cm/..data_tmp" "$TMP/cm/..data"
 	wait_for '.event == "reload" and .reason == "file-changed" and .ok' >/dev/null
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" == *"not permitted"* ]]
 	# a broken file: the reload fails, the policy in force stays
 	echo 'rules: [' > "$TMP/cm/..2/policy.yaml"
 	wait_for '.event == "reload" and .ok == false' >/dev/null
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" == *"not permitted"* ]]
 }

@@ -16,7 +16,7 @@ setup() {
 	mode: enforce
 	rules:
 	  - name: deny-relay
-	    match: {cidr: [127.0.0.2/32]}
+	    match: {cidr: [$NET.2/32]}
 	    action: deny
 	EOF
 	python3 "$NOTIFY_PY" "$TMP/notify.sock" "$TMP/notify.log" &
@@ -35,7 +35,7 @@ teardown() {
 	PIDS+=($!)
 	# the moment READY arrives, the policy must already be in force
 	for _ in $(seq 200); do grep -q 'READY=1' "$TMP/notify.log" && break; sleep 0.02; done
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" == *"not permitted"* ]]
 	grep -q "READY=1 | STATUS=enforcing 1 rules of $TMP/policy.yaml on $CG" "$TMP/notify.log"
 	# READY is the first message: nothing claims readiness earlier
@@ -58,7 +58,7 @@ teardown() {
 
 @test "no NOTIFY_SOCKET: nothing is sent, the daemon runs as before" {
 	start_daemon
-	run in_cg nc -zv 127.0.0.2 9
+	run in_cg nc -zv $NET.2 9
 	[[ "$output" == *"not permitted"* ]]
 	[ "$(cat "$TMP/notify.log")" = "listening" ]
 }

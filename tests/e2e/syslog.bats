@@ -13,13 +13,13 @@ setup() {
 	mode: enforce
 	rules:
 	  - name: deny-relay
-	    match: {cidr: [127.0.0.2/32]}
+	    match: {cidr: [$NET.2/32]}
 	    action: deny
 	  - name: watch-local
-	    match: {cidr: [127.0.0.3/32]}
+	    match: {cidr: [$NET.3/32]}
 	    action: alert
 	EOF
-	UPORT=$((30000 + RANDOM % 10000)); TPORT=$((UPORT + 1))
+	UPORT=$(rw_port); TPORT=$(rw_port)
 }
 
 teardown() {
@@ -35,8 +35,8 @@ start_rsyslog() {
 	module(load="imudp")
 	module(load="imtcp")
 	module(load="imuxsock" SysSock.Use="off")
-	input(type="imudp" address="127.0.0.1" port="$UPORT")
-	input(type="imtcp" address="127.0.0.1" port="$TPORT")
+	input(type="imudp" address="$NET.1" port="$UPORT")
+	input(type="imtcp" address="$NET.1" port="$TPORT")
 	input(type="imuxsock" Socket="$TMP/rsy/log.sock" UseSpecialParser="off" ParseHostname="on")
 	template(name="t" type="list") {
 	  property(name="inputname") constant(value="\t")
@@ -82,15 +82,15 @@ same_records() {
 
 @test "--syslog=udp: every record reaches rsyslog as RFC 5424 with structured data" {
 	start_rsyslog
-	start_daemon --syslog="udp:127.0.0.1:$UPORT"
-	in_cg nc -z 127.0.0.2 9 || true
-	in_cg nc -z 127.0.0.3 9 || true
+	start_daemon --syslog="udp:$NET.1:$UPORT"
+	in_cg nc -z $NET.2 9 || true
+	in_cg nc -z $NET.3 9 || true
 	wait_for '.event == "connect" and .action == "alert"' >/dev/null
 	same_records imudp
 	# the fields a SIEM filters on are structured data, parsed by rsyslog
 	line=$(awk -F'\t' '$1 == "imudp" && $6 == "connect" && $7 ~ /action="deny"/' "$TMP/rsyslog.out" | head -1)
 	[[ "$line" == *'[origin software="relaywatch" swVersion="'* ]]
-	[[ "$line" == *'[relaywatch@32473 '*'rule="deny-relay"'*'daddr="127.0.0.2"'*'comm="nc"'* ]]
+	[[ "$line" == *'[relaywatch@32473 '*'rule="deny-relay"'*"daddr=\"$NET.2\""*'comm="nc"'* ]]
 	[[ "$line" == *'exe="'*'/nc'* ]]
 	alert=$(awk -F'\t' '$1 == "imudp" && $6 == "connect" && $7 ~ /action="alert"/ { print $3 }' "$TMP/rsyslog.out" | head -1)
 	[ "$alert" = 5 ]
@@ -98,15 +98,15 @@ same_records() {
 
 @test "--syslog=tcp (octet counting) and --syslog=unix: the same records" {
 	start_rsyslog
-	start_daemon --syslog="tcp:127.0.0.1:$TPORT"
-	in_cg nc -z 127.0.0.2 9 || true
+	start_daemon --syslog="tcp:$NET.1:$TPORT"
+	in_cg nc -z $NET.2 9 || true
 	wait_for '.event == "connect"' >/dev/null
 	same_records imtcp
 	kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}"
 	unset 'PIDS[-1]'
 	: > "$LOG"
 	start_daemon --syslog="unix:$TMP/rsy/log.sock"
-	in_cg nc -z 127.0.0.2 9 || true
+	in_cg nc -z $NET.2 9 || true
 	wait_for '.event == "connect"' >/dev/null
 	same_records imuxsock
 }
@@ -114,10 +114,10 @@ same_records() {
 @test "a syslog receiver that is missing: a warning, the log file goes on; it is used once it is there" {
 	start_daemon --syslog="unix:$TMP/rsy/log.sock"
 	grep -q "syslog unix:$TMP/rsy/log.sock: No such file or directory; records go to the log file" "$TMP/err"
-	in_cg nc -z 127.0.0.2 9 || true
+	in_cg nc -z $NET.2 9 || true
 	wait_for '.event == "connect" and .action == "deny"' >/dev/null
 	start_rsyslog
-	in_cg nc -z 127.0.0.3 9 || true
+	in_cg nc -z $NET.3 9 || true
 	wait_for '.event == "connect" and .action == "alert"' >/dev/null
 	for _ in $(seq 100); do grep -q 'action="alert"' "$TMP/rsyslog.out" 2>/dev/null && break; sleep 0.05; done
 	grep -q 'action="alert"' "$TMP/rsyslog.out"

@@ -28,7 +28,7 @@ static bool match_want(json_object *j, void *arg)
 		return false;
 	if (w->action && (!h_str(j, "action") || strcmp(h_str(j, "action"), w->action)))
 		return false;
-	if (w->daddr && (!h_str(j, "daddr") || strcmp(h_str(j, "daddr"), w->daddr)))
+	if (w->daddr && (!h_str(j, "daddr") || strcmp(h_str(j, "daddr"), h_ip(w->daddr))))
 		return false;
 	return true;
 }

@@ -82,13 +82,51 @@ static inline int h_setup(struct h_env *e, const char *name)
 	return 0;
 }
 
+/*
+ * The suite's loopback addresses (tests/net.env): tests name them
+ * 127.0.0.N; RW_TEST_NET (a /24 in 127/8, default 127.0.0) moves them.
+ * h_ip() moves one address ("127.0.0.N", "::ffff:127.0.0.N"; others as
+ * they are); h_fputs_moved() writes text with every "127.0.0." moved.
+ */
+static inline const char *h_net(void)
+{
+	const char *n = getenv("RW_TEST_NET");
+
+	return n && !strncmp(n, "127.", 4) ? n : "127.0.0";
+}
+
+static inline void h_fputs_moved(const char *text, FILE *f)
+{
+	const char *p;
+
+	while ((p = strstr(text, "127.0.0."))) {
+		fwrite(text, 1, p - text, f);
+		fprintf(f, "%s.", h_net());
+		text = p + 8;
+	}
+	fputs(text, f);
+}
+
+static inline const char *h_ip(const char *addr)
+{
+	static char bufs[8][64];
+	static int next;
+	char *b = bufs[next++ % 8];
+	const char *p = strstr(addr, "127.0.0.");
+
+	if (!p)
+		return addr;
+	snprintf(b, 64, "%.*s%s.%s", (int)(p - addr), addr, h_net(), p + 8);
+	return b;
+}
+
 static inline int h_write_policy(struct h_env *e, const char *yaml)
 {
 	FILE *f = fopen(e->policy, "w");
 
 	if (!f)
 		return -1;
-	fputs(yaml, f);
+	h_fputs_moved(yaml, f);
 	fclose(f);
 	return 0;
 }
@@ -244,6 +282,7 @@ static inline int h_listen(struct h_env *e, int family, const char *addr,
 	socklen_t len;
 	int fd = socket(family, type | SOCK_CLOEXEC, 0), one = 1;
 
+	addr = h_ip(addr);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET) {
 		struct sockaddr_in *a = (void *)&ss;
@@ -275,6 +314,7 @@ static inline socklen_t h_sockaddr(struct sockaddr_storage *ss, int family,
 				   const char *addr, int port)
 {
 	memset(ss, 0, sizeof(*ss));
+	addr = h_ip(addr);
 	if (family == AF_INET) {
 		struct sockaddr_in *a = (void *)ss;
 

@@ -136,7 +136,7 @@ pick_ip() {
 pick_port() {
 	local p i
 	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 12000))
+		p=$((${RW_PORT_LO:-20000} + RANDOM % (${RW_PORT_HI:-32000} - ${RW_PORT_LO:-20000})))
 		[ -z "$(ss -Htan "sport = :$p")" ] && { echo "$p"; return 0; }
 	done
 	_fix_err "pick_port: no free port"

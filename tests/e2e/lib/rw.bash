@@ -7,6 +7,8 @@
 #	PIDS    pids rw_teardown stops (the daemon, helpers a test starts)
 
 RW="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build/relaywatch"
+# NET (the suite's loopback /24) and rw_port: tests/net.env
+source "$(dirname "${BASH_SOURCE[0]}")/../../net.env"
 
 rw_setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
