@@ -165,10 +165,15 @@ $(BUILD)/bench_restart: tests/bench/restart.c $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
+$(BUILD)/bench_sinks: tests/bench/sinks.c $(BUILD)/librw.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart $(BUILD)/bench_sinks
 	$(Q)./$(BUILD)/bench $(ARGS)
 	$(Q)./$(BUILD)/bench_restart
+	$(Q)./$(BUILD)/bench_sinks
 
 clean:
 	$(Q)rm -rf $(BUILD)
