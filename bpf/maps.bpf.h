@@ -206,6 +206,14 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/* an event the full ring buffer could not take: by class and by type */
+static __always_inline void count_lost(__u32 idx, __u16 type)
+{
+	count(idx);
+	if (type < RW_CNT__MAX - RW_CNT_LOST_TYPE)
+		count(RW_CNT_LOST_TYPE + type);
+}
+
 /* every record's header; now = 0 reads the clock */
 static __always_inline void hdr_init(struct rw_event_hdr *h, __u16 type,
 				     __u16 size, __u64 now)
@@ -223,7 +231,7 @@ static __always_inline void *event_new(__u16 size, __u16 type, __u32 lost)
 	struct rw_event_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
 
 	if (!h) {
-		count(lost);
+		count_lost(lost, type);
 		return NULL;
 	}
 	__builtin_memset(h, 0, size);

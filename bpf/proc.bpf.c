@@ -51,7 +51,7 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid,
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(RW_CNT_RB_FULL_PROC);
+		count_lost(RW_CNT_RB_FULL_PROC, type);
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e) - sizeof(e->proc));

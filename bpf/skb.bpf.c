@@ -278,7 +278,7 @@ int RW_HOOK(dns_ingress)(struct __sk_buff *skb)
 	 * reservation held across bpf_loop ("Unreleased reference") */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(RW_CNT_RB_FULL_PROC);
+		count_lost(RW_CNT_RB_FULL_PROC, RW_EV_DNS);
 		return 1;
 	}
 	__builtin_memset(e, 0, sizeof(*e));

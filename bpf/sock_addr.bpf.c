@@ -56,7 +56,7 @@ static __always_inline void emit(struct bpf_sock_addr *ctx, __u16 type,
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(RW_CNT_RB_FULL);
+		count_lost(RW_CNT_RB_FULL, type);
 		/* carry what this event would have reported to the next one */
 		if (folded) {
 			struct rw_dedup_val *v = bpf_map_lookup_elem(&dedup, k);

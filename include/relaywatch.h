@@ -66,7 +66,9 @@ enum rw_counter {
 	RW_CNT_DROPPED = 14,      /* packets dropped for a denied flow */
 	RW_CNT_PENDING_LOST = 15, /* TCP flows whose pending slot was taken
 				   * before their first bytes: not inspected */
-	RW_CNT__MAX = 16,
+	/* ring buffer full, by the lost event's type: + enum rw_event_type */
+	RW_CNT_LOST_TYPE = 16,
+	RW_CNT__MAX = 32,
 };
 
 /* rw_net_event.flags */

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "proc.h"
 #include "record.h"
+#include "util.h"
 
 static const char *rule_name(const struct output *o, unsigned gen, int rule)
 {
@@ -89,6 +90,20 @@ static void emit(struct output *o, struct record *r)
 {
 	output_emit(o, r);
 	json_object_put(r->extra);
+}
+
+const char *event_type_name(int type)
+{
+	static const char *const names[] = {
+		[RW_EV_CONNECT] = "connect", [RW_EV_SENDMSG] = "sendmsg",
+		[RW_EV_EXEC] = "exec", [RW_EV_EXIT] = "exit",
+		[RW_EV_KILL] = "kill", [RW_EV_EXISTING] = "existing",
+		[RW_EV_DNS] = "dns", [RW_EV_TLS] = "tls", [RW_EV_HTTP] = "http",
+		[RW_EV_PROXY] = "proxy", [RW_EV_FLOW] = "flow",
+		[RW_EV_ESCAPE] = "cgroup_escape",
+	};
+
+	return type > 0 && type < (int)ARRAY_SIZE(names) ? names[type] : NULL;
 }
 
 void record_net(struct output *o, const struct rw_net_event *e,

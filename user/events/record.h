@@ -61,6 +61,15 @@ struct record {
 	struct json_object *extra;
 };
 
+/* "connect", "flow", ... for an enum rw_event_type; NULL unknown */
+const char *event_type_name(int type);
+/* the types a matched call produces (what the heartbeat counts) */
+static inline bool rw_ev_matched(int type)
+{
+	return type == RW_EV_CONNECT || type == RW_EV_SENDMSG ||
+	       type == RW_EV_TLS || type == RW_EV_HTTP || type == RW_EV_PROXY;
+}
+
 /* The records of each kernel event; pi may be NULL when attribution
  * failed, domain when no name is known. Each is built and handed to the
  * sinks of o. */

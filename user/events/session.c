@@ -253,10 +253,9 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 	record_name(&s->out, e, pi);
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+static int handle_event(struct session *s, void *data, size_t size)
 {
 	const struct rw_event_hdr *h = data;
-	struct session *s = ctx;
 
 	if (size < sizeof(*h) || size < h->size)
 		return 0;
@@ -345,6 +344,58 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * A turn of the loop reads at most TURN_EVENTS events or for TURN_NS,
+ * whichever comes first: under a flood the loop still comes round to
+ * signals, reloads, kill fallbacks and loss reports (libbpf stops a
+ * drain when the callback returns < 0, the event it was given consumed).
+ */
+#define TURN_EVENTS 4096
+#define TURN_NS (20 * 1000000ULL)
+#define TURN_OVER (-EAGAIN)
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	handle_event(s, data, size);
+	if (--s->turn_left <= 0 ||
+	    (!(s->turn_left & 63) && mono_ns() >= s->turn_end_ns))
+		return TURN_OVER;
+	return 0;
+}
+
+/* one bounded drain; waits up to timeout_ms for the first event. 1 when
+ * the bound stopped it (more is waiting), 0 when the ring is empty, or
+ * -errno */
+static int drain(struct session *s, int timeout_ms, __u64 budget_ns)
+{
+	int ret;
+
+	s->turn_left = TURN_EVENTS;
+	s->turn_end_ns = mono_ns() + budget_ns;
+	/* most events are submitted without a wakeup (the kernel side wakes
+	 * the reader only once a backlog builds): after the wait, read what
+	 * is there either way */
+	ret = timeout_ms ? ring_buffer__poll(s->rb, timeout_ms) : 0;
+	if (ret >= 0 || ret == -EINTR)
+		ret = ring_buffer__consume(s->rb);
+	if (ret == TURN_OVER)
+		return 1;
+	if (ret < 0 && ret != -EINTR)
+		return ret;
+	return 0;
+}
+
+/* drains in bounded turns for at most ns (start-up's backlog, exit) */
+static void drain_for(struct session *s, __u64 ns)
+{
+	__u64 end = mono_ns() + ns;
+
+	while (drain(s, 0, TURN_NS) == 1 && mono_ns() < end)
+		;
+}
+
 static int open_log(struct session *s)
 {
 	FILE *f;
@@ -403,13 +454,12 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	return 0;
 }
 
-/* lost events are reported as they happen, not only at exit */
+/* lost events are reported while the loss lasts, at most once a
+ * second, by the type of event lost */
 static void check_lost(struct session *s)
 {
-	__u64 c[RW_CNT__MAX] = {};
-	json_object *j;
-
-	__u64 all;
+	__u64 c[RW_CNT__MAX] = {}, all;
+	json_object *j, *by;
 
 	if (kstate_counters(s->l, c))
 		return;
@@ -417,8 +467,18 @@ static void check_lost(struct session *s)
 	if (all == s->lost)
 		return;
 	j = json_object_new_object();
+	by = json_object_new_object();
 	json_object_object_add(j, "lost", json_object_new_int64(all - s->lost));
 	json_object_object_add(j, "lost_total", json_object_new_int64(all));
+	for (int t = 0; t < RW_CNT__MAX - RW_CNT_LOST_TYPE; t++) {
+		__u64 n = c[RW_CNT_LOST_TYPE + t] - s->lost_type[t];
+
+		if (n && event_type_name(t))
+			json_object_object_add(by, event_type_name(t),
+					       json_object_new_int64(n));
+		s->lost_type[t] = c[RW_CNT_LOST_TYPE + t];
+	}
+	json_object_object_add(j, "by_type", by);
 	pr_warn("%llu events lost: the ring buffer was full",
 		(unsigned long long)(all - s->lost));
 	s->lost = all;
@@ -453,22 +513,17 @@ void session_gap(struct session *s, const struct rw_meta *prev)
 
 	s->consumed_base = prev->consumed;
 	memcpy(before, s->seen, sizeof(before));
-	ring_buffer__consume(s->rb);
+	/* what queued meanwhile; a flood still going on is read by the loop */
+	drain_for(s, 1000000000ULL);
 	kstate_counters(s->l, c);
-	static const struct { int type; const char *name; } kinds[] = {
-		{ RW_EV_CONNECT, "connect" }, { RW_EV_SENDMSG, "sendmsg" },
-		{ RW_EV_TLS, "tls" }, { RW_EV_HTTP, "http" },
-		{ RW_EV_PROXY, "proxy" }, { RW_EV_DNS, "dns" },
-		{ RW_EV_FLOW, "flow" }, { RW_EV_EXEC, "exec" },
-		{ RW_EV_EXIT, "exit" }, { RW_EV_KILL, "kill" },
-		{ RW_EV_ESCAPE, "cgroup_escape" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		__u64 n = s->seen[kinds[i].type] - before[kinds[i].type];
+	for (int t = 0; t < RW_EV__SEEN; t++) {
+		__u64 n = s->seen[t] - before[t];
 
-		json_object_object_add(by, kinds[i].name,
+		if (!event_type_name(t) || t == RW_EV_EXISTING)
+			continue;
+		json_object_object_add(by, event_type_name(t),
 				       json_object_new_int64(n));
-		if (i < 5)
+		if (rw_ev_matched(t))
 			drained += n;
 	}
 	/* matched events the kernel queued, against those read by anyone */
@@ -505,15 +560,15 @@ void session_gap(struct session *s, const struct rw_meta *prev)
 int session_run(struct session *s)
 {
 	__u64 next_check = 0;
+	int more = 0;
 
 	while (!session_stop) {
-		int ret = ring_buffer__poll(s->rb, POLL_MS);
-
-		if (ret < 0 && ret != -EINTR) {
-			pr_warn("reading events failed: %s", strerror(-ret));
-			return ret;
+		/* more waiting: no sleep; else wait for the first event */
+		more = drain(s, more ? 0 : POLL_MS, TURN_NS);
+		if (more < 0) {
+			pr_warn("reading events failed: %s", strerror(-more));
+			return more;
 		}
-		ring_buffer__consume(s->rb);
 		heartbeat(s);
 		fallback_kills(s, false);
 		if (mono_ns() >= next_check) {
@@ -540,10 +595,14 @@ void session_finish(struct session *s)
 {
 	__u64 c[RW_CNT__MAX] = {};
 	json_object *j = json_object_new_object();
+	__u64 used = 0, size = 0;
 
-	ring_buffer__consume(s->rb);
+	/* bounded: a flood must not hold the exit; what stays queued is
+	 * the next daemon's (a pinned set) and counted below */
+	drain_for(s, 20000000ULL);
 	fallback_kills(s, true);
 	kstate_counters(s->l, c);
+	kstate_ring_fill(kstate_events_fd(s->l), &used, &size);
 #define F(k, v) json_object_object_add(j, k, json_object_new_int64(v))
 	F("matched", c[RW_CNT_MATCHED]);
 	F("emitted", c[RW_CNT_EMITTED]);
@@ -575,6 +634,7 @@ void session_finish(struct session *s)
 	F("folded", s->folded);
 	F("filtered", s->filtered);
 	F("existing", s->existing);
+	F("unread_bytes", used);
 	for (int i = 0; i < s->out.nr_sinks; i++) {
 		__u64 sent, dropped;
 
