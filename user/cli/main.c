@@ -68,7 +68,7 @@ static const char run_help[] =
 "                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
 "                      [--require LIST] [--no-persist]\n"
 "                      [--reload-on-change] [--syslog[=TARGET]]\n"
-"                      [--metrics ADDR:PORT] [-v]\n"
+"                      [--metrics ADDR:PORT] [--log-max-mb N] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGUSR1\n"
@@ -88,7 +88,14 @@ static const char run_help[] =
 "  --policy FILE   the policy (see README, 'Policy file')\n"
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
 "                  v2 root, i.e. the whole host)\n"
-"  --log FILE      append JSON lines here (default: standard output)\n"
+"  --log FILE      append JSON lines here (default: standard output). A\n"
+"                  record is written whole or not at all; when the disk\n"
+"                  is full, one warning, the records dropped are counted\n"
+"                  and a log_error record says how many once writing\n"
+"                  works again; a file deleted or renamed without SIGUSR1\n"
+"                  is reopened\n"
+"  --log-max-mb N  rotate the log when it would pass N MiB: FILE.1 (newest)\n"
+"                  to FILE.5, for hosts without logrotate\n"
 "  --syslog[=TARGET]\n"
 "                  also send each record to syslog as RFC 5424 (MSGID the\n"
 "                  event, its fields as structured data, the JSON record\n"
@@ -200,6 +207,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		{ "reload-on-change", no_argument, NULL, 'W' },
 		{ "syslog", optional_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'X' },
+		{ "log-max-mb", required_argument, NULL, 'Z' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -239,6 +247,11 @@ int parse_opts(int argc, char **argv, const char *help,
 		case 'W': o->reload_on_change = true; break;
 		case 'S': o->syslog = optarg ? optarg : ""; break;
 		case 'X': o->metrics = optarg; break;
+		case 'Z':
+			if (parse_long("--log-max-mb", optarg, 1, 1048576,
+				       &o->log_max_mb))
+				return -EINVAL;
+			break;
 		case 'A': o->all = true; break;
 		case 'R': {
 			char err[256];
@@ -308,10 +321,14 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSX", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSXZ", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");
+		return EXIT_USAGE;
+	}
+	if (o.log_max_mb && !o.log) {
+		pr_warn("--log-max-mb rotates a log file: give --log FILE too");
 		return EXIT_USAGE;
 	}
 	return watch(&o, true);

@@ -333,6 +333,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 	struct session_opts so = {
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.syslog = o->syslog,
+		.log_max_bytes = (__u64)o->log_max_mb << 20,
 		.json = enforce || o->json, .summary = !enforce,
 	};
 	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 },

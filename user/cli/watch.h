@@ -26,6 +26,7 @@ struct cmd_opts {
 	bool reload_on_change; /* run --reload-on-change */
 	const char *syslog;    /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	const char *metrics;   /* run --metrics ADDR:PORT */
+	long log_max_mb;       /* run --log-max-mb: rotate above; 0 never */
 	bool all;              /* detach --all */
 };
 

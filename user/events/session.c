@@ -25,6 +25,7 @@
 #include "record.h"
 #include "session_impl.h"
 #include "sink.h"
+#include "logfile.h"
 #include "util.h"
 #include "kstate.h"
 #include "loader.h"
@@ -396,44 +397,49 @@ static void drain_for(struct session *s, __u64 ns)
 		;
 }
 
-static int open_log(struct session *s)
+/* what the log file has to say: writing works again after a failure, or
+ * it was deleted or renamed and is open anew */
+static void check_log(struct session *s)
 {
-	FILE *f;
+	const char *why;
+	__u64 dropped;
+	json_object *j;
 
-	if (!s->o.log_path) {
-		s->log = stdout;
-		return 0;
+	switch (logfile_check(s->lf, &why, &dropped)) {
+	case LOGFILE_RECOVERED:
+		j = json_object_new_object();
+		json_object_object_add(j, "dropped", json_object_new_int64(dropped));
+		pr_warn("writing the log works again; %llu records were "
+			"dropped meanwhile", (unsigned long long)dropped);
+		record_meta(&s->out, "log_error", j);
+		break;
+	case LOGFILE_REOPENED:
+		j = json_object_new_object();
+		json_object_object_add(j, "why", json_object_new_string(why));
+		record_meta(&s->out, "log_reopened", j);
+		break;
+	default:
+		break;
 	}
-	f = fopen(s->o.log_path, "ae");
-	if (!f) {
-		int ret = -errno;
-
-		pr_warn("cannot open log %s: %s", s->o.log_path,
-			strerror(-ret));
-		return ret;
-	}
-	if (s->log && s->log != stdout)
-		fclose(s->log);
-	s->log = f;
-	output_set_file(&s->out, f);
-	return 0;
 }
 
 int session_init(struct session *s, struct loader *l, const struct policy *p,
 		 const struct session_opts *o)
 {
+	char err[512];
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->l = l;
 	s->policy = p;
 	s->o = *o;
-	ret = open_log(s);
-	if (ret)
-		return ret;
-	output_init(&s->out, s->log, o->json);
+	s->lf = logfile_open(o->log_path, o->log_max_bytes, err, sizeof(err));
+	if (!s->lf) {
+		pr_warn("%s", err);
+		return -EIO;
+	}
+	output_init(&s->out, logfile_stream(s->lf), o->json);
 	if (o->syslog) {
-		char err[256];
 		struct sink *y = sink_syslog_new(o->syslog, err, sizeof(err));
 
 		if (!y) {
@@ -572,6 +578,7 @@ int session_run(struct session *s)
 		heartbeat(s);
 		fallback_kills(s, false);
 		if (mono_ns() >= next_check) {
+			check_log(s);
 			check_lost(s);
 			next_check = mono_ns() + 1000000000ULL;
 		}
@@ -579,8 +586,7 @@ int session_run(struct session *s)
 			s->tick(s, s->reload_ctx, mono_ns());
 		if (session_reopen) {
 			session_reopen = 0;
-			if (s->o.log_path)
-				open_log(s);
+			logfile_reopen(s->lf);
 		}
 		if (session_hup) {
 			session_hup = 0;
@@ -595,7 +601,7 @@ void session_finish(struct session *s)
 {
 	__u64 c[RW_CNT__MAX] = {};
 	json_object *j = json_object_new_object();
-	__u64 used = 0, size = 0;
+	__u64 used = 0, size = 0, written, dropped;
 
 	/* bounded: a flood must not hold the exit; what stays queued is
 	 * the next daemon's (a pinned set) and counted below */
@@ -635,6 +641,11 @@ void session_finish(struct session *s)
 	F("filtered", s->filtered);
 	F("existing", s->existing);
 	F("unread_bytes", used);
+	check_log(s);
+	logfile_counts(s->lf, &written, &dropped);
+	/* this record is written (or dropped) after these were taken */
+	F("log_written", written);
+	F("log_dropped", dropped);
 	for (int i = 0; i < s->out.nr_sinks; i++) {
 		__u64 sent, dropped;
 
@@ -673,7 +684,6 @@ void session_free(struct session *s)
 	free(s->kills);
 	s->kills = NULL;
 	output_free(&s->out);
-	if (s->log && s->log != stdout)
-		fclose(s->log);
-	s->log = NULL;
+	logfile_close(s->lf);
+	s->lf = NULL;
 }

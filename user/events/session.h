@@ -17,6 +17,7 @@ struct session_opts {
 	pid_t pid;            /* only this tgid (trace --pid), 0 = all */
 	const char *exe;      /* only this binary (trace --exe), NULL = all */
 	const char *log_path; /* run --log; NULL = stdout */
+	__u64 log_max_bytes;  /* run --log-max-mb: rotate above; 0 never */
 	bool json;
 	const char *syslog;   /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	bool summary;         /* print a summary to stderr at the end */
@@ -33,7 +34,7 @@ struct session {
 	struct session_opts o;
 	struct output out;
 	struct ring_buffer *rb;
-	FILE *log;
+	struct logfile *lf;    /* the log (or standard output) */
 	/* what userspace saw, by type; the kernel's own counters are separate */
 #define RW_EV__SEEN 16
 	__u64 seen[RW_EV__SEEN];
