@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "proc.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -239,7 +240,9 @@ static void user_name(uid_t uid, char *out, size_t len)
 
 /* Reads a /proc/PID file; a vanished process becomes -ESRCH. Returns the
  * number of bytes, NUL-terminated in buf. */
-static ssize_t read_pidfile(pid_t pid, const char *name, char *buf, size_t cap)
+/* more (may be NULL): set when the file held more than cap - 1 bytes */
+static ssize_t read_pidfile(pid_t pid, const char *name, char *buf, size_t cap,
+			    bool *more)
 {
 	char path[PATH_MAX + 64];
 	ssize_t n, got = 0;
@@ -260,6 +263,11 @@ static ssize_t read_pidfile(pid_t pid, const char *name, char *buf, size_t cap)
 		}
 		got += n;
 	}
+	if (more) {
+		char c;
+
+		*more = (size_t)got == cap - 1 && read(fd, &c, 1) == 1;
+	}
 	close(fd);
 	if (got >= 0)
 		buf[got] = '\0';
@@ -271,7 +279,7 @@ static int read_status(pid_t pid, pid_t *ppid, uid_t *uid, bool *zombie)
 	char buf[4096], *p;
 	ssize_t n;
 
-	n = read_pidfile(pid, "status", buf, sizeof(buf));
+	n = read_pidfile(pid, "status", buf, sizeof(buf), NULL);
 	if (n < 0)
 		return n;
 	p = strstr(buf, "\nPPid:");
@@ -379,7 +387,7 @@ int proc_read(pid_t pid, struct proc_info *out)
 		return -ESRCH;
 	user_name(out->uid, out->user, sizeof(out->user));
 
-	n = read_pidfile(pid, "comm", text, sizeof(out->comm) + 1);
+	n = read_pidfile(pid, "comm", text, sizeof(out->comm) + 1, NULL);
 	if (n > 0) {
 		n = strcspn(text, "\n");
 		if ((size_t)n >= sizeof(out->comm))
@@ -391,10 +399,13 @@ int proc_read(pid_t pid, struct proc_info *out)
 		snprintf(path, sizeof(path), "%s/%d/exe", proc_root, (int)pid);
 		file_sha256(path, out->sha256);
 	}
-	n = read_pidfile(pid, "cmdline", out->cmdline, sizeof(out->cmdline));
+	n = read_pidfile(pid, "cmdline", out->cmdline, sizeof(out->cmdline),
+			 &out->cmdline_truncated);
+	if (n > 0 && out->cmdline_truncated)
+		n = utf8_cut(out->cmdline, n); /* not inside a character */
 	if (n > 0)
 		join_args(out->cmdline, n);
-	if (read_pidfile(pid, "cgroup", text, sizeof(text)) >= 0) {
+	if (read_pidfile(pid, "cgroup", text, sizeof(text), NULL) >= 0) {
 		cgroup_parse(text, "", out->cgroup, sizeof(out->cgroup));
 		cgroup_labels(out, text);
 	}
@@ -421,13 +432,23 @@ int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
 	n = n < sizeof(out->comm) ? n : sizeof(out->comm) - 1;
 	memcpy(out->comm, snap->comm, n);
 	n = strnlen(snap->exe, sizeof(snap->exe));
+	/* the kernel's copy is as long as it holds: the path went on */
+	out->exe_truncated = n >= sizeof(snap->exe) - 1;
+	if (out->exe_truncated)
+		n = utf8_cut(snap->exe, n);
 	memcpy(out->exe, snap->exe, n);
+	out->exe[n] = 0;
+	out->exe_relative = n && out->exe[0] != '/';
 	n = snap->args_len < RW_ARGS_LEN ? snap->args_len : RW_ARGS_LEN;
+	out->cmdline_truncated = n == RW_ARGS_LEN;
+	if (out->cmdline_truncated)
+		n = utf8_cut(snap->args, n);
 	memcpy(out->cmdline, snap->args, n);
 	join_args(out->cmdline, n);
 
-	/* a relative exe was resolved against a cwd we do not know */
-	if (out->exe[0] == '/') {
+	/* a relative exe was resolved against a cwd we do not know; a
+	 * truncated one names no file (not a deleted one) */
+	if (out->exe[0] == '/' && !out->exe_truncated) {
 		fd = open(out->exe,
 			  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0) {

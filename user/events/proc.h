@@ -31,6 +31,10 @@ struct proc_info {
 	bool from_snapshot;     /* filled from the kernel snapshot, /proc was gone */
 	char sha256[65];        /* lower-case hex, "" if unknown */
 	char cmdline[4096];     /* argv joined by spaces (no escaping needed: JSON encoder escapes) */
+	bool cmdline_truncated; /* the process's command line went on */
+	bool exe_truncated;     /* the kernel's copy of the path went on */
+	bool exe_relative;      /* as passed to execve, relative to a cwd
+				 * not known (the process had exited) */
 	char cgroup[PATH_MAX];  /* cgroup v2 path relative to the cgroup2 root, e.g. "/system.slice/x.service" */
 	char container[80];     /* container id (64 hex usually), "" if none */
 	char unit[128];         /* systemd unit (x.service / x.scope), "" if none */

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "intel.h"
 #include "output.h"
 #include "proc.h"
 #include "record.h"
 #include "sink.h"
+#include "utf8.h"
 
 static void add_str(json_object *j, const char *k, const char *v)
 {
@@ -40,6 +42,13 @@ static void add_proc(json_object *j, const struct proc_info *pi)
 			       json_object_new_boolean(pi->exe_deleted));
 	add_str(j, "sha256", pi->sha256[0] ? pi->sha256 : NULL);
 	add_str(j, "cmdline", pi->cmdline);
+	json_object_object_add(j, "cmdline_truncated",
+			       json_object_new_boolean(pi->cmdline_truncated));
+	json_object_object_add(j, "exe_truncated",
+			       json_object_new_boolean(pi->exe_truncated));
+	if (pi->exe_relative)
+		json_object_object_add(j, "exe_relative",
+				       json_object_new_boolean(true));
 	add_str(j, "cgroup", pi->cgroup[0] ? pi->cgroup : NULL);
 	add_str(j, "container", pi->container[0] ? pi->container : NULL);
 	add_str(j, "unit", pi->unit[0] ? pi->unit : NULL);
@@ -52,6 +61,77 @@ static void add_proc(json_object *j, const struct proc_info *pi)
 		json_object_array_add(par, p);
 	}
 	json_object_object_add(j, "parents", par);
+}
+
+/*
+ * Every string of the record valid UTF-8 (RFC 8259): a process chooses
+ * its path and command line, and a DNS answer or SNI its name. Invalid
+ * bytes become U+FFFD; a member's original bytes go base64-encoded into
+ * "<name>_raw" beside it, so the repair is reversible.
+ */
+static void fix_utf8(json_object *j)
+{
+	struct { char *key; json_object *raw; } add[16];
+	int nr_add = 0;
+
+	if (json_object_is_type(j, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(j); i++) {
+			json_object *v = json_object_array_get_idx(j, i);
+
+			if (json_object_is_type(v, json_type_string) &&
+			    !utf8_valid(json_object_get_string(v))) {
+				const char *s = json_object_get_string(v);
+				size_t cap = 3 * strlen(s) + 4;
+				char *fixed = malloc(cap);
+
+				if (!fixed)
+					continue;
+				utf8_repair(s, fixed, cap);
+				json_object_array_put_idx(j, i,
+					json_object_new_string(fixed));
+				free(fixed);
+			} else {
+				fix_utf8(v);
+			}
+		}
+		return;
+	}
+	if (!json_object_is_type(j, json_type_object))
+		return;
+	json_object_object_foreach(j, k, v) {
+		const char *s;
+		char *fixed, *b64, *raw_key;
+		size_t n;
+
+		if (!json_object_is_type(v, json_type_string)) {
+			fix_utf8(v);
+			continue;
+		}
+		s = json_object_get_string(v);
+		if (utf8_valid(s) || nr_add == 16)
+			continue;
+		n = strlen(s);
+		b64 = malloc(4 * ((n + 2) / 3) + 1);
+		fixed = malloc(3 * n + 4);
+		if (!b64 || !fixed || asprintf(&raw_key, "%s_raw", k) < 0) {
+			free(b64);
+			free(fixed);
+			continue;
+		}
+		EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, n);
+		utf8_repair(s, fixed, 3 * n + 4);
+		/* replacing a member's value while iterating is allowed;
+		 * adding members is not: those come after the loop */
+		json_object_object_add(j, k, json_object_new_string(fixed));
+		free(fixed);
+		add[nr_add].key = raw_key;
+		add[nr_add++].raw = json_object_new_string(b64);
+		free(b64);
+	}
+	for (int i = 0; i < nr_add; i++) {
+		json_object_object_add(j, add[i].key, add[i].raw);
+		free(add[i].key);
+	}
 }
 
 json_object *sink_json_object(const struct output *o, const struct record *r)
@@ -111,6 +191,7 @@ json_object *sink_json_object(const struct output *o, const struct record *r)
 		if (!r->pi && r->has_uid)
 			add_int(j, "uid", r->uid);
 	}
+	fix_utf8(j);
 	return j;
 }
 
