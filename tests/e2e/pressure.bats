@@ -66,3 +66,72 @@ ms() { date +%s%3N; }
 	for p in "${FLOODS[@]}"; do wait "$p"; done
 	echo "# flood: $(cat "$TMP/flood.1") + $(cat "$TMP/flood.2") calls in 8 s" >&3
 }
+
+five_countries() {
+	cat > "$1" <<-EOF
+	mode: enforce
+	rules:
+	  - name: five-largest
+	    match: {country: [US, DE, JP, GB, SG]}
+	    action: alert
+	  - name: deny-relay
+	    match: {cidr: [$NET.2/32]}
+	    action: deny
+	EOF
+}
+
+@test "a five-country policy starts and reloads 10 times; validate reports its prefixes" {
+	five_countries "$TMP/policy.yaml"
+	run "$RW" policy validate "$TMP/policy.yaml"
+	[ "$status" = 0 ]
+	[[ "$output" =~ prefixes\ ([0-9]+)\ IPv4,\ ([0-9]+)\ IPv6 ]]
+	n4=${BASH_REMATCH[1]} n6=${BASH_REMATCH[2]}
+	[ "$n4" -gt 100000 ] && [ "$n6" -gt 100000 ]
+	start_daemon -v
+	for i in $(seq 10); do
+		kill -HUP "${PIDS[0]}"
+		for _ in $(seq 200); do
+			[ "$(grep -c '"event":"reload"' "$LOG")" -ge "$i" ] && break
+			sleep 0.05
+		done
+	done
+	[ "$(jq -s 'map(select(.event == "reload" and .ok)) | length' "$LOG")" = 10 ]
+	run in_cg nc -zv "$NET.2" 9
+	[[ "$output" == *"not permitted"* ]]
+	# the tries were sized for two generations of it
+	grep -q "prefixes: $n4 IPv4, $n6 IPv6 (tries sized $((2 * n4 + n4 / 4 + 1024)), $((2 * n6 + n6 / 4 + 1024)))" "$TMP/err"
+}
+
+@test "a reload that outgrows the tries sized at start-up: a clear error, the policy in force stays" {
+	start_daemon
+	five_countries "$TMP/policy.yaml"
+	# the first fits beside the small policy; the second cannot fit
+	# beside the first in tries sized for the small one
+	kill -HUP "${PIDS[0]}"
+	wait_for '.event == "reload" and .ok' >/dev/null
+	kill -HUP "${PIDS[0]}"
+	line=$(wait_for '.event == "reload" and .ok == false')
+	[[ "$(jq -r .error <<<"$line")" == *"prefix trie is full: this policy needs"*"Restart the daemon"* ]]
+	run in_cg nc -zv "$NET.2" 9
+	[[ "$output" == *"not permitted"* ]]
+	# restarted, it makes a set sized for this policy beside the old one
+	kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}"
+	: > "$LOG"
+	start_daemon
+	jq -e 'select(.event == "start") | .adopted == "beside"' "$LOG" >/dev/null
+	kill -HUP "${PIDS[-1]}"
+	wait_for '.event == "reload" and .ok' >/dev/null
+}
+
+@test "a policy over the prefix limit: validate and run fail naming it, nothing attached" {
+	five_countries "$TMP/policy.yaml"
+	# the limit (2^20 per family) lowered for the test: no real policy
+	# comes near it (the five largest countries: ~150k and ~190k)
+	run env RELAYWATCH_PREFIX_LIMIT=100000 "$RW" policy validate "$TMP/policy.yaml"
+	[ "$status" = 2 ]
+	[[ "$output" == *"needs "*" IPv4 and "*" IPv6 prefixes; the limit is 100000 per family"* ]]
+	run env RELAYWATCH_PREFIX_LIMIT=100000 "$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG"
+	[ "$status" = 2 ]
+	[[ "$output" == *"the limit is 100000 per family"* ]]
+	[ "$(bpftool cgroup show "$CG" | grep -c connect)" = 0 ]
+}

@@ -11,6 +11,9 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "config.h"
+#include "enforce.h"
+#include "geo.h"
 #include "util.h"
 #include "loader.h"
 #include "log.h"
@@ -139,7 +142,8 @@ static const char validate_help[] =
 "Checks a policy file without loading anything (no root needed). Prints\n"
 "every error as FILE:LINE:COL: reason (every bad rule; a YAML syntax error\n"
 "stops at the first) and exits 2, else prints warnings (unreachable\n"
-"rules) and a one-line summary and exits 0.\n"
+"rules) and a one-line summary with the prefixes per family the kernel\n"
+"will hold (over 2^20 per family: exit 2) and exits 0.\n"
 "\n"
 "EXAMPLES\n"
 "  relaywatch policy validate /etc/relaywatch/policy.yaml\n";
@@ -337,7 +341,11 @@ static int cmd_run(int argc, char **argv)
 static int cmd_policy(int argc, char **argv)
 {
 	struct policy *p = NULL;
+	struct config c = {};
+	struct geo *g = NULL;
+	size_t n4 = 0, n6 = 0;
 	char err[1024];
+	int ret;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(validate_help, stdout);
@@ -361,12 +369,33 @@ static int cmd_policy(int argc, char **argv)
 	}
 	for (size_t i = 0; i < p->nr_warnings; i++)
 		fprintf(stderr, "%s\n", p->warnings[i]);
-	printf("%s: ok, %zu rules, mode %s, default %s, %zu warnings\n",
-	       argv[2], p->nr_rules,
-	       p->mode == POLICY_ENFORCE ? "enforce" : "monitor",
-	       action_name(p->default_action), p->nr_warnings);
 	policy_free(p);
-	return 0;
+	/* what the kernel will hold: its intel files read, its country
+	 * rules expanded into prefixes */
+	log_level = -1; /* the load above said it all */
+	if (config_load(&c, argv[2], NULL, false, err, sizeof(err)) ||
+	    geo_load_embedded(&g, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		config_free(&c);
+		return EXIT_USAGE;
+	}
+	log_level = LV_WARN;
+	p = c.policy;
+	ret = enforce_measure(p, c.intel, g, &n4, &n6);
+	if (!ret)
+		ret = enforce_check_limit(n4, n6, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", argv[2], ret == -E2BIG ? err :
+			"cannot compile its prefix sets");
+	} else {
+		printf("%s: ok, %zu rules, mode %s, default %s, %zu warnings, "
+		       "prefixes %zu IPv4, %zu IPv6\n", argv[2], p->nr_rules,
+		       p->mode == POLICY_ENFORCE ? "enforce" : "monitor",
+		       action_name(p->default_action), p->nr_warnings, n4, n6);
+	}
+	geo_free(g);
+	config_free(&c);
+	return ret ? EXIT_USAGE : 0;
 }
 
 static const struct {

@@ -382,6 +382,25 @@ int watch(const struct cmd_opts *o, bool enforce)
 			"(mount -t cgroup2 none /sys/fs/cgroup/unified)");
 		goto out_config;
 	}
+	/* the tries hold two generations of the policy during a switch,
+	 * with room for it to grow by a quarter */
+	{
+		size_t n4 = 0, n6 = 0;
+
+		if (enforce_measure(w.cur.policy, w.cur.intel, w.geo, &n4, &n6)) {
+			pr_warn("cannot compile the policy's prefix sets");
+			goto out_config;
+		}
+		if (enforce_check_limit(n4, n6, err, sizeof(err))) {
+			pr_warn("%s", err);
+			ret = EXIT_USAGE;
+			goto out_config;
+		}
+		lo.cidr4_max = 2 * n4 + n4 / 4 + 1024;
+		lo.cidr6_max = 2 * n6 + n6 / 4 + 1024;
+		pr_info("prefixes: %zu IPv4, %zu IPv6 (tries sized %u, %u)",
+			n4, n6, lo.cidr4_max, lo.cidr6_max);
+	}
 	stage("policy, intelligence and country table read");
 	if (loader_open(&w.l, &lo))
 		goto out_config;

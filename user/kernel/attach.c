@@ -90,11 +90,15 @@ static int map_fits(struct bpf_map *m, int fd, char *why, size_t len)
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		return -errno;
+	/* the ring's size may differ; a prefix trie may be larger than
+	 * this policy needs, not smaller */
 	if (info.type != bpf_map__type(m) ||
 	    info.key_size != bpf_map__key_size(m) ||
 	    info.value_size != bpf_map__value_size(m) ||
 	    (info.max_entries != bpf_map__max_entries(m) &&
-	     bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF)) {
+	     bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF &&
+	     !(bpf_map__type(m) == BPF_MAP_TYPE_LPM_TRIE &&
+	       info.max_entries > bpf_map__max_entries(m)))) {
 		snprintf(why, len, "its map %s differs (value %u bytes, %u "
 			 "entries; this build's %u, %u)", name,
 			 info.value_size, info.max_entries,

@@ -365,6 +365,83 @@ static bool needs_home(const struct policy *p)
 	return false;
 }
 
+/* the policy's rules and prefix sets (home ranges too) for generation
+ * gen, in b, kr and s */
+static int build_sets(struct build *b, const struct policy *p,
+		      const struct intel *in, const struct geo *g, __u8 gen,
+		      struct rw_rule *kr, struct rw_settings *s,
+		      struct enforce_stats *st)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->nr_rules; i++)
+		ret = compile_rule(b, p, i, in, g, gen, &kr[i], s);
+	if (!ret && needs_home(p)) {
+		const char *home[64];
+		size_t n = p->nr_home_countries < 64 ? p->nr_home_countries : 64;
+		struct home_push h = { .b = b, .cls = RW_HOME };
+
+		for (size_t j = 0; j < n; j++)
+			home[j] = p->home_countries[j];
+		ret = geo_home_cidrs(g, home, n, push_home, &h);
+		h.cls = RW_SPECIAL;
+		if (!ret)
+			ret = geo_special_cidrs(push_home, &h);
+		st->home4 = h.n4;
+		st->home6 = h.n6;
+	}
+	return ret;
+}
+
+static void build_free(struct build *b)
+{
+	free(b->v4.v);
+	free(b->v6.v);
+	free(b->exes);
+	free(b->names);
+}
+
+int enforce_check_limit(size_t n4, size_t n6, char *err, size_t errlen)
+{
+	const char *env = getenv("RELAYWATCH_PREFIX_LIMIT");
+	size_t limit = env ? strtoul(env, NULL, 10) : 1u << 20;
+
+	if (n4 <= limit && n6 <= limit)
+		return 0;
+	snprintf(err, errlen, "the policy needs %zu IPv4 and %zu IPv6 "
+		 "prefixes; the limit is %zu per family", n4, n6, limit);
+	return -E2BIG;
+}
+
+int enforce_measure(const struct policy *p, const struct intel *in,
+		    const struct geo *g, size_t *n4, size_t *n6)
+{
+	struct build b = {};
+	struct rw_settings s = {};
+	struct rw_rule kr[RW_MAX_RULES];
+	struct enforce_stats st = {};
+	int ret = build_sets(&b, p, in, g, 0, kr, &s, &st);
+
+	if (!ret) {
+		*n4 = lpm_dedup(&b.v4);
+		*n6 = lpm_dedup(&b.v6);
+	}
+	build_free(&b);
+	return ret;
+}
+
+/* a trie that cannot take the new generation beside the one in force */
+static void full_trie(char *err, size_t errlen, const char *family,
+		      size_t want, const struct bpf_map *m)
+{
+	snprintf(err, errlen, "the %s prefix trie is full: this policy needs "
+		 "%zu prefixes, and the policy in force keeps its own until "
+		 "the switch (the trie holds %u, sized at start-up for the "
+		 "policy then); the policy in force stays. Restart the daemon "
+		 "to size the tries for this policy (a new set is made beside "
+		 "the one in force)", family, want, bpf_map__max_entries(m));
+}
+
 int enforce_apply(struct loader *l, const struct policy *p,
 		  const struct intel *in, const struct geo *g,
 		  const struct enforce_opts *o, struct enforce_stats *st,
@@ -381,8 +458,7 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	memset(st, 0, sizeof(*st));
 	bpf_map_lookup_elem(bpf_map__fd(sk->maps.active), &zero, &cur);
 	gen = !(cur & 1);
-	for (size_t i = 0; !ret && i < p->nr_rules; i++)
-		ret = compile_rule(&b, p, i, in, g, gen, &kr[i], &s);
+	ret = build_sets(&b, p, in, g, gen, kr, &s, st);
 	if (ret) {
 		snprintf(err, errlen, "cannot compile the policy: %s",
 			 strerror(-ret));
@@ -408,24 +484,20 @@ int enforce_apply(struct loader *l, const struct policy *p,
 		ret = clear_gen(sk->maps.names, offsetof(struct rw_name_key, gen), gen);
 	if (!ret)
 		ret = write_names(sk->maps.names, &b);
-	if (!ret && needs_home(p)) {
-		const char *home[64];
-		size_t n = p->nr_home_countries < 64 ? p->nr_home_countries : 64;
-		struct home_push h = { .b = &b, .cls = RW_HOME };
-
-		for (size_t j = 0; j < n; j++)
-			home[j] = p->home_countries[j];
-		ret = geo_home_cidrs(g, home, n, push_home, &h);
-		h.cls = RW_SPECIAL;
-		if (!ret)
-			ret = geo_special_cidrs(push_home, &h);
-		st->home4 = h.n4;
-		st->home6 = h.n6;
-	}
-	if (!ret)
+	if (!ret) {
 		ret = write_dest(sk->maps.cidr4, &b.v4, gen, &st->lpm4);
-	if (!ret)
+		if (ret == -ENOSPC || ret == -E2BIG) {
+			full_trie(err, errlen, "IPv4", b.v4.n, sk->maps.cidr4);
+			goto full;
+		}
+	}
+	if (!ret) {
 		ret = write_dest(sk->maps.cidr6, &b.v6, gen, &st->lpm6);
+		if (ret == -ENOSPC || ret == -E2BIG) {
+			full_trie(err, errlen, "IPv6", b.v6.n, sk->maps.cidr6);
+			goto full;
+		}
+	}
 	for (size_t i = 0; !ret && i < b.nr_exes; i++)
 		if (bpf_map_update_elem(bpf_map__fd(sk->maps.exes),
 					&b.exes[i].k, &b.exes[i].mask, BPF_ANY))
@@ -460,10 +532,12 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	st->exes = b.nr_exes;
 	st->names = b.nr_names;
 	st->gen = gen;
+	goto cleanup;
+full:
+	/* what of the new generation got in goes: room for the next try */
+	clear_gen(sk->maps.cidr4, offsetof(struct rw_lpm4, gen), gen);
+	clear_gen(sk->maps.cidr6, offsetof(struct rw_lpm6, gen), gen);
 cleanup:
-	free(b.v4.v);
-	free(b.v6.v);
-	free(b.exes);
-	free(b.names);
+	build_free(&b);
 	return ret;
 }

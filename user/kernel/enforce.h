@@ -32,6 +32,16 @@ struct enforce_stats {
  * holds one line. warn(msg, ctx) receives non-fatal findings (an exe glob
  * that matches no file, a sha256 no binary has).
  */
+/* The prefixes per family the policy writes into each generation of the
+ * tries (rule sets, home and special ranges, after merging): what the
+ * loader sizes the tries for, and what `policy validate` reports. */
+int enforce_measure(const struct policy *p, const struct intel *in,
+		    const struct geo *g, size_t *n4, size_t *n6);
+/* the most prefixes per family a policy may have (two generations of it
+ * live in one trie during a switch): 2^20, RELAYWATCH_PREFIX_LIMIT for
+ * tests. 0 when n4 and n6 fit, else -E2BIG with err set. */
+int enforce_check_limit(size_t n4, size_t n6, char *err, size_t errlen);
+
 int enforce_apply(struct loader *l, const struct policy *p,
 		  const struct intel *in, const struct geo *g,
 		  const struct enforce_opts *o, struct enforce_stats *st,

@@ -218,6 +218,12 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	sha256_buf(elf, elf_sz, l->build);
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+	/* sized for two generations of the policy (watch.c); the tries
+	 * allocate per prefix, so a size is a bound, not memory taken */
+	if (o->cidr4_max > bpf_map__max_entries(skel->maps.cidr4))
+		bpf_map__set_max_entries(skel->maps.cidr4, o->cidr4_max);
+	if (o->cidr6_max > bpf_map__max_entries(skel->maps.cidr6))
+		bpf_map__set_max_entries(skel->maps.cidr6, o->cidr6_max);
 	skel->rodata->cfg_wakeup_bytes =
 		bpf_map__max_entries(skel->maps.events) / 8;
 	{

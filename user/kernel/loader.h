@@ -19,6 +19,7 @@ struct relaywatch;
 struct loader_opts {
 	const char *cgroup;      /* cgroup v2 directory to attach to */
 	__u64 ringbuf_bytes;     /* 0 = default */
+	__u32 cidr4_max, cidr6_max; /* the prefix tries' sizes; 0 = default */
 	unsigned int require;    /* features (1 << enum rw_feature) that
 				  * must be on, else loader_open fails */
 	const char *fail_prog;   /* tests: programs (a,b) the kernel must refuse */

@@ -78,6 +78,21 @@ static void merge(struct lpm_ent *into, const struct lpm_ent *e)
 	into->in_set |= e->in_set;
 }
 
+size_t lpm_dedup(struct lpm_vec *v)
+{
+	size_t out = 0;
+
+	qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
+	for (size_t i = 0; i < v->n; i++) {
+		if (out && !ent_cmp(&v->v[out - 1], &v->v[i]))
+			merge(&v->v[out - 1], &v->v[i]);
+		else
+			v->v[out++] = v->v[i];
+	}
+	v->n = out;
+	return out;
+}
+
 /*
  * Sorted by (address, length), an enclosing prefix comes before what it
  * encloses; a stack holds the chain of enclosing prefixes, whose masks
@@ -93,14 +108,7 @@ int write_dest(struct bpf_map *map, struct lpm_vec *v, __u8 gen,
 	char *keys;
 	int ret;
 
-	qsort(v->v, v->n, sizeof(*v->v), ent_cmp);
-	for (i = 0; i < v->n; i++) {
-		if (out && !ent_cmp(&v->v[out - 1], &v->v[i]))
-			merge(&v->v[out - 1], &v->v[i]);
-		else
-			v->v[out++] = v->v[i];
-	}
-	v->n = out;
+	out = lpm_dedup(v);
 	*sets = 0;
 	for (i = 0; i < out; i++)
 		*sets += v->v[i].in_set;

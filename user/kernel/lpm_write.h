@@ -26,6 +26,8 @@ struct lpm_vec {
 
 /* appends c with bit set in its kind's mask */
 int lpm_push(struct lpm_vec *v, const struct cidr *c, int kind, __u64 bit);
+/* sorts v and merges equal prefixes; their number */
+size_t lpm_dedup(struct lpm_vec *v);
 /* appends c as a home range of class cls (RW_HOME or RW_SPECIAL) */
 int lpm_push_home(struct lpm_vec *v, const struct cidr *c, __u8 cls);
 /* folds enclosing prefixes' masks (and the innermost home class) into each
