@@ -28,7 +28,7 @@ static const char trace_help[] =
 "                        [--exe PATH] [--json] [--intel FILE] [--rir FILE]\n"
 "                        [--dns-ttl-min N] [--dns-ttl-max N]\n"
 "                        [--dedup-ms N] [--ringbuf-kb N] [--require LIST]\n"
-"                        [-v]\n"
+"                        [--process-rate N] [-v]\n"
 "\n"
 "Live view of processes talking to listed destinations, for incident\n"
 "responders. Monitor only: nothing is blocked, deny and kill rules show\n"
@@ -49,7 +49,12 @@ static const char trace_help[] =
 "                  clamp the TTL of names learned from DNS answers\n"
 "                  (seconds; default 30 and 3600)\n"
 "  --dedup-ms N    fold repeats of (process, destination, rule) within\n"
-"                  N ms into one event with a count (default 1000, 0 off)\n"
+"                  N ms into one event with a count, flows into one flow\n"
+"                  record with their bytes summed (default 1000, 0 off)\n"
+"  --process-rate N\n"
+"                  at most N records a second for one process (default\n"
+"                  20, 0 no cap); the rest are counted in one\n"
+"                  rate_limited record. Decisions are never capped\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 2048:\n"
 "                  ~20,000 events; losses are counted and reported)\n"
 "  --require LIST  exit 1 unless these features load on this kernel:\n"
@@ -68,7 +73,8 @@ static const char trace_help[] =
 static const char run_help[] =
 "usage: relaywatch run --policy FILE [--cgroup PATH] [--log FILE]\n"
 "                      [--intel FILE] [--rir FILE] [--dns-ttl-min N]\n"
-"                      [--dns-ttl-max N] [--dedup-ms N] [--ringbuf-kb N]\n"
+"                      [--dns-ttl-max N] [--dedup-ms N] [--process-rate N]\n"
+"                      [--ringbuf-kb N]\n"
 "                      [--require LIST] [--no-persist]\n"
 "                      [--reload-on-change] [--syslog[=TARGET]]\n"
 "                      [--metrics ADDR:PORT] [--log-max-mb N] [-v]\n"
@@ -117,6 +123,9 @@ static const char run_help[] =
 "                  clamp the TTL of names learned from DNS answers\n"
 "                  (seconds; default 30 and 3600)\n"
 "  --dedup-ms N    fold repeats within N ms (default 1000, 0 off)\n"
+"  --process-rate N\n"
+"                  records a second per process (default 20, 0 no cap;\n"
+"                  see trace --help)\n"
 "  --ringbuf-kb N  event ring buffer size, a power of two (default 8192:\n"
 "                  ~80,000 events, what queues while no daemon reads)\n"
 "  --require LIST  exit 1 unless these features load (see trace --help;\n"
@@ -212,6 +221,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		{ "syslog", optional_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'X' },
 		{ "log-max-mb", required_argument, NULL, 'Z' },
+		{ "process-rate", required_argument, NULL, 'Q' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -220,6 +230,7 @@ int parse_opts(int argc, char **argv, const char *help,
 	int c, idx;
 
 	o->dedup_ms = 1000;
+	o->process_rate = 20;
 	o->ttl_min = 30;
 	o->ttl_max = 3600;
 	opterr = 0;
@@ -251,6 +262,11 @@ int parse_opts(int argc, char **argv, const char *help,
 		case 'W': o->reload_on_change = true; break;
 		case 'S': o->syslog = optarg ? optarg : ""; break;
 		case 'X': o->metrics = optarg; break;
+		case 'Q':
+			if (parse_long("--process-rate", optarg, 0, 1000000,
+				       &o->process_rate))
+				return -EINVAL;
+			break;
 		case 'Z':
 			if (parse_long("--log-max-mb", optarg, 1, 1048576,
 				       &o->log_max_mb))
@@ -314,7 +330,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejdrigmMR", &o))
+	if (parse_opts(argc, argv, trace_help, "pcPejdrigmMRQ", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -325,7 +341,7 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSXZ", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSXZQ", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

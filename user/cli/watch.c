@@ -334,6 +334,8 @@ int watch(const struct cmd_opts *o, bool enforce)
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
 		.syslog = o->syslog,
 		.log_max_bytes = (__u64)o->log_max_mb << 20,
+		.fold_ns = o->dedup_ms * 1000000ULL,
+		.process_rate = o->process_rate,
 		.json = enforce || o->json, .summary = !enforce,
 	};
 	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 },

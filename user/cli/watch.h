@@ -27,6 +27,7 @@ struct cmd_opts {
 	const char *syslog;    /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	const char *metrics;   /* run --metrics ADDR:PORT */
 	long log_max_mb;       /* run --log-max-mb: rotate above; 0 never */
+	long process_rate;     /* --process-rate: records/s per process */
 	bool all;              /* detach --all */
 };
 

@@ -191,7 +191,7 @@ static void add_ts(const struct output *o, json_object *j, const char *k,
 }
 
 void record_flow(struct output *o, const struct rw_flow_event *e,
-		 const struct proc_info *pi, const char *domain)
+		 const struct proc_info *pi, const char *domain, __u64 flows)
 {
 	struct record r;
 
@@ -209,10 +209,32 @@ void record_flow(struct output *o, const struct rw_flow_event *e,
 			       json_object_new_int64((__s64)e->bytes));
 	json_object_object_add(r.extra, "packets",
 			       json_object_new_int64((__s64)e->pkts));
+	json_object_object_add(r.extra, "flows",
+			       json_object_new_int64((__s64)flows));
 	if (e->first_ktime)
 		add_ts(o, r.extra, "first_seen", e->first_ktime);
 	if (e->first_ktime && e->last_ktime)
 		add_ts(o, r.extra, "last_seen", e->last_ktime);
+	emit(o, &r);
+}
+
+void record_rate_limited(struct output *o, __u32 tgid, __u64 n,
+			 const __u64 *by_type, int nr_types,
+			 const struct proc_info *pi)
+{
+	struct record r;
+	json_object *by = json_object_new_object();
+
+	init(&r, REC_PROC, "rate_limited", 0);
+	who(&r, tgid, NULL, pi);
+	r.extra = json_object_new_object();
+	json_object_object_add(r.extra, "not_written",
+			       json_object_new_int64((__s64)n));
+	for (int t = 0; t < nr_types; t++)
+		if (by_type[t] && event_type_name(t))
+			json_object_object_add(by, event_type_name(t),
+				json_object_new_int64((__s64)by_type[t]));
+	json_object_object_add(r.extra, "by_type", by);
 	emit(o, &r);
 }
 

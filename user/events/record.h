@@ -79,8 +79,13 @@ void record_name(struct output *o, const struct rw_name_event *e,
 		 const struct proc_info *pi);
 void record_dns(struct output *o, const struct rw_dns_event *e,
 		const struct proc_info *pi);
+/* flows: how many flows the record stands for (folded ones summed) */
 void record_flow(struct output *o, const struct rw_flow_event *e,
-		 const struct proc_info *pi, const char *domain);
+		 const struct proc_info *pi, const char *domain, __u64 flows);
+/* records of tgid the per-process cap held back in its last second */
+void record_rate_limited(struct output *o, __u32 tgid, __u64 n,
+			 const __u64 *by_type, int nr_types,
+			 const struct proc_info *pi);
 void record_proc(struct output *o, const struct rw_proc_event *e,
 		 const struct proc_info *pi);
 /* by "kernel" (at syscall exit) or "userspace" (fallback) */

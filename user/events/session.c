@@ -26,6 +26,7 @@
 #include "session_impl.h"
 #include "sink.h"
 #include "logfile.h"
+#include "fold.h"
 #include "util.h"
 #include "kstate.h"
 #include "loader.h"
@@ -189,20 +190,22 @@ static const char *dns_name(struct session *s, __u32 tgid, bool v4,
 
 static void on_net(struct session *s, const struct rw_net_event *e)
 {
+	char comm[RW_COMM_LEN + 1];
 	struct rw_proc snap;
 	struct proc_info *pi;
 
-	/* the entry outlives a tagged process until its exit is read */
-	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
-				kstate_proc(s->l, e->tgid, &snap) == 0 ?
-				&snap : NULL);
-	char comm[RW_COMM_LEN + 1];
-
 	s->folded += e->suppressed;
+	/* actions first: the per-process cap holds back records only */
 	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED)) {
 		snprintf(comm, sizeof(comm), "%s", e->comm);
 		queue_kill(s, e->tgid, e->gen, e->rule, comm);
 	}
+	if (!fold_admit(&s->fold, e->tgid, e->hdr.type, mono_ns()))
+		return;
+	/* the entry outlives a tagged process until its exit is read */
+	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
+				kstate_proc(s->l, e->tgid, &snap) == 0 ?
+				&snap : NULL);
 	if (filtered(s, e->tgid, pi)) {
 		s->filtered++;
 		return;
@@ -238,20 +241,52 @@ static const char *flow_name(__u64 cookie)
 
 static void on_name(struct session *s, const struct rw_name_event *e)
 {
-	struct proc_info *pi = attribute_tgid(s, e->tgid);
+	struct proc_info *pi = NULL;
 	unsigned slot = e->cookie % FLOW_NAMES;
 
 	flow_names[slot].cookie = e->cookie;
 	snprintf(flow_names[slot].name, sizeof(flow_names[slot].name), "%s",
 		 e->name);
 
-	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED))
+	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED)) {
+		pi = attribute_tgid(s, e->tgid);
 		queue_kill(s, e->tgid, e->gen, e->rule, pi ? pi->comm : "");
+	}
+	if (!fold_admit(&s->fold, e->tgid, e->hdr.type, mono_ns()))
+		return;
+	if (!pi)
+		pi = attribute_tgid(s, e->tgid);
 	if (filtered(s, e->tgid, pi)) {
 		s->filtered++;
 		return;
 	}
 	record_name(&s->out, e, pi);
+}
+
+static void write_flow(struct session *s, const struct rw_flow_event *e,
+		       __u64 flows)
+{
+	struct proc_info *pi = attribute_tgid(s, e->tgid);
+
+	if (!filtered(s, e->tgid, pi))
+		record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
+			    dns_name(s, e->tgid, e->family == AF_INET,
+				     e->daddr), flows);
+}
+
+static void folded_flow(void *ctx, const struct rw_flow_event *agg,
+			__u64 flows)
+{
+	write_flow(ctx, agg, flows);
+}
+
+static void capped_proc(void *ctx, __u32 tgid, __u64 n, const __u64 *by)
+{
+	struct session *s = ctx;
+	struct proc_info *pi = attribute_tgid(s, tgid);
+
+	if (!filtered(s, tgid, pi))
+		record_rate_limited(&s->out, tgid, n, by, FOLD_TYPES, pi);
 }
 
 static int handle_event(struct session *s, void *data, size_t size)
@@ -276,6 +311,15 @@ static int handle_event(struct session *s, void *data, size_t size)
 		if (size < sizeof(*e))
 			break;
 		pi = session_attribute(e->tgid, e->proc.exe_ino ? &e->proc : NULL);
+		if (h->type == RW_EV_EXIT) {
+			/* what the cap held back, said while it can be named */
+			__u64 n, by[FOLD_TYPES];
+
+			fold_take_proc(&s->fold, e->tgid, &n, by);
+			if (n && !filtered(s, e->tgid, pi))
+				record_rate_limited(&s->out, e->tgid, n, by,
+						    FOLD_TYPES, pi);
+		}
 		if (!filtered(s, e->tgid, pi))
 			record_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
@@ -292,7 +336,8 @@ static int handle_event(struct session *s, void *data, size_t size)
 		const struct rw_dns_event *e = data;
 		struct proc_info *pi;
 
-		if (size < sizeof(*e))
+		if (size < sizeof(*e) ||
+		    !fold_admit(&s->fold, e->tgid, h->type, mono_ns()))
 			break;
 		pi = attribute_tgid(s, e->tgid);
 		if (!filtered(s, e->tgid, pi))
@@ -301,15 +346,11 @@ static int handle_event(struct session *s, void *data, size_t size)
 	}
 	case RW_EV_FLOW: {
 		const struct rw_flow_event *e = data;
-		struct proc_info *pi;
 
-		if (size < sizeof(*e))
+		if (size < sizeof(*e) || !fold_flow(&s->fold, e, mono_ns()) ||
+		    !fold_admit(&s->fold, e->tgid, h->type, mono_ns()))
 			break;
-		pi = attribute_tgid(s, e->tgid);
-		if (!filtered(s, e->tgid, pi))
-			record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
-				    dns_name(s, e->tgid, e->family == AF_INET,
-					     e->daddr));
+		write_flow(s, e, 1);
 		break;
 	}
 	case RW_EV_ESCAPE: {
@@ -439,6 +480,8 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 		return -EIO;
 	}
 	output_init(&s->out, logfile_stream(s->lf), o->json);
+	if (fold_init(&s->fold, o->fold_ns, o->process_rate))
+		return -ENOMEM;
 	if (o->syslog) {
 		struct sink *y = sink_syslog_new(o->syslog, err, sizeof(err));
 
@@ -577,6 +620,8 @@ int session_run(struct session *s)
 		}
 		heartbeat(s);
 		fallback_kills(s, false);
+		fold_flush(&s->fold, mono_ns(), false, folded_flow,
+			   capped_proc, s);
 		if (mono_ns() >= next_check) {
 			check_log(s);
 			check_lost(s);
@@ -607,6 +652,7 @@ void session_finish(struct session *s)
 	 * the next daemon's (a pinned set) and counted below */
 	drain_for(s, 20000000ULL);
 	fallback_kills(s, true);
+	fold_flush(&s->fold, mono_ns(), true, folded_flow, capped_proc, s);
 	kstate_counters(s->l, c);
 	kstate_ring_fill(kstate_events_fd(s->l), &used, &size);
 #define F(k, v) json_object_object_add(j, k, json_object_new_int64(v))
@@ -638,6 +684,8 @@ void session_finish(struct session *s)
 	F("packets_dropped", c[RW_CNT_DROPPED]);
 	F("pending_lost", c[RW_CNT_PENDING_LOST]);
 	F("folded", s->folded);
+	F("flows_folded", s->fold.folded_flows);
+	F("rate_capped", s->fold.capped);
 	F("filtered", s->filtered);
 	F("existing", s->existing);
 	F("unread_bytes", used);
@@ -686,4 +734,5 @@ void session_free(struct session *s)
 	output_free(&s->out);
 	logfile_close(s->lf);
 	s->lf = NULL;
+	fold_free(&s->fold);
 }

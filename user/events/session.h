@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include "relaywatch.h"
 #include "output.h"
+#include "fold.h"
 
 struct loader;
 struct policy;
@@ -18,6 +19,8 @@ struct session_opts {
 	const char *exe;      /* only this binary (trace --exe), NULL = all */
 	const char *log_path; /* run --log; NULL = stdout */
 	__u64 log_max_bytes;  /* run --log-max-mb: rotate above; 0 never */
+	__u64 fold_ns;        /* flows of one key folded within (--dedup-ms) */
+	__u32 process_rate;   /* records per process per second; 0 no cap */
 	bool json;
 	const char *syslog;   /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	bool summary;         /* print a summary to stderr at the end */
@@ -35,6 +38,7 @@ struct session {
 	struct output out;
 	struct ring_buffer *rb;
 	struct logfile *lf;    /* the log (or standard output) */
+	struct fold fold;      /* flows folded, records capped per process */
 	/* what userspace saw, by type; the kernel's own counters are separate */
 #define RW_EV__SEEN 16
 	__u64 seen[RW_EV__SEEN];
