@@ -36,6 +36,7 @@ deny_n() { for _ in $(seq "$1"); do in_cg nc -z "$NET.2" 9 2>/dev/null || true; 
 	PIDS+=($!)
 	for _ in $(seq 100); do [ -s "$TMP/small.pid" ] && break; sleep 0.05; done
 	pid=$(cat "$TMP/small.pid")
+	PIDS=("$pid" "${PIDS[@]}")   # teardown stops the daemon first
 	LOG="/proc/$pid/root$TMP/small/log.jsonl"
 	wait_for '.event == "start"' >/dev/null
 	deny_n 3
