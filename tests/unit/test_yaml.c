@@ -54,6 +54,31 @@ static void test_load_errors(void **state)
 	ydoc_free(&d);
 }
 
+/* Aliases: YDOC_MAX_ALIASES load, one more is refused where it stands
+ * (a "billion laughs" never reaches the walk) */
+static void test_aliases(void **state)
+{
+	char err[256], text[4096];
+	struct ydoc d;
+	int n;
+
+	(void)state;
+	for (int extra = 0; extra < 2; extra++) {
+		n = snprintf(text, sizeof(text), "a: &x {k: v}\nl:\n");
+		for (int i = 0; i < YDOC_MAX_ALIASES + extra; i++)
+			n += snprintf(text + n, sizeof(text) - n, "  - *x\n");
+		d = (struct ydoc){ .name = "x.yaml", .err = err,
+				   .errlen = sizeof(err) };
+		assert_int_equal(ydoc_load(&d, text, n, "one"),
+				 extra ? -EINVAL : 0);
+		if (extra)
+			assert_string_equal(err, "x.yaml:67:5: more than 64 "
+					    "YAML aliases (*name): write the "
+					    "entries out");
+		ydoc_free(&d);
+	}
+}
+
 /* Fields: known keys are filled, single values are strings, unknown and
  * repeated keys are refused at their position. */
 static void test_fields(void **state)
@@ -209,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_hostname),

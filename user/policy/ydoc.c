@@ -109,6 +109,37 @@ static int syntax_error(struct ydoc *d, const char *text, size_t len)
 				   : "");
 }
 
+/*
+ * An alias makes the loader walk its anchor's node once more: a few
+ * thousand aliases of one big entry (a "billion laughs") would cost
+ * what no real policy or intelligence file needs. Counted in a first,
+ * streaming pass; a syntax error is left to the load that follows.
+ */
+static int count_aliases(struct ydoc *d, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int n = 0, ret = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return ydoc_nomem(d);
+	yaml_parser_set_input_string(&p, (const unsigned char *)(text ? text : ""),
+				     len);
+	while (yaml_parser_parse(&p, &ev)) {
+		yaml_event_type_t t = ev.type;
+
+		if (t == YAML_ALIAS_EVENT && ++n > YDOC_MAX_ALIASES)
+			ret = ydoc_err_at(d, ev.start_mark, "more than %d YAML "
+					  "aliases (*name): write the entries "
+					  "out", YDOC_MAX_ALIASES);
+		yaml_event_delete(&ev);
+		if (ret || t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
 int ydoc_load(struct ydoc *d, const char *text, size_t len, const char *what)
 {
 	yaml_document_t extra;
@@ -117,6 +148,9 @@ int ydoc_load(struct ydoc *d, const char *text, size_t len, const char *what)
 
 	if (d->err && d->errlen)
 		d->err[0] = '\0';
+	ret = count_aliases(d, text, len);
+	if (ret)
+		return ret;
 	if (!yaml_parser_initialize(&d->parser))
 		return ydoc_nomem(d);
 	yaml_parser_set_input_string(&d->parser,

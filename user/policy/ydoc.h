@@ -35,8 +35,12 @@ struct yfield {
 	const char *s;          /* the text of a single-valued field */
 };
 
+/* aliases (*name) a file may use: enough for shared match blocks */
+#define YDOC_MAX_ALIASES 64
+
 /*
- * Parse text (need not be NUL-terminated) into d->doc. A syntax error or a
+ * Parse text (need not be NUL-terminated) into d->doc. More than
+ * YDOC_MAX_ALIASES aliases are refused at the first one over. A syntax error or a
  * second "---" document is reported; what names the one thing a file holds
  * ("one policy per file"). 0, -EINVAL or -ENOMEM; ydoc_free() in any case.
  */
