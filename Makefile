@@ -265,7 +265,32 @@ $(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(WIRE_DEPS)
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $< -o $@
 
-fuzz: $(BUILD)/fuzz/fuzz_wire
+# the configuration parsers: policy, intel, RIR (CONFIG_FUZZ picks one)
+FUZZ_CONFIGS := policy intel rir
+FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c user/log.c \
+	$(addprefix user/policy/,policy.c policy_match.c ydoc.c names.c intel.c \
+	  intel_load.c intel_data.c cidr.c geo.c geo_data.c)
+$(BUILD)/fuzz/fuzz_config: $(FUZZ_CONFIG_SRCS) $(wildcard user/policy/*.h) etc/intel/endpoints.yaml etc/geo/country.bin.z
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		-Iinclude $(addprefix -I,$(USER_DIRS)) \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(FUZZ_CONFIG_SRCS) \
+		-lyaml -lcrypto -lz -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/fuzz_config
+	$(Q)for p in $(FUZZ_CONFIGS); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$p || exit 1; \
+		cp tests/fuzz/seeds/$$p/* $(BUILD)/fuzz/corpus-$$p/ 2>/dev/null; \
+		echo "  FUZZ     $$p $(FUZZ_TIME)s"; \
+		CONFIG_FUZZ=$$p ./$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/corpus-$$p \
+			-max_total_time=$(FUZZ_TIME) -max_len=8192 \
+			-dict=tests/fuzz/yaml.dict \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$p- \
+			>$(BUILD)/fuzz/$$p.log 2>&1; rc=$$?; \
+		tail -n 8 $(BUILD)/fuzz/$$p.log; [ $$rc = 0 ] || exit 1; \
+	done
 	$(Q)for p in $(FUZZ_PARSERS); do \
 		mkdir -p $(BUILD)/fuzz/corpus-$$p || exit 1; \
 		echo "  FUZZ     $$p $(FUZZ_TIME)s"; \

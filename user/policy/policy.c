@@ -6,6 +6,7 @@
  * it was. Matching and the reachability test are in policy_match.c.
  */
 #include "digest.h"
+#include "log.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -357,6 +358,7 @@ static int parse_each_rule(struct ydoc *d, yaml_node_item_t *items, size_t n,
 			   struct policy *p)
 {
 	size_t used = 0, errors = 0;
+	bool shown_all = true;
 	char *all = NULL;
 	int ret, first = 0;
 
@@ -376,12 +378,17 @@ static int parse_each_rule(struct ydoc *d, yaml_node_item_t *items, size_t n,
 		if (!first)
 			first = ret;
 		errors++;
-		if (all && used < d->errlen)
+		/* whole lines only: one that does not fit ends the list */
+		if (all && used + strlen(d->err) + 2 < d->errlen)
 			used += snprintf(all + used, d->errlen - used, "%s%s",
 					 used ? "\n" : "", d->err);
+		else
+			shown_all = false;
 	}
 	if (all && errors > 1)
 		snprintf(d->err, d->errlen, "%s", all);
+	if (all && !shown_all)
+		pr_debug("%s: more errors than fit in the message", d->name);
 	free(all);
 	return first;
 }
