@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
@@ -362,6 +363,51 @@ static void five_countries(int rounds)
 	       reload[rounds / 2]);
 }
 
+/* memory to load a big intelligence file: 140,000 CIDR entries (12 MB)
+ * through `check --intel`, the child's peak RSS against the file's size */
+static void intel_memory(void)
+{
+	const char *path = "/tmp/rw-bench-intel.yaml";
+	FILE *f = fopen(path, "w");
+	struct rusage ru;
+	struct stat st;
+	long base;
+	int status;
+	pid_t pid;
+
+	if (!f)
+		return;
+	fprintf(f, "version: 1\nentries:\n");
+	for (int i = 0; i < 140000; i++)
+		fprintf(f, "  - {cidr: %d.%d.%d.0/24, category: ai-relay, "
+			"provider: Relay %d, confidence: likely}\n",
+			11 + (i >> 16), (i >> 8) & 255, i & 255, i % 50);
+	fclose(f);
+	for (int with = 0; with < 2; with++) {
+		pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			execl(RW_BIN, RW_BIN, "check", "11.0.0.1", with ? "--intel" :
+			      NULL, path, (char *)NULL);
+			_exit(127);
+		}
+		wait4(pid, &status, 0, &ru);
+		if (!with) {
+			base = ru.ru_maxrss;
+			continue;
+		}
+		stat(path, &st);
+		printf("intelligence file of %.1f MB (140,000 CIDRs): peak RSS "
+		       "%.1f MB, %.1f MB over the %.1f MB without it (%.1fx "
+		       "the file)\n", st.st_size / 1e6, ru.ru_maxrss / 1024.0,
+		       (ru.ru_maxrss - base) / 1024.0, base / 1024.0,
+		       ru.ru_maxrss * 1024.0 / st.st_size);
+	}
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
@@ -486,6 +532,7 @@ int main(int argc, char **argv)
 	printf("daemon resident memory after start: median %.1f MiB\n",
 	       rss[rounds / 2]);
 	five_countries(rounds);
+	intel_memory();
 out:
 	h_teardown(&env);
 	h_teardown(&plain);

@@ -430,6 +430,13 @@ static const struct bad bad[] = {
 	  "  - {domain: *.x.example, category: ai-relay, provider: X}\n",
 	  "t.yaml:3:15: invalid YAML: did not find expected alphabetic or numeric character while scanning an alias (quote wildcards: \"*.example.com\")" },
 	{ "", "t.yaml:1:1: empty file: expected version and entries" },
+	/* entries are streamed one by one: an alias cannot reach back */
+	{ "version: 1\nentries:\n"
+	  "  - &a {domain: a.example, category: ai-relay, provider: X}\n"
+	  "  - *a\n",
+	  "t.yaml:4:5: an alias (*a) here: write the entry out" },
+	{ "version: 1\nentries:\n  - " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	  "t.yaml:3:38: nested more than 32 levels" },
 	{ "version: 1\nentries: []\n---\nversion: 1\n",
 	  "t.yaml:4:1: more than one YAML document (one intel set per file)" },
 };

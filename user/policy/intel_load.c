@@ -120,6 +120,132 @@ cleanup:
 	return ret;
 }
 
+/* the entries list, streamed: each entry is built alone, parsed into
+ * tmp and dropped, so a big file never exists as a whole YAML tree */
+static int stream_entries(struct ydoc *d, struct intel *tmp)
+{
+	for (;;) {
+		yaml_document_t doc;
+		yaml_event_t ev;
+		int id, ret = ydoc_stream_event(d, &ev);
+
+		if (ret)
+			return ret;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (!yaml_document_initialize(&doc, NULL, NULL, NULL, 1, 1)) {
+			yaml_event_delete(&ev);
+			return ydoc_nomem(d);
+		}
+		ret = ydoc_stream_node(d, &ev, &doc, &id);
+		if (!ret) {
+			struct ydoc one = { .name = d->name, .err = d->err,
+					    .errlen = d->errlen, .doc = doc };
+
+			ret = parse_entry(&one, yaml_document_get_node(&doc, id),
+					  tmp);
+		}
+		yaml_document_delete(&doc);
+		if (ret)
+			return ret;
+	}
+}
+
+/* the top level into d->doc as a skeleton: every key and value but the
+ * entries, whose list stays empty there (they are streamed) */
+static int stream_top(struct ydoc *d, struct intel *tmp, int *root)
+{
+	yaml_document_t *doc = &d->doc;
+	bool entries_seen = false;
+	yaml_event_t ev;
+	int ret, k, v;
+
+	if (!yaml_document_initialize(doc, NULL, NULL, NULL, 1, 1))
+		return ydoc_nomem(d);
+	d->loaded = true;
+	*root = 0;
+	ret = ydoc_stream_event(d, &ev);
+	if (ret)
+		return ret;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return 0; /* empty: said by the caller */
+	}
+	yaml_event_delete(&ev); /* DOCUMENT-START */
+	ret = ydoc_stream_event(d, &ev);
+	if (ret)
+		return ret;
+	if (ev.type != YAML_MAPPING_START_EVENT)
+		return ydoc_stream_node(d, &ev, doc, root);
+	*root = yaml_document_add_mapping(doc, NULL, ev.data.mapping_start.style);
+	if (!*root) {
+		yaml_event_delete(&ev);
+		return ydoc_nomem(d);
+	}
+	doc->nodes.start[*root - 1].start_mark = ev.start_mark;
+	yaml_event_delete(&ev);
+	for (;;) {
+		bool is_entries;
+
+		ret = ydoc_stream_event(d, &ev);
+		if (ret)
+			return ret;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		is_entries = ev.type == YAML_SCALAR_EVENT &&
+			     !strcmp((char *)ev.data.scalar.value, "entries");
+		if (is_entries && entries_seen) {
+			ret = ydoc_err_at(d, ev.start_mark, "duplicate key "
+					  "'entries'");
+			yaml_event_delete(&ev);
+			return ret;
+		}
+		ret = ydoc_stream_node(d, &ev, doc, &k);
+		if (!ret)
+			ret = ydoc_stream_event(d, &ev);
+		if (ret)
+			return ret;
+		if (is_entries && ev.type == YAML_SEQUENCE_START_EVENT) {
+			entries_seen = true;
+			v = yaml_document_add_sequence(doc, NULL,
+				ev.data.sequence_start.style);
+			if (v)
+				doc->nodes.start[v - 1].start_mark = ev.start_mark;
+			yaml_event_delete(&ev);
+			ret = v ? stream_entries(d, tmp) : ydoc_nomem(d);
+		} else {
+			ret = ydoc_stream_node(d, &ev, doc, &v);
+		}
+		if (!ret && !yaml_document_append_mapping_pair(doc, *root, k, v))
+			ret = ydoc_nomem(d);
+		if (ret)
+			return ret;
+	}
+	/* DOCUMENT-END, then the end or a second document */
+	ret = ydoc_stream_event(d, &ev);
+	if (!ret) {
+		yaml_event_delete(&ev);
+		ret = ydoc_stream_event(d, &ev);
+	}
+	if (ret)
+		return ret;
+	if (ev.type == YAML_DOCUMENT_START_EVENT) {
+		/* said where its content starts, as for a policy */
+		yaml_event_delete(&ev);
+		ret = ydoc_stream_event(d, &ev);
+		if (ret)
+			return ret;
+		ret = ydoc_err_at(d, ev.start_mark, "more than one YAML "
+				  "document (one intel set per file)");
+	}
+	yaml_event_delete(&ev);
+	return ret;
+}
+
 static int parse_top(struct ydoc *d, struct intel *tmp, const char **updated)
 {
 	enum { VERSION, UPDATED, ENTRIES };
@@ -127,11 +253,14 @@ static int parse_top(struct ydoc *d, struct intel *tmp, const char **updated)
 		[VERSION] = { .key = "version" }, [UPDATED] = { .key = "updated" },
 		[ENTRIES] = { .key = "entries", .nested = true },
 	};
-	yaml_node_t *root = ydoc_root(d);
-	yaml_node_item_t *it;
-	int ret;
+	yaml_node_t *root;
+	int ret, id;
 
-	if (!root)
+	ret = stream_top(d, tmp, &id);
+	if (ret)
+		return ret;
+	root = id ? ydoc_node(d, id) : NULL;
+	if (!root || ydoc_is_null(root))
 		return ydoc_err_at(d, (yaml_mark_t){},
 				   "empty file: expected version and entries");
 	if (root->type != YAML_MAPPING_NODE)
@@ -149,13 +278,7 @@ static int parse_top(struct ydoc *d, struct intel *tmp, const char **updated)
 		return ydoc_err(d, root, "missing 'entries'");
 	if (f[ENTRIES].v->type != YAML_SEQUENCE_NODE)
 		return ydoc_err(d, f[ENTRIES].v, "'entries' must be a list");
-	for (it = f[ENTRIES].v->data.sequence.items.start;
-	     it < f[ENTRIES].v->data.sequence.items.top; it++) {
-		ret = parse_entry(d, ydoc_node(d, *it), tmp);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return 0; /* the entries were parsed as they streamed by */
 }
 
 int intel_add_string(struct intel *in, const char *text, size_t len,
@@ -171,7 +294,7 @@ int intel_add_string(struct intel *in, const char *text, size_t len,
 		err[0] = '\0';
 	if (!in || (!text && len))
 		return -EINVAL;
-	ret = ydoc_load(&d, text, len, "one intel set per file");
+	ret = ydoc_stream_begin(&d, text, len);
 	if (!ret && intel_new(&tmp))
 		ret = ydoc_nomem(&d);
 	if (!ret)

@@ -83,6 +83,118 @@ bool ydoc_is_null(const yaml_node_t *n)
 	       str_index(nulls, 0, ARRAY_SIZE(nulls), ydoc_str(n)) >= 0;
 }
 
+static int syntax_error(struct ydoc *d, const char *text, size_t len);
+static int count_aliases(struct ydoc *d, const char *text, size_t len);
+
+int ydoc_stream_begin(struct ydoc *d, const char *text, size_t len)
+{
+	yaml_event_t ev;
+	int ret;
+
+	if (d->err && d->errlen)
+		d->err[0] = '\0';
+	ret = count_aliases(d, text, len);
+	if (ret)
+		return ret;
+	d->text = text ? text : "";
+	d->len = len;
+	if (!yaml_parser_initialize(&d->parser))
+		return ydoc_nomem(d);
+	yaml_parser_set_input_string(&d->parser,
+				     (const unsigned char *)d->text, len);
+	ret = ydoc_stream_event(d, &ev);	/* STREAM-START */
+	if (ret)
+		return ret;
+	yaml_event_delete(&ev);
+	return 0;
+}
+
+int ydoc_stream_event(struct ydoc *d, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&d->parser, ev))
+		return syntax_error(d, d->text, d->len);
+	return 0;
+}
+
+/* a node and everything in it, from its first event (taken, and freed
+ * here) into doc; its id in *id */
+static int stream_node(struct ydoc *d, yaml_event_t *ev, yaml_document_t *doc,
+		       int *id, int depth)
+{
+	yaml_event_t next;
+	yaml_mark_t start = ev->start_mark;
+	yaml_event_type_t end;
+	int ret = 0, child, key;
+
+	if (depth > YDOC_MAX_DEPTH) {
+		yaml_event_delete(ev);
+		return ydoc_err_at(d, start, "nested more than %d levels",
+				   YDOC_MAX_DEPTH);
+	}
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		*id = yaml_document_add_scalar(doc, NULL,
+			ev->data.scalar.value, (int)ev->data.scalar.length,
+			ev->data.scalar.style);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		*id = yaml_document_add_sequence(doc, NULL,
+						 ev->data.sequence_start.style);
+		break;
+	case YAML_MAPPING_START_EVENT:
+		*id = yaml_document_add_mapping(doc, NULL,
+						ev->data.mapping_start.style);
+		break;
+	case YAML_ALIAS_EVENT:
+		ret = ydoc_err_at(d, start, "an alias (*%.32s) here: write "
+				  "the entry out", ev->data.alias.anchor);
+		yaml_event_delete(ev);
+		return ret;
+	default:
+		yaml_event_delete(ev);
+		return ydoc_err_at(d, start, "unexpected YAML here");
+	}
+	end = ev->type == YAML_SEQUENCE_START_EVENT ? YAML_SEQUENCE_END_EVENT :
+	      ev->type == YAML_MAPPING_START_EVENT ? YAML_MAPPING_END_EVENT :
+						     YAML_NO_EVENT;
+	yaml_event_delete(ev);
+	if (!*id)
+		return ydoc_nomem(d);
+	doc->nodes.start[*id - 1].start_mark = start;
+	while (end != YAML_NO_EVENT && !ret) {
+		ret = ydoc_stream_event(d, &next);
+		if (ret)
+			break;
+		if (next.type == end) {
+			doc->nodes.start[*id - 1].end_mark = next.end_mark;
+			yaml_event_delete(&next);
+			break;
+		}
+		if (end == YAML_SEQUENCE_END_EVENT) {
+			ret = stream_node(d, &next, doc, &child, depth + 1);
+			if (!ret && !yaml_document_append_sequence_item(doc, *id,
+									child))
+				ret = ydoc_nomem(d);
+			continue;
+		}
+		ret = stream_node(d, &next, doc, &key, depth + 1);
+		if (!ret)
+			ret = ydoc_stream_event(d, &next);
+		if (!ret)
+			ret = stream_node(d, &next, doc, &child, depth + 1);
+		if (!ret && !yaml_document_append_mapping_pair(doc, *id, key,
+								child))
+			ret = ydoc_nomem(d);
+	}
+	return ret;
+}
+
+int ydoc_stream_node(struct ydoc *d, yaml_event_t *ev, yaml_document_t *doc,
+		     int *id)
+{
+	return stream_node(d, ev, doc, id, 0);
+}
+
 static int syntax_error(struct ydoc *d, const char *text, size_t len)
 {
 	const yaml_parser_t *ps = &d->parser;

@@ -24,6 +24,8 @@ struct ydoc {
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	bool loaded;
+	const char *text;       /* streaming: the input, for messages */
+	size_t len;
 };
 
 /* A known key of a mapping; k and v stay NULL when the key is absent. */
@@ -45,6 +47,20 @@ struct yfield {
  * ("one policy per file"). 0, -EINVAL or -ENOMEM; ydoc_free() in any case.
  */
 int ydoc_load(struct ydoc *d, const char *text, size_t len, const char *what);
+
+/*
+ * Streaming, for files too big to hold as a document (intelligence): the
+ * parser's events are read one by one, and a node of interest is built
+ * into a small document of the caller's (positions kept) and dropped
+ * after use. Aliases are refused there. ydoc_free() ends it.
+ */
+#define YDOC_MAX_DEPTH 32
+int ydoc_stream_begin(struct ydoc *d, const char *text, size_t len);
+/* the next event (the caller deletes it), or a syntax error */
+int ydoc_stream_event(struct ydoc *d, yaml_event_t *ev);
+/* the node that starts with ev (taken), all of it, into doc; its id */
+int ydoc_stream_node(struct ydoc *d, yaml_event_t *ev, yaml_document_t *doc,
+		     int *id);
 void ydoc_free(struct ydoc *d);
 
 /* The root node, NULL for an empty document. */
