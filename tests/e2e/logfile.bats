@@ -99,7 +99,7 @@ deny_n() { for _ in $(seq "$1"); do in_cg nc -z "$NET.2" 9 2>/dev/null || true; 
 }
 
 @test "--log-max-mb 1: rotated to FILE.1 before passing 1 MiB, every line whole" {
-	start_daemon --no-persist --dedup-ms 0 --log-max-mb 1
+	start_daemon --no-persist --dedup-ms 0 --process-rate 0 --log-max-mb 1
 	# ~1,600 records of ~700 bytes
 	in_cg /usr/bin/python3 "$BATS_TEST_DIRNAME/lib/flood.py" "$NET.2" 9 0.3 >/dev/null
 	for _ in $(seq 100); do [ -e "$LOG.1" ] && break; sleep 0.05; done

@@ -170,6 +170,11 @@ static void test_hostname(void **state)
 	assert_string_equal(out, "api.example.com");
 	assert_int_equal(hostname_norm("a..b", out, &why), -EINVAL);
 	assert_string_equal(why, "empty label");
+	/* found by fuzz_config: "a.." kept "a." (one dot dropped), a name
+	 * no lookup could ever reach */
+	assert_int_equal(hostname_norm("a..", out, &why), -EINVAL);
+	assert_string_equal(why, "empty label");
+	assert_int_equal(hostname_norm(".", out, &why), -EINVAL);
 	assert_int_equal(hostname_norm("a.*.b", out, &why), -EINVAL);
 	assert_string_equal(why, "a wildcard must be a leading '*.'");
 	memset(long_label, 'a', 64);

@@ -43,6 +43,11 @@ int hostname_norm(const char *s, char *out, const char **why)
 		}
 		out[i] = ch;
 	}
+	/* "a.." lost one dot above: the one left ends an empty label */
+	if (!label) {
+		*why = "empty label";
+		return -EINVAL;
+	}
 	out[n] = '\0';
 	return 0;
 }
