@@ -116,7 +116,7 @@ http_once() {
 	kill -HUP "${PIDS[-1]}"
 	# the reload is written to the file still open: the renamed one
 	for _ in $(seq 100); do grep -q '"event":"reload"' "$LOG.1" && break; sleep 0.05; done
-	grep -q '"event":"reload","ok":true' "$LOG.1"
+	jq -e 'select(.event == "reload") | .ok' "$LOG.1" >/dev/null
 	[ ! -e "$LOG" ]
 	kill -USR1 "${PIDS[-1]}"
 	sleep 0.3

@@ -17,6 +17,7 @@
 #include "util.h"
 #include "loader.h"
 #include "log.h"
+#include "output.h"
 #include "policy.h"
 #include "progload.h"
 #include "watch.h"
@@ -28,7 +29,7 @@ static const char trace_help[] =
 "                        [--exe PATH] [--json] [--intel FILE] [--rir FILE]\n"
 "                        [--dns-ttl-min N] [--dns-ttl-max N]\n"
 "                        [--dedup-ms N] [--ringbuf-kb N] [--require LIST]\n"
-"                        [--process-rate N] [-v]\n"
+"                        [--process-rate N] [--output FORMAT] [-v]\n"
 "\n"
 "Live view of processes talking to listed destinations, for incident\n"
 "responders. Monitor only: nothing is blocked, deny and kill rules show\n"
@@ -41,7 +42,10 @@ static const char trace_help[] =
 "                  root, i.e. the whole host)\n"
 "  --pid N         show only this process\n"
 "  --exe PATH      show only this binary\n"
-"  --json          JSON lines instead of one line per event\n"
+"  --json          JSON lines instead of one line per event (--output json)\n"
+"  --output FORMAT text (one line per event, trace's default), json (the\n"
+"                  native records, run's default) or ocsf (OCSF 1.2.0\n"
+"                  Network Activity, docs/ocsf.md)\n"
 "  --intel FILE    extra intelligence, merged after the built-in set and\n"
 "                  the policy's intel: files (a later entry wins)\n"
 "  --rir FILE      an RIR delegated-stats file overriding countries\n"
@@ -77,7 +81,8 @@ static const char run_help[] =
 "                      [--ringbuf-kb N]\n"
 "                      [--require LIST] [--no-persist]\n"
 "                      [--reload-on-change] [--syslog[=TARGET]]\n"
-"                      [--metrics ADDR:PORT] [--log-max-mb N] [-v]\n"
+"                      [--metrics ADDR:PORT] [--log-max-mb N]\n"
+"                      [--output FORMAT] [-v]\n"
 "\n"
 "The daemon: enforces the policy (deny = EPERM, kill = SIGKILL before the\n"
 "call returns) and writes one JSON line per event to the log. SIGUSR1\n"
@@ -97,6 +102,7 @@ static const char run_help[] =
 "  --policy FILE   the policy (see README, 'Policy file')\n"
 "  --cgroup PATH   cgroup v2 directory to enforce on (default: the cgroup\n"
 "                  v2 root, i.e. the whole host)\n"
+"  --output FORMAT json (default), ocsf or text (see trace --help)\n"
 "  --log FILE      append JSON lines here (default: standard output). A\n"
 "                  record is written whole or not at all; when the disk\n"
 "                  is full, one warning, the records dropped are counted\n"
@@ -222,6 +228,7 @@ int parse_opts(int argc, char **argv, const char *help,
 		{ "metrics", required_argument, NULL, 'X' },
 		{ "log-max-mb", required_argument, NULL, 'Z' },
 		{ "process-rate", required_argument, NULL, 'Q' },
+		{ "output", required_argument, NULL, 'O' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -231,6 +238,7 @@ int parse_opts(int argc, char **argv, const char *help,
 
 	o->dedup_ms = 1000;
 	o->process_rate = 20;
+	o->output = -1;
 	o->ttl_min = 30;
 	o->ttl_max = 3600;
 	opterr = 0;
@@ -262,6 +270,14 @@ int parse_opts(int argc, char **argv, const char *help,
 		case 'W': o->reload_on_change = true; break;
 		case 'S': o->syslog = optarg ? optarg : ""; break;
 		case 'X': o->metrics = optarg; break;
+		case 'O':
+			o->output = output_format_parse(optarg);
+			if (o->output < 0) {
+				pr_warn("--output: unknown format '%s' (known: "
+					"json, ocsf, text)", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'Q':
 			if (parse_long("--process-rate", optarg, 0, 1000000,
 				       &o->process_rate))
@@ -330,7 +346,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejdrigmMRQ", &o))
+	if (parse_opts(argc, argv, trace_help, "pcPejdrigmMRQO", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -341,7 +357,7 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSXZQ", &o))
+	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSXZQO", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");

@@ -336,7 +336,9 @@ int watch(const struct cmd_opts *o, bool enforce)
 		.log_max_bytes = (__u64)o->log_max_mb << 20,
 		.fold_ns = o->dedup_ms * 1000000ULL,
 		.process_rate = o->process_rate,
-		.json = enforce || o->json, .summary = !enforce,
+		.format = o->output >= 0 ? o->output : enforce || o->json ?
+			  OUT_JSON : OUT_TEXT,
+		.summary = !enforce,
 	};
 	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 },
 			     .cw = { .fd = -1 } };

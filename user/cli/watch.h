@@ -22,6 +22,7 @@ struct cmd_opts {
 	long ttl_min, ttl_max;
 	unsigned int require;  /* --require: features (enum rw_feature) */
 	bool json;
+	int output;            /* --output: enum output_format, -1 default */
 	bool no_persist;       /* run --no-persist: detach at exit */
 	bool reload_on_change; /* run --reload-on-change */
 	const char *syslog;    /* run --syslog[=TARGET]: NULL off, "" /dev/log */

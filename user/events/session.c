@@ -479,7 +479,7 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 		pr_warn("%s", err);
 		return -EIO;
 	}
-	output_init(&s->out, logfile_stream(s->lf), o->json);
+	output_init(&s->out, logfile_stream(s->lf), o->format);
 	if (fold_init(&s->fold, o->fold_ns, o->process_rate))
 		return -ENOMEM;
 	if (o->syslog) {

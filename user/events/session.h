@@ -21,7 +21,7 @@ struct session_opts {
 	__u64 log_max_bytes;  /* run --log-max-mb: rotate above; 0 never */
 	__u64 fold_ns;        /* flows of one key folded within (--dedup-ms) */
 	__u32 process_rate;   /* records per process per second; 0 no cap */
-	bool json;
+	int format;           /* enum output_format */
 	const char *syslog;   /* run --syslog[=TARGET]: NULL off, "" /dev/log */
 	bool summary;         /* print a summary to stderr at the end */
 };

@@ -142,6 +142,8 @@ json_object *sink_json_object(const struct output *o, const struct record *r)
 	output_ts(o, r->ktime, ts, sizeof(ts));
 	add_str(j, "ts", ts);
 	add_str(j, "event", r->event);
+	add_str(j, "host", o->host);
+	add_str(j, "schema", OUTPUT_SCHEMA);
 	if (r->action) {
 		add_str(j, "action", r->action);
 		add_str(j, "rule", r->rule);

@@ -5,17 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "record.h"
 #include "sink.h"
 #include "util.h"
 
-void output_init(struct output *o, FILE *f, bool json)
+int output_format_parse(const char *s)
+{
+	return !strcmp(s, "text") ? OUT_TEXT : !strcmp(s, "json") ? OUT_JSON :
+	       !strcmp(s, "ocsf") ? OUT_OCSF : -1;
+}
+
+void output_init(struct output *o, FILE *f, enum output_format fmt)
 {
 	memset(o, 0, sizeof(*o));
 	o->boot_to_real_ns = (__s64)wall_ns() - (__s64)boot_ns();
-	o->sinks[o->nr_sinks++] = json ? sink_json_new(f) : sink_text_new(f);
+	if (gethostname(o->host, sizeof(o->host) - 1) || !o->host[0])
+		strcpy(o->host, "unknown");
+	o->sinks[o->nr_sinks++] = fmt == OUT_JSON ? sink_json_new(f) :
+				  fmt == OUT_OCSF ? sink_ocsf_new(f) :
+						    sink_text_new(f);
 	if (!o->sinks[0])
 		o->nr_sinks = 0;
 }

@@ -20,6 +20,13 @@ struct sink;
 
 #define OUTPUT_SINKS 4
 
+/* what the file sink writes (--output) */
+enum output_format { OUT_TEXT, OUT_JSON, OUT_OCSF };
+/* "text", "json", "ocsf"; -1 unknown */
+int output_format_parse(const char *s);
+/* the version of the native records' schema (docs/schema/) */
+#define OUTPUT_SCHEMA "relaywatch/1"
+
 struct output {
 	unsigned gen;                 /* generation in force (userspace events) */
 	const struct policy *policy[RW_GENS]; /* rule names, by generation */
@@ -28,10 +35,11 @@ struct output {
 	__s64 boot_to_real_ns;        /* add to a boot-time ktime for wall time */
 	struct sink *sinks[OUTPUT_SINKS];
 	int nr_sinks;
+	char host[256];               /* this machine's name, read once */
 };
 
-/* f: the log (JSON lines) or the terminal (json false: one short line) */
-void output_init(struct output *o, FILE *f, bool json);
+/* f: the log or the terminal, in format fmt */
+void output_init(struct output *o, FILE *f, enum output_format fmt);
 /* one more sink (syslog, metrics); -ENOSPC when there are enough */
 int output_add_sink(struct output *o, struct sink *s);
 /* the file sinks write to (after the log is reopened) */
