@@ -103,9 +103,8 @@ static int preflight(const struct loader_opts *o)
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
 	if (fd < 0 && (errno == EPERM || errno == EACCES)) {
 		pr_warn("not permitted to use BPF (bpf(2): %s): relaywatch "
-			"needs CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and "
-			"CAP_SYS_ADMIN (docs/deploy.md, Capabilities)",
-			strerror(errno));
+			"needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN at least "
+			"(docs/deploy.md, Capabilities)", strerror(errno));
 		return -EPERM;
 	}
 	if (fd >= 0)
