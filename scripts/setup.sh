@@ -14,7 +14,8 @@ PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 case "${1:-}" in
 test) PKGS+=(libcmocka-dev bats jq curl netcat-openbsd openssl iproute2
 	     dnsmasq-base procps nodejs libclang-rt-14-dev python3 scdoc
-	     systemd dpkg-dev rsyslog python3-prometheus-client python3-jsonschema) ;;
+	     systemd dpkg-dev rsyslog python3-prometheus-client python3-jsonschema
+	     podman debootstrap) ;;
 kernels) PKGS+=(qemu-system-x86 busybox-static cpio jq) ;;
 '') ;;
 *) echo "usage: setup.sh [test|kernels]" >&2; exit 2 ;;
@@ -37,6 +38,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm (deploy.bats installs the Kubernetes schemas with it): Debian's
+# package, unless a node of another origin brought its own (Debian's npm
+# would conflict with it)
+if [ "${1:-}" = test ] && ! command -v npm >/dev/null; then
+	say "installing npm"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends npm >/dev/null
 fi
 
 mounted() { awk -v t="$1" '$3 == t { f = 1 } END { exit !f }' /proc/mounts; }
