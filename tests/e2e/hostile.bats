@@ -10,13 +10,7 @@ STRICT="$BATS_TEST_DIRNAME/lib/strict_json.py"
 
 setup() {
 	rw_setup hostile
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
-	EOF
+	rw_deny_policy
 	start_daemon
 }
 

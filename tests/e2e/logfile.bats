@@ -9,13 +9,7 @@ load lib/rw
 
 setup() {
 	rw_setup logfile
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
-	EOF
+	rw_deny_policy
 }
 
 teardown() {

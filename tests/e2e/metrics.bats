@@ -12,12 +12,8 @@ setup() {
 	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
 		skip "python3-prometheus-client is not installed (make test installs it)"
 	rw_setup metrics
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
+	rw_deny_policy
+	cat >> "$TMP/policy.yaml" <<-EOF
 	  - name: watch-lab
 	    match: {cidr: [$NET.128/25]}
 	    action: alert

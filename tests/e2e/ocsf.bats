@@ -10,12 +10,8 @@ setup() {
 	rw_setup ocsf
 	RW_OUTPUT=ocsf
 	PORT=$(rw_port)
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
+	rw_deny_policy
+	cat >> "$TMP/policy.yaml" <<-EOF
 	  - name: kill-relay
 	    match: {cidr: [$NET.4/32]}
 	    action: kill

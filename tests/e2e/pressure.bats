@@ -11,13 +11,7 @@ FLOOD="$BATS_TEST_DIRNAME/lib/flood.py"
 
 setup() {
 	rw_setup flood
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
-	EOF
+	rw_deny_policy
 }
 
 teardown() {

@@ -12,13 +12,7 @@ NOTIFY_PY="$BATS_TEST_DIRNAME/lib/notify.py"
 
 setup() {
 	rw_setup svc
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
-	EOF
+	rw_deny_policy
 	python3 "$NOTIFY_PY" "$TMP/notify.sock" "$TMP/notify.log" &
 	PIDS+=($!)
 	for _ in $(seq 100); do [ -S "$TMP/notify.sock" ] && break; sleep 0.05; done

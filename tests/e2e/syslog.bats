@@ -9,12 +9,8 @@ load lib/rw
 setup() {
 	command -v rsyslogd >/dev/null || skip "rsyslog is not installed (make test installs it)"
 	rw_setup syslog
-	cat > "$TMP/policy.yaml" <<-EOF
-	mode: enforce
-	rules:
-	  - name: deny-relay
-	    match: {cidr: [$NET.2/32]}
-	    action: deny
+	rw_deny_policy
+	cat >> "$TMP/policy.yaml" <<-EOF
 	  - name: watch-local
 	    match: {cidr: [$NET.3/32]}
 	    action: alert

@@ -142,8 +142,6 @@ json_object *sink_json_object(const struct output *o, const struct record *r)
 	output_ts(o, r->ktime, ts, sizeof(ts));
 	add_str(j, "ts", ts);
 	add_str(j, "event", r->event);
-	add_str(j, "host", o->host);
-	add_str(j, "schema", OUTPUT_SCHEMA);
 	if (r->action) {
 		add_str(j, "action", r->action);
 		add_str(j, "rule", r->rule);
@@ -193,6 +191,9 @@ json_object *sink_json_object(const struct output *o, const struct record *r)
 		if (!r->pi && r->has_uid)
 			add_int(j, "uid", r->uid);
 	}
+	/* last: a record still reads "event":"x","field":... */
+	add_str(j, "host", o->host);
+	add_str(j, "schema", OUTPUT_SCHEMA);
 	fix_utf8(j);
 	return j;
 }

@@ -53,6 +53,12 @@ rw_teardown() {
 	return $invalid
 }
 
+# $TMP/policy.yaml: enforcing, deny-relay on $NET.2 (tests append rules)
+rw_deny_policy() {
+	printf 'mode: enforce\nrules:\n  - name: deny-relay\n    match: {cidr: [%s/32]}\n    action: deny\n' \
+		"$NET.2" > "$TMP/policy.yaml"
+}
+
 # run a command inside the test cgroup
 in_cg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 
