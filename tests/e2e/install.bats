@@ -105,8 +105,12 @@ entries:
 	mount -o remount,bind,ro /
 	mount -o remount,bind,ro /sys
 	mount -o remount,bind,ro "$CGROOT"
-	# the log directory stays writable, the rest of / does not
+	# the log directory stays writable, the rest of / does not: a log
+	# elsewhere gets a sentence naming the unit's settings
 	! touch /etc/rw-sandbox-probe 2>/dev/null
+	"$R/usr/sbin/relaywatch" run --policy "$TMP/policy.yaml" --cgroup "$CG" \
+		--no-persist --log /etc/rw-sandbox.jsonl 2>"$TMP/logs/rofs.err" && exit 9
+	grep -q "Read-only file system (under systemd's ProtectSystem=strict the log must be in a ReadWritePaths= or LogsDirectory= directory" "$TMP/logs/rofs.err" || exit 8
 	exec setpriv --no-new-privs --bounding-set=-all,$caps --inh-caps=-all \
 		"$R/usr/sbin/relaywatch" run --policy "$TMP/policy.yaml" \
 		--cgroup "$CG" --log "$TMP/logs/events.jsonl"

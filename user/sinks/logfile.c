@@ -134,8 +134,13 @@ struct logfile *logfile_open(const char *path, __u64 max_bytes, char *err,
 		lf->fd = -1;
 		ret = lf->path ? open_path(lf) : -ENOMEM;
 		if (ret) {
-			snprintf(err, len, "cannot open log %s: %s", path,
-				 strerror(-ret));
+			/* a unit's sandbox makes all but a few paths read-only */
+			snprintf(err, len, "cannot open log %s: %s%s", path,
+				 strerror(-ret), ret == -EROFS || ret == -EACCES ?
+				 " (under systemd's ProtectSystem=strict the log "
+				 "must be in a ReadWritePaths= or LogsDirectory= "
+				 "directory; the shipped unit's is "
+				 "/var/log/relaywatch)" : "");
 			free(lf->path);
 			free(lf);
 			return NULL;
