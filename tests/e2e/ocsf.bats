@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# --output ocsf: the daemon's network records as OCSF 1.2.0 Network
+# --output ocsf: the daemon's network records as OCSF 1.8.0 Network
 # Activity (4001), each one validated (by rw_teardown, RW_OUTPUT=ocsf)
-# against docs/schema/ocsf-1.2.0-network_activity.schema.json, compiled
+# against docs/schema/ocsf-1.8.0-network_activity.schema.json, compiled
 # from the OCSF sources; the mapping (docs/ocsf.md) checked field by field.
 
 load lib/rw
@@ -59,7 +59,7 @@ teardown() {
 	[ "$(jq -r .actor.process.file.path <<<"$deny")" = "$(readlink -f "$(type -P nc)")" ]
 	[ "$(jq -r '.actor.process.file.hashes[0].value' <<<"$deny")" = "$nc_sha" ]
 	[ "$(jq -r '.actor.process.file.hashes[0].algorithm_id' <<<"$deny")" = 3 ]
-	[ "$(jq -r .metadata.version <<<"$deny")" = 1.2.0 ]
+	[ "$(jq -r .metadata.version <<<"$deny")" = 1.8.0 ]
 	[ "$(jq -r .metadata.product.name <<<"$deny")" = relaywatch ]
 	[ "$(jq -r .src_endpoint.hostname <<<"$deny")" = "$(hostname)" ]
 	alert=$(wait_for '.unmapped.rule == "watch-local" and .activity_id == 1')

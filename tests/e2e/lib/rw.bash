@@ -30,7 +30,7 @@ VALIDATE="$(dirname "${BASH_SOURCE[0]}")/validate.py"
 # test that wrote it.
 rw_validate_log() {
 	local schema="$SCHEMA_DIR/relaywatch-record.schema.json"
-	[ "${RW_OUTPUT:-json}" = ocsf ] && schema="$SCHEMA_DIR/ocsf-1.2.0-network_activity.schema.json"
+	[ "${RW_OUTPUT:-json}" = ocsf ] && schema="$SCHEMA_DIR/ocsf-1.8.0-network_activity.schema.json"
 	[ -s "${LOG:-}" ] || return 0
 	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || return 0
 	/usr/bin/python3 "$VALIDATE" "$schema" "$LOG" >&2 2>"$TMP/validate.err" ||
