@@ -18,7 +18,12 @@ for path in sys.argv[2:]:
             if not line.strip():
                 continue
             n += 1
-            rec = json.loads(line)
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                print(f"{path}:{i}: not JSON: {e}: {line[:200]!r}")
+                bad += 1
+                continue
             for e in validator.iter_errors(rec):
                 where = "/".join(str(p) for p in e.absolute_path) or "(record)"
                 print(f"{path}:{i}: {where}: {e.message}"[:400])
