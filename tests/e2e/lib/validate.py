@@ -6,7 +6,10 @@ python3-jsonschema). Prints each failing line with the reason and exits
 import json
 import sys
 
-import jsonschema
+try:
+    import jsonschema
+except ImportError:
+    sys.exit("validate.py: no python3-jsonschema (bash scripts/setup.sh test)")
 
 schema = json.load(open(sys.argv[1]))
 validator = jsonschema.Draft202012Validator(
