@@ -252,7 +252,8 @@ static void emit(struct sink *s, const struct output *o,
 	put_str(meta, "version", OCSF_VERSION);
 	put_str(meta, "log_name", r->event);
 	if (r->cookie) {
-		/* the socket's: its connect, name, dns and flow records */
+		/* the socket's: a flow, its connect and its name record
+		 * share it (a dns record's is the socket that asked) */
 		snprintf(cookie, sizeof(cookie), "%llu",
 			 (unsigned long long)r->cookie);
 		put_str(meta, "correlation_uid", cookie);
