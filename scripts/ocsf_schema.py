@@ -4,10 +4,10 @@ into a JSON Schema (draft 2020-12) for the event classes relaywatch
 writes, so tests can validate its --output ocsf records with a stock
 validator. Stdlib only.
 
-    scripts/ocsf_schema.py OCSF_REPO REF CLASS... > docs/schema/ocsf-1.2.0-network_activity.schema.json
+    scripts/ocsf_schema.py OCSF_REPO REF CLASS... > docs/schema/ocsf-1.8.0-network_activity.schema.json
 
 OCSF_REPO is a git checkout (or bare repository) of ocsf-schema, REF a
-tag (v1.2.0). What it compiles, as the OCSF server does:
+tag (1.8.0). What it compiles, as the OCSF server does:
 - a class: its "extends" chain (base_event <- network <- network_activity),
   attributes merged, later ones overriding fields of earlier ones;
 - "$include" entries (profiles, includes/): their attributes merged in
@@ -17,7 +17,10 @@ tag (v1.2.0). What it compiles, as the OCSF server does:
   same way from objects/ (with their own extends and includes);
 - "requirement": "required" to JSON Schema's required; every object is
   closed (additionalProperties false) so a misspelt attribute fails, but
-  `unmapped` (OCSF's place for the rest) is open.
+  `unmapped` (OCSF's place for the rest) is open;
+- "constraints": at_least_one to anyOf, just_one to oneOf (of required);
+- class_uid, category_uid (categories.json) and type_uid (class_uid * 100
+  + each activity_id) as the values they must have.
 """
 import json
 import subprocess
@@ -32,6 +35,13 @@ def show(path):
     return json.loads(out.stdout)
 
 
+def commit():
+    out = subprocess.run(["git", "-C", REPO, "rev-parse",
+                          f"refs/tags/{REF}^{{commit}}"],
+                         capture_output=True, check=True, text=True)
+    return out.stdout.strip()
+
+
 def ls(path):
     out = subprocess.run(["git", "-C", REPO, "ls-tree", "-r", "--name-only",
                           f"refs/tags/{REF}", path],
@@ -40,6 +50,8 @@ def ls(path):
 
 
 DICT = show("dictionary.json")
+CATEGORIES = {k: v["uid"] for k, v in
+              show("categories.json")["attributes"].items()}
 TYPES = DICT["types"]["attributes"]
 DICT_ATTRS = DICT["attributes"]
 OBJECT_FILES = {}
@@ -54,14 +66,28 @@ for p in ls("events"):
         EVENT_FILES[e["name"]] = e
 
 
-def merged_attrs(spec, kind):
-    """attributes of a class or object with its extends chain and includes"""
+def chain_of(spec, kind):
+    """spec and what it extends, the most specific first"""
     chain = []
     while spec:
         chain.append(spec)
         parent = spec.get("extends")
         spec = (EVENT_FILES if kind == "event" else OBJECT_FILES).get(parent) \
             if parent else None
+    return chain
+
+
+def inherited(spec, kind, key):
+    """a key of spec or, when it has none, of the nearest it extends"""
+    for s in chain_of(spec, kind):
+        if key in s:
+            return s[key]
+    return None
+
+
+def merged_attrs(spec, kind):
+    """attributes of a class or object with its extends chain and includes"""
+    chain = chain_of(spec, kind)
     attrs = {}
     for s in reversed(chain):
         for k, v in s.get("attributes", {}).items():
@@ -118,7 +144,13 @@ def attr_schema(name, a):
     return s
 
 
-def close(attrs, open_names=("unmapped",)):
+def attr_enum(name, attrs):
+    """an *_id attribute's enum: the dictionary's with the class's added"""
+    return {**DICT_ATTRS.get(name, {}).get("enum", {}),
+            **attrs.get(name, {}).get("enum", {})}
+
+
+def close(attrs, constraints=None, open_names=("unmapped",)):
     props, req = {}, []
     for k, v in sorted(attrs.items()):
         props[k] = {} if k in open_names else attr_schema(k, v)
@@ -130,6 +162,10 @@ def close(attrs, open_names=("unmapped",)):
            "additionalProperties": False}
     if req:
         out["required"] = req
+    for kind, key in (("at_least_one", "anyOf"), ("just_one", "oneOf")):
+        names = (constraints or {}).get(kind)
+        if names:
+            out[key] = [{"required": [n]} for n in names]
     return out
 
 
@@ -141,7 +177,8 @@ def build_object(name):
     if not spec:
         DEFS[name] = {"type": "object"}
         return
-    DEFS[name] = close(merged_attrs(spec, "object"))
+    DEFS[name] = close(merged_attrs(spec, "object"),
+                       inherited(spec, "object", "constraints"))
 
 
 def main():
@@ -149,10 +186,14 @@ def main():
     one_of = []
     for c in CLASSES:
         spec = EVENT_FILES[c]
-        s = close(merged_attrs(spec, "event"))
-        uid = spec["uid"] + 1000 * {"network": 4, "system": 1}.get(
-            spec.get("category", "network"), 4)
+        attrs = merged_attrs(spec, "event")
+        s = close(attrs, inherited(spec, "event", "constraints"))
+        cat = CATEGORIES[inherited(spec, "event", "category")]
+        uid = spec["uid"] + 1000 * cat
+        acts = sorted(int(k) for k in attr_enum("activity_id", attrs))
         s["properties"]["class_uid"] = {"const": uid}
+        s["properties"]["category_uid"] = {"const": cat}
+        s["properties"]["type_uid"] = {"enum": [uid * 100 + a for a in acts]}
         s["title"] = f"OCSF {ver} {spec['caption']} ({uid})"
         one_of.append(s)
     out = {
@@ -162,6 +203,8 @@ def main():
                         f"https://github.com/ocsf/ocsf-schema at {REF} "
                         f"(Apache-2.0): classes {', '.join(CLASSES)}"),
         "ocsf_version": ver,
+        "ocsf_source": {"url": "https://github.com/ocsf/ocsf-schema",
+                        "tag": REF, "commit": commit()},
         **(one_of[0] if len(one_of) == 1 else {"oneOf": one_of}),
         "$defs": DEFS,
     }

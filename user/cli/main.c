@@ -44,7 +44,7 @@ static const char trace_help[] =
 "  --exe PATH      show only this binary\n"
 "  --json          JSON lines instead of one line per event (--output json)\n"
 "  --output FORMAT text (one line per event, trace's default), json (the\n"
-"                  native records, run's default) or ocsf (OCSF 1.2.0\n"
+"                  native records, run's default) or ocsf (OCSF 1.8.0\n"
 "                  Network Activity, docs/ocsf.md)\n"
 "  --intel FILE    extra intelligence, merged after the built-in set and\n"
 "                  the policy's intel: files (a later entry wins)\n"

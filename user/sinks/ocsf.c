@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * --output ocsf: each network record as an OCSF 1.2.0 Network Activity
+ * --output ocsf: each network record as an OCSF 1.8.0 Network Activity
  * event (class 4001), built from the native record (sink_json_object) so
  * nothing is classified twice; what OCSF has no attribute for goes to
  * `unmapped`. The mapping table is docs/ocsf.md; tests validate every
- * record against docs/schema/ocsf-1.2.0-network_activity.schema.json,
+ * record against docs/schema/ocsf-1.8.0-network_activity.schema.json,
  * compiled from the OCSF sources by scripts/ocsf_schema.py. Records that
  * are not network activity (exec, exit, cgroup_escape, rate_limited and
  * the daemon's own: start, policy, stats, ...) are not written in this
@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "output.h"
@@ -19,7 +20,7 @@
 #include "sink.h"
 #include "watch.h"
 
-#define OCSF_VERSION "1.2.0"
+#define OCSF_VERSION "1.8.0"
 #define CLASS_UID 4001
 #define CATEGORY_UID 4
 
@@ -84,7 +85,8 @@ static json_object *actor(json_object *n)
 		f = json_object_new_object();
 		put_str(f, "path", exe);
 		put_str(f, "name", base ? base + 1 : exe);
-		json_object_object_add(f, "type_id", json_object_new_int(1));
+		/* type_id 8: Executable File */
+		json_object_object_add(f, "type_id", json_object_new_int(8));
 		if (sha) {
 			json_object *h = json_object_new_object();
 			json_object *arr = json_object_new_array();
@@ -158,7 +160,32 @@ static const char *const mapped[] = {
 	"ts", "host", "pid", "tid", "comm", "cmdline", "exe", "sha256", "uid",
 	"user", "ppid", "daddr", "dport", "domain", "country", "proto",
 	"family", "bytes", "packets", "flows", "first_seen", "last_seen",
+	"cookie",
 };
+
+/* a native RFC 3339 time (output_ts: 2026-01-02T03:04:05.123456789Z) as
+ * OCSF's timestamp_t, milliseconds since the epoch; -1 when it is not one */
+static long long epoch_ms(const char *ts)
+{
+	struct tm tm = { 0 };
+	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ms = 0;
+
+	if (!rest)
+		return -1;
+	if (*rest == '.')
+		for (int i = 0; i < 3 && rest[1] >= '0' && rest[1] <= '9'; i++)
+			ms += (*++rest - '0') * (i == 0 ? 100 : i == 1 ? 10 : 1);
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+static void put_time(json_object *e, const char *k, const char *ts)
+{
+	long long ms = epoch_ms(ts);
+
+	if (ms >= 0)
+		json_object_object_add(e, k, json_object_new_int64(ms));
+}
 
 static json_object *unmapped(json_object *n)
 {
@@ -182,7 +209,7 @@ static void emit(struct sink *s, const struct output *o,
 	json_object *n, *e, *meta, *prod, *dst, *src, *ci, *v;
 	int activity;
 	__s64 ms;
-	char msg[512], dest[320];
+	char msg[512], dest[320], cookie[24];
 
 	switch (r->kind) {
 	case REC_NET: case REC_NAME: activity = ACT_OPEN; break;
@@ -224,6 +251,13 @@ static void emit(struct sink *s, const struct output *o,
 	json_object_object_add(meta, "product", prod);
 	put_str(meta, "version", OCSF_VERSION);
 	put_str(meta, "log_name", r->event);
+	if (r->cookie) {
+		/* the socket's: a flow, its connect and its name record
+		 * share it (a dns record's is the socket that asked) */
+		snprintf(cookie, sizeof(cookie), "%llu",
+			 (unsigned long long)r->cookie);
+		put_str(meta, "correlation_uid", cookie);
+	}
 	v = json_object_new_array();
 	json_object_array_add(v, json_object_new_string("host"));
 	json_object_array_add(v, json_object_new_string("security_control"));
@@ -241,7 +275,12 @@ static void emit(struct sink *s, const struct output *o,
 		put_str(loc, "country", r->dest.country);
 		json_object_object_add(dst, "location", loc);
 	}
-	json_object_object_add(e, "dst_endpoint", dst);
+	/* a kill has no destination: OCSF wants at least one attribute of an
+	 * endpoint, and src_endpoint of a Network Activity is enough */
+	if (json_object_object_length(dst))
+		json_object_object_add(e, "dst_endpoint", dst);
+	else
+		json_object_put(dst);
 	src = json_object_new_object();
 	put_str(src, "hostname", o->host);
 	json_object_object_add(e, "src_endpoint", src);
@@ -266,6 +305,8 @@ static void emit(struct sink *s, const struct output *o,
 		put(v, "packets_out", take(n, "packets"));
 		json_object_object_add(e, "traffic", v);
 		put(e, "count", take(n, "flows"));
+		put_time(e, "start_time", str(n, "first_seen"));
+		put_time(e, "end_time", str(n, "last_seen"));
 	}
 	if (r->kind != REC_META)
 		json_object_object_add(e, "actor", actor(n));

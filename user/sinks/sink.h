@@ -20,7 +20,7 @@ struct sink {
 
 /* JSON lines to f */
 struct sink *sink_json_new(FILE *f);
-/* OCSF 1.2.0 Network Activity (4001) JSON lines to f (docs/ocsf.md) */
+/* OCSF 1.8.0 Network Activity (4001) JSON lines to f (docs/ocsf.md) */
 struct sink *sink_ocsf_new(FILE *f);
 /* one line under 80 columns to f: trace's view */
 struct sink *sink_text_new(FILE *f);

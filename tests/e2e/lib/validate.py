@@ -6,7 +6,10 @@ python3-jsonschema). Prints each failing line with the reason and exits
 import json
 import sys
 
-import jsonschema
+try:
+    import jsonschema
+except ImportError:
+    sys.exit("validate.py: no python3-jsonschema (bash scripts/setup.sh test)")
 
 schema = json.load(open(sys.argv[1]))
 validator = jsonschema.Draft202012Validator(
@@ -18,7 +21,12 @@ for path in sys.argv[2:]:
             if not line.strip():
                 continue
             n += 1
-            rec = json.loads(line)
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                print(f"{path}:{i}: not JSON: {e}: {line[:200]!r}")
+                bad += 1
+                continue
             for e in validator.iter_errors(rec):
                 where = "/".join(str(p) for p in e.absolute_path) or "(record)"
                 print(f"{path}:{i}: {where}: {e.message}"[:400])
