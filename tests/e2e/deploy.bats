@@ -38,9 +38,11 @@ validate() { NODE_PATH="$NPM_DIR/node_modules" node "$BATS_TEST_DIRNAME/lib/k8s_
 	[[ "$output" == *"hostPID must be boolean"* ]]
 }
 
-@test "the DaemonSet: host PID, bpffs, cgroups, the policy reloaded on change, the capability set of the unit" {
+@test "the DaemonSet: host PID and network, bpffs, cgroups, the policy reloaded on change, the capability set of the unit" {
 	y="$ROOT_DIR/deploy/kubernetes/relaywatch.yaml"
 	grep -q 'hostPID: true' "$y"
+	grep -q 'hostNetwork: true' "$y"
+	grep -q 'seccompProfile: {type: Unconfined}' "$y"
 	grep -q 'hostPath: {path: /sys/fs/bpf' "$y"
 	grep -q 'hostPath: {path: /sys/fs/cgroup' "$y"
 	grep -q -- '--reload-on-change' "$y"

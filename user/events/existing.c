@@ -104,10 +104,17 @@ static int scan_one(const struct sock_entry *se, void *arg)
 	if (!enforce)
 		return 0;
 	if (action == RW_ACT_KILL) {
-		if (session_kill_now(se->pid) == 0) {
+		int ret = session_kill_now(se->pid);
+
+		if (ret == 0) {
 			s->user_kills++;
 			record_kill(&s->out, 0, se->pid, se->pid, e.comm,
 				    e.gen, idx, "userspace", -1, NULL);
+		} else if (ret != -ESRCH) {
+			pr_warn("cannot kill pid %d, open connection to a "
+				"destination of a kill rule: %s%s", se->pid,
+				strerror(-ret), ret == -EPERM ?
+				" (another user's process needs CAP_KILL)" : "");
 		}
 	} else {
 		int ret = sockscan_destroy(se);
