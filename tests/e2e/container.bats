@@ -17,6 +17,9 @@ setup() {
 		command -v $c >/dev/null || skip "$c is not installed (make test installs it)"
 	done
 	rw_setup container
+	# podman (runc, cgroupfs) makes libpod_parent in every hierarchy:
+	# teardown removes it again when this test made it
+	LIBPOD_NEW=$(find /sys/fs/cgroup -maxdepth 3 -name libpod_parent -type d | wc -l)
 	NAME="rw-test-$$-$BATS_TEST_NUMBER"
 	mkdir "$TMP/etc" "$TMP/log"
 	rw_deny_policy
@@ -28,6 +31,11 @@ setup() {
 
 teardown() {
 	podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
+	if [ "${LIBPOD_NEW:-1}" = 0 ]; then
+		# its conmon/ child first (depth first)
+		find /sys/fs/cgroup -maxdepth 4 -depth -type d \
+			-path '*/libpod_parent*' -exec rmdir {} + 2>/dev/null || true
+	fi
 	rw_teardown
 }
 
