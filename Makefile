@@ -157,15 +157,15 @@ test-kernels:
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/kernels/rwclient
 	$(Q)bash tests/kernels/run.sh
 
-$(BUILD)/bench: tests/bench/bench.c $(BUILD)/librw.a
+$(BUILD)/bench: tests/bench/bench.c tests/bench/bench_util.h $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
-$(BUILD)/bench_restart: tests/bench/restart.c $(BUILD)/librw.a
+$(BUILD)/bench_restart: tests/bench/restart.c tests/bench/bench_util.h $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
-$(BUILD)/bench_sinks: tests/bench/sinks.c $(BUILD)/librw.a
+$(BUILD)/bench_sinks: tests/bench/sinks.c tests/bench/bench_util.h $(BUILD)/librw.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 

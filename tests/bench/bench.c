@@ -30,6 +30,7 @@
 #include <bpf/bpf.h>
 
 #include "integ/harness.h"
+#include "bench_util.h"
 
 #define NR_CIDRS 10000
 #define RULES 60
@@ -46,14 +47,6 @@ static double secs = 1.0 / 3;
 /* base/config pairs per workload and round, alternating which runs first:
  * short, many and interleaved, so drift of this shared VM falls on both */
 #define PAIRS 6
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *acceptor(void *arg)
 {
@@ -278,41 +271,6 @@ static void write_policy(enum conf c)
 		fprintf(f, "    action: %s\n", r % 2 ? "deny" : "alert");
 	}
 	fclose(f);
-}
-
-static long rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-/* the daemon's user + system CPU so far, seconds */
-static double cpu_s(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			 "%lu %lu", &ut, &st) != 2)
-		return 0;
-	return (ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* per-call cost of the daemon's programs, from the kernel's own run-time

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "integ/harness.h"
+#include "bench_util.h"
 #include "kstate.h"
 #include "pin.h"
 #include "relaywatch.h"
@@ -24,14 +25,6 @@
 #define CYCLES 30
 
 static struct h_env env;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* launches a persistent daemon; seconds to its start record, or -1 */
 static double start(const char *extra)

@@ -163,6 +163,17 @@ five_countries() {
 		  and .received_connect == $written and .rate_capped == 0' "$LOG" >/dev/null
 }
 
+# one process connects to $NET.1 ... $NET.200, port 9
+connect_200() {
+	in_cg /usr/bin/python3 -c '
+import socket, sys
+for i in range(1, 201):
+    s = socket.socket()
+    try: s.connect((sys.argv[1] + "." + str(i), 9))
+    except OSError: pass
+    s.close()' "$NET"
+}
+
 @test "one process, 200 destinations in a second: 20 records, the rest counted in rate_limited" {
 	cat > "$TMP/policy.yaml" <<-EOF
 	mode: enforce
@@ -172,13 +183,7 @@ five_countries() {
 	    action: alert
 	EOF
 	start_daemon
-	in_cg /usr/bin/python3 -c '
-import socket, sys
-for i in range(1, 201):
-    s = socket.socket()
-    try: s.connect((sys.argv[1] + "." + str(i), 9))
-    except OSError: pass
-    s.close()' "$NET"
+	connect_200
 	line=$(wait_for '.event == "rate_limited"')
 	kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}"
 	written=$(jq -s 'map(select(.event == "connect" and .comm == "python3")) | length' "$LOG")
@@ -191,13 +196,7 @@ for i in range(1, 201):
 	# the cap holds back records, never decisions: with it off, all 200
 	: > "$LOG"
 	start_daemon --process-rate 0
-	in_cg /usr/bin/python3 -c '
-import socket, sys
-for i in range(1, 201):
-    s = socket.socket()
-    try: s.connect((sys.argv[1] + "." + str(i), 9))
-    except OSError: pass
-    s.close()' "$NET"
+	connect_200
 	for _ in $(seq 100); do
 		[ "$(jq -s 'map(select(.event == "connect")) | length' "$LOG")" = 200 ] && break
 		sleep 0.05

@@ -308,8 +308,7 @@ static void emit(struct sink *s, const struct output *o,
 		put_time(e, "start_time", str(n, "first_seen"));
 		put_time(e, "end_time", str(n, "last_seen"));
 	}
-	if (r->kind != REC_META)
-		json_object_object_add(e, "actor", actor(n));
+	json_object_object_add(e, "actor", actor(n));
 	json_object_object_add(e, "unmapped", unmapped(n));
 	json_object_put(n);
 	fprintf(s->f, "%s\n", json_object_to_json_string_ext(e,
