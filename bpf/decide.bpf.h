@@ -11,6 +11,7 @@
 #include "maps.bpf.h"
 
 #include "wire.h"
+#include <bpf/bpf_endian.h>
 
 /*
  * Kernels before 5.17 have no bpf_loop, and those before 5.12 no global
@@ -64,6 +65,84 @@ static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
 }
 
 /*
+ * The country table's entry for an address (hi: the first 64 bits in host
+ * order, an IPv4 address in its low 32; lo: the last 64), by binary
+ * search over the n entries of geo4 or geo6: the last range that starts
+ * at or below it. Returns its country code (0: unknown). A global
+ * function on scalars: verified once, on its own; weak, as rule_test.
+ */
+__weak __noinline int geo_find(__u64 hi, __u64 lo, __u32 v6, __u32 n)
+{
+	__u32 first = 0, end = n;
+
+	if (!n)
+		return 0;
+#pragma clang loop unroll(disable)
+	for (int k = 0; k < RW_GEO_STEPS && end - first > 1; k++) {
+		__u32 mid = first + (end - first) / 2;
+		bool below;
+
+		if (v6) {
+			struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &mid);
+
+			if (!e)
+				return 0;
+			below = e->hi < hi || (e->hi == hi && e->lo <= lo);
+		} else {
+			struct rw_geo4 *e = bpf_map_lookup_elem(&geo4, &mid);
+
+			if (!e)
+				return 0;
+			below = e->start <= (__u32)hi;
+		}
+		if (below)
+			first = mid;
+		else
+			end = mid;
+	}
+	if (v6) {
+		struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &first);
+
+		return e ? e->cc : 0;
+	} else {
+		struct rw_geo4 *e = bpf_map_lookup_elem(&geo4, &first);
+
+		return e ? e->cc : 0;
+	}
+}
+
+/* what generation gen makes of the address's country: NULL when no rule
+ * asks (or the country is not in the table) */
+static __always_inline struct rw_cc *country_of(const struct dest *d,
+						const struct rw_settings *s,
+						__u8 gen)
+{
+	__u64 hi, lo = 0;
+	__u32 idx;
+	int cc;
+
+	if (!s->has_geo)
+		return NULL;
+	if (d->v4) {
+		__u32 a;
+
+		__builtin_memcpy(&a, d->addr, 4);
+		hi = bpf_ntohl(a);
+		cc = geo_find(hi, 0, 0, s->geo_n4);
+	} else {
+		__builtin_memcpy(&hi, d->addr, 8);
+		__builtin_memcpy(&lo, d->addr + 8, 8);
+		hi = bpf_be64_to_cpu(hi);
+		lo = bpf_be64_to_cpu(lo);
+		cc = geo_find(hi, lo, 1, s->geo_n6);
+	}
+	if (cc <= 0 || cc >= RW_NR_CC)
+		return NULL;
+	idx = gen * RW_NR_CC + cc;
+	return bpf_map_lookup_elem(&ccrules, &idx);
+}
+
+/*
  * The rule walk runs under bpf_loop(): the verifier checks its body once,
  * not once per unrolled iteration (which cost ~0.5 s of load time per
  * program). Everything it needs is copied into this context by value.
@@ -77,7 +156,8 @@ struct caller {
 	__u32 uid;
 	__u8 proto;
 	__u8 gen;
-	__u8 home;            /* the address's rw_dest.home */
+	__u8 home;            /* RW_SPECIAL (the tries), else its country's
+			       * rw_cc.home */
 	__u8 deadman;         /* an alert made a deny: no daemon reads */
 	int found;            /* the rule, or -1 */
 };

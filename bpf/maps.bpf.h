@@ -81,6 +81,31 @@ struct {
 	__type(value, struct rw_dest);
 } cidr6 __weak SEC(".maps");
 
+/* the country table (relaywatch.h): sized by the loader to the table,
+ * written through mmap */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct rw_geo4);
+} geo4 __weak SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct rw_geo6);
+} geo6 __weak SEC(".maps");
+
+/* per generation and country: its rules, and home or not */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RW_GENS * RW_NR_CC);
+	__type(key, __u32);
+	__type(value, struct rw_cc);
+} ccrules __weak SEC(".maps");
 
 /* binaries that exe rules accept: (inode, dev, gen) -> rules */
 struct {

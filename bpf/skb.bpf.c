@@ -347,6 +347,7 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	struct caller c = {};
 	struct rw_proc *proc;
 	struct rw_dest *m;
+	struct rw_cc *cr;
 	__u8 action = 0, enforce = 0, flags = 0;
 	int rule;
 
@@ -361,13 +362,17 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	c.uid = f->uid;
 	c.proto = IPPROTO_TCP;
 	m = lookup_dest(&c.d, c.gen);
+	cr = country_of(&c.d, s, c.gen);
 	if (m)
 		c.home = m->home;
+	if (cr && c.home != RW_SPECIAL)
+		c.home = cr->home;
 	if (m && w->proto < WIRE_P_CONNECT) {
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
-		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];
 	}
+	if (cr && w->proto < WIRE_P_CONNECT)
+		c.kind[RW_KIND_COUNTRY] = cr->rules;
 	match_name(RW_SLOT_EGRESS, c.gen, w->host.hash, w->host.sfx, w->host.labels,
 		   w->host.name, w->host.len, &c.kind[RW_KIND_DOMAIN],
 		   &c.kind[RW_KIND_INTEL]);

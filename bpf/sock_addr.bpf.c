@@ -186,6 +186,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	struct rw_dns_val *dv;
 	struct rw_proc *proc;
 	struct rw_dest *m;
+	struct rw_cc *cr;
 	__u64 id, ugid, now;
 	__u8 flags = 0, action = 0, enforce = 0;
 	bool hostonly = false, pend;
@@ -201,9 +202,14 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 		c.home = m->home;
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
-		c.kind[RW_KIND_COUNTRY] = m->kind[RW_KIND_COUNTRY];
-		c.cand |= m->kind[RW_KIND_CIDR] | m->kind[RW_KIND_INTEL] |
-			  m->kind[RW_KIND_COUNTRY];
+		c.cand |= m->kind[RW_KIND_CIDR] | m->kind[RW_KIND_INTEL];
+	}
+	cr = country_of(d, s, c.gen);
+	if (cr) {
+		if (c.home != RW_SPECIAL)
+			c.home = cr->home;
+		c.kind[RW_KIND_COUNTRY] = cr->rules;
+		c.cand |= cr->rules;
 	}
 	/* the common case, a destination no rule names: leave before the
 	 * clock and the identity helpers */

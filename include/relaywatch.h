@@ -217,7 +217,11 @@ struct rw_settings {
 	__u32 ttl_max;
 	__u8 has_cgroup; /* cgroup rules: read the caller's ancestors */
 	__u8 has_exe;    /* exe/sha256 rules: look the binary up */
-	__u8 pad[6];
+	__u8 has_geo;    /* country or overseas rules: find the country */
+	__u8 pad;
+	__u32 geo_n4;    /* entries of the country tables (geo4, geo6) */
+	__u32 geo_n6;
+	__u32 pad2;
 	__u64 deadman_ns; /* on_daemon_loss: deny-alerts once no daemon has
 			   * read the ring for this long (rw_meta.heartbeat);
 			   * 0 = keep */
@@ -239,16 +243,44 @@ struct rw_lpm6 {
 };
 
 /* Value of the address tries: per kind, the mask of rules whose set holds
- * the prefix (and every prefix that encloses it), and the class of the
- * innermost home-country or special range that holds it. Home ranges are
- * written only when a rule asks about overseas/domestic. */
+ * the prefix (and every prefix that encloses it; the country kind stays
+ * 0: countries are in the country table below), and RW_SPECIAL when a
+ * special range holds it. Special ranges are written only when a rule
+ * asks about overseas/domestic. */
 struct rw_dest {
 	__u64 kind[RW_KIND__LPM];
-	__u8 home;      /* RW_HOME, RW_SPECIAL, or 0: overseas */
+	__u8 home;      /* RW_SPECIAL or 0 */
 	__u8 pad[7];
 };
-#define RW_HOME 1     /* in a home country */
+#define RW_HOME 1     /* in a home country (rw_cc.home) */
 #define RW_SPECIAL 2  /* private, loopback, link-local, CGNAT, ...: never overseas */
+
+/*
+ * The country table, written once at start-up (it changes only with the
+ * binary or --rir): the ranges of the address space in order, each from
+ * its start to the next one's, as the geo4/geo6 arrays; the programs find
+ * an address's range by binary search. Per generation, ccrules[gen *
+ * RW_NR_CC + cc] holds what the policy makes of country cc: the country
+ * rules naming it and whether it is a home country. A country rule of
+ * the largest countries costs no prefix in the tries.
+ */
+#define RW_NR_CC (26 * 26 + 1) /* 0 unknown, 1 + (c0 - 'A') * 26 + (c1 - 'A') */
+#define RW_GEO_STEPS 32        /* binary search steps: 2^32 entries */
+struct rw_geo4 {
+	__u32 start;   /* host order */
+	__u16 cc;
+	__u16 pad;
+};
+struct rw_geo6 {
+	__u64 hi, lo;  /* the start's two halves, host order */
+	__u16 cc;
+	__u16 pad[3];
+};
+struct rw_cc {
+	__u64 rules;   /* country rules naming it */
+	__u8 home;     /* RW_HOME for a home country, else 0 */
+	__u8 pad[7];
+};
 
 /* A binary exe rules accept: (inode, device) -> mask of rules. */
 struct rw_exe_key {
@@ -443,7 +475,7 @@ _Static_assert(sizeof(struct rw_escape_event) == 192 + sizeof(struct rw_proc),
  * layout does.
  */
 #define RW_META_MAGIC 0x00314154454d5752ULL /* "RWMETA1" */
-#define RW_FORMAT 1
+#define RW_FORMAT 2
 enum rw_set_state {
 	RW_SET_BUILDING = 1, /* being made: not yet enforcing its policy */
 	RW_SET_READY = 2,    /* enforcing */

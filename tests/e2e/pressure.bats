@@ -74,17 +74,55 @@ five_countries() {
 	EOF
 }
 
-@test "a five-country policy starts and reloads 10 times; validate reports its prefixes" {
+# a policy of 150,000 IPv4 and 150,000 IPv6 prefixes (an intelligence
+# file of relay ranges), and its own deny rule
+big_prefixes() {
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/lib/bigintel.py" 150000 "$TMP/big"
+	cat > "$1" <<-EOF
+	mode: enforce
+	intel: [$TMP/big4.yaml, $TMP/big6.yaml]
+	rules:
+	  - name: relays
+	    match: {category: ai-relay}
+	    action: alert
+	  - name: deny-relay
+	    match: {cidr: [$NET.2/32]}
+	    action: deny
+	EOF
+}
+
+@test "a five-country policy costs no prefix: validate says so, it starts and reloads 10 times" {
 	five_countries "$TMP/policy.yaml"
 	run "$RW" policy validate "$TMP/policy.yaml"
 	[ "$status" = 0 ]
-	[[ "$output" =~ prefixes\ ([0-9]+)\ IPv4,\ ([0-9]+)\ IPv6 ]]
-	n4=${BASH_REMATCH[1]} n6=${BASH_REMATCH[2]}
-	[ "$n4" -gt 100000 ] && [ "$n6" -gt 100000 ]
+	# the deny rule's one /32: the countries are in the country table
+	[[ "$output" == *"prefixes 1 IPv4, 0 IPv6"* ]]
 	start_daemon -v
 	for i in $(seq 10); do
 		kill -HUP "${PIDS[0]}"
 		for _ in $(seq 200); do
+			[ "$(grep -c '"event":"reload"' "$LOG")" -ge "$i" ] && break
+			sleep 0.05
+		done
+	done
+	[ "$(jq -s 'map(select(.event == "reload" and .ok)) | length' "$LOG")" = 10 ]
+	run in_cg nc -zv "$NET.2" 9
+	[[ "$output" == *"not permitted"* ]]
+	grep -q "prefixes: 1 IPv4, 0 IPv6" "$TMP/err"
+}
+
+@test "a policy of 300,000 prefixes starts and reloads 10 times; validate reports its prefixes" {
+	big_prefixes "$TMP/policy.yaml"
+	run "$RW" policy validate "$TMP/policy.yaml"
+	[ "$status" = 0 ]
+	[[ "$output" =~ prefixes\ ([0-9]+)\ IPv4,\ ([0-9]+)\ IPv6 ]]
+	n4=${BASH_REMATCH[1]} n6=${BASH_REMATCH[2]}
+	# the rule's own /32 and the relays'
+	[ "$n4" = 150001 ] && [ "$n6" = 150000 ]
+	start_daemon -v
+	for i in $(seq 10); do
+		kill -HUP "${PIDS[0]}"
+		for _ in $(seq 400); do
 			[ "$(grep -c '"event":"reload"' "$LOG")" -ge "$i" ] && break
 			sleep 0.05
 		done
@@ -98,9 +136,9 @@ five_countries() {
 
 @test "a reload that outgrows the tries sized at start-up: a clear error, the policy in force stays" {
 	start_daemon
-	five_countries "$TMP/policy.yaml"
-	# the first fits beside the small policy; the second cannot fit
-	# beside the first in tries sized for the small one
+	big_prefixes "$TMP/policy.yaml"
+	# the first fits beside the small policy (the tries' default size,
+	# 262,144); the second cannot fit beside the first
 	kill -HUP "${PIDS[0]}"
 	wait_for '.event == "reload" and .ok' >/dev/null
 	kill -HUP "${PIDS[0]}"
@@ -118,12 +156,11 @@ five_countries() {
 }
 
 @test "a policy over the prefix limit: validate and run fail naming it, nothing attached" {
-	five_countries "$TMP/policy.yaml"
-	# the limit (2^20 per family) lowered for the test: no real policy
-	# comes near it (the five largest countries: ~150k and ~190k)
+	big_prefixes "$TMP/policy.yaml"
+	# the limit (2^20 per family) lowered for the test
 	run env RELAYWATCH_PREFIX_LIMIT=100000 "$RW" policy validate "$TMP/policy.yaml"
 	[ "$status" = 2 ]
-	[[ "$output" == *"needs "*" IPv4 and "*" IPv6 prefixes; the limit is 100000 per family"* ]]
+	[[ "$output" == *"needs 150001 IPv4 and 150000 IPv6 prefixes; the limit is 100000 per family"* ]]
 	run env RELAYWATCH_PREFIX_LIMIT=100000 "$RW" run --policy "$TMP/policy.yaml" --cgroup "$CG"
 	[ "$status" = 2 ]
 	[[ "$output" == *"the limit is 100000 per family"* ]]

@@ -13,7 +13,6 @@
 #include "integ/harness.h"
 #include "config.h"
 #include "enforce.h"
-#include "geo.h"
 #include "loader.h"
 #include "log.h"
 #include "progload.h"
@@ -35,7 +34,7 @@ static int teardown(void **state)
 
 /* loads with fail_prog refused; applies a deny-127.0.0.2 policy */
 static int load_with(struct loader *l, const char *fail_prog,
-		     unsigned int require, struct config *c, struct geo **g)
+		     unsigned int require, struct config *c)
 {
 	struct loader_opts lo = { .cgroup = env.cg, .fail_prog = fail_prog,
 				  .require = require };
@@ -58,8 +57,7 @@ static int load_with(struct loader *l, const char *fail_prog,
 		"    action: kill\n"), 0);
 	assert_int_equal(config_load(c, env.policy, NULL, false, err,
 				     sizeof(err)), 0);
-	assert_int_equal(geo_load_embedded(g, err, sizeof(err)), 0);
-	ret = enforce_apply(l, c->policy, c->intel, *g, &eo, &st, NULL, NULL,
+	ret = enforce_apply(l, c->policy, c->intel, &eo, &st, NULL, NULL,
 			    err, sizeof(err));
 	if (ret)
 		print_error("enforce_apply: %s\n", err);
@@ -87,11 +85,10 @@ static void t_one_refused(void **state)
 {
 	struct loader l;
 	struct config c = {};
-	struct geo *g = NULL;
 	int st;
 
 	(void)state;
-	assert_int_equal(load_with(&l, "dns_ingress", 0, &c, &g), 0);
+	assert_int_equal(load_with(&l, "dns_ingress", 0, &c), 0);
 	assert_int_equal(l.features, RW_F_ALL & ~(1u << RW_F_DNS));
 	assert_non_null(strstr(progload_why(&l, RW_F_DNS),
 			       "dns_ingress: load failed"));
@@ -114,7 +111,6 @@ static void t_one_refused(void **state)
 	assert_int_equal(WEXITSTATUS(st), EPERM);
 	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
-	geo_free(g);
 	assert_int_equal(h_attached(&env, BPF_CGROUP_INET4_CONNECT), 0);
 }
 
@@ -125,7 +121,6 @@ static void t_compat_build(void **state)
 	struct loader_opts lo = { .compat = true };
 	struct loader l;
 	struct config c = {};
-	struct geo *g = NULL;
 	struct enforce_opts eo = { .ttl_min = 30, .ttl_max = 3600 };
 	struct enforce_stats st;
 	char err[512];
@@ -155,14 +150,12 @@ static void t_compat_build(void **state)
 		"    action: deny\n"), 0);
 	assert_int_equal(config_load(&c, env.policy, NULL, false, err,
 				     sizeof(err)), 0);
-	assert_int_equal(geo_load_embedded(&g, err, sizeof(err)), 0);
-	assert_int_equal(enforce_apply(&l, c.policy, c.intel, g, &eo, &st,
+	assert_int_equal(enforce_apply(&l, c.policy, c.intel, &eo, &st,
 				       NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(WEXITSTATUS(h_in_cgroup(&env, connect_denied, NULL)),
 			 EPERM);
 	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
-	geo_free(g);
 }
 
 /* the verifier's own words reach the reason */
@@ -170,11 +163,10 @@ static void t_reason_is_the_verifiers(void **state)
 {
 	struct loader l;
 	struct config c = {};
-	struct geo *g = NULL;
 	const struct prog_state *p;
 
 	(void)state;
-	assert_int_equal(load_with(&l, "connect6", 0, &c, &g), 0);
+	assert_int_equal(load_with(&l, "connect6", 0, &c), 0);
 	p = state_of(&l, "connect6");
 	assert_non_null(p);
 	assert_null(p->prog);
@@ -189,7 +181,6 @@ static void t_reason_is_the_verifiers(void **state)
 			 EPERM);
 	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
-	geo_free(g);
 }
 
 /* no in-kernel kill: the kill rule's hook cannot attach, nothing breaks */
@@ -197,17 +188,15 @@ static void t_kill_refused(void **state)
 {
 	struct loader l;
 	struct config c = {};
-	struct geo *g = NULL;
 
 	(void)state;
-	assert_int_equal(load_with(&l, "sys_exit", 0, &c, &g), 0);
+	assert_int_equal(load_with(&l, "sys_exit", 0, &c), 0);
 	assert_false(l.features & (1u << RW_F_KILL));
 	assert_false(l.kill_hook);
 	assert_int_equal(WEXITSTATUS(h_in_cgroup(&env, connect_denied, NULL)),
 			 EPERM);
 	loader_close(&l, LOADER_FAIL);
 	config_free(&c);
-	geo_free(g);
 }
 
 /* --require: a required feature that is off stops the start, attaching

@@ -11,6 +11,8 @@
 #include <sched.h>
 
 #include "integ/harness.h"
+#include <arpa/inet.h>
+#include "geo.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -70,6 +72,84 @@ static const char *const special_out[] = {
 	"2001:4860:4860::8888",
 };
 
+/*
+ * The kernel finds an address's country by binary search over the table
+ * the daemon wrote (decide.bpf.h: geo_find): its edges are where an off
+ * by one would show. From the embedded table: the first and last address
+ * of a few US ranges whose neighbours on both sides are another known,
+ * non-special country (not JP either: the rule names it), for IPv4 and
+ * IPv6.
+ */
+#define NR_EDGES 6
+static char edge_in[2 * NR_EDGES][INET6_ADDRSTRLEN];  /* US */
+static char edge_out[2 * NR_EDGES][INET6_ADDRSTRLEN]; /* a neighbour */
+static int nr_edge;
+
+struct edge_walk {
+	const struct geo *g;
+	int family, want;
+};
+
+/* a +/- 1 on a big-endian address of n bytes */
+static void step(__u8 *a, int n, int d)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		a[i] += d;
+		if ((d > 0 && a[i] != 0) || (d < 0 && a[i] != 0xff))
+			break;
+	}
+}
+
+static bool other_country(const struct geo *g, int family, const __u8 *a)
+{
+	const char *cc = geo_country(g, family, a);
+
+	return cc && strcmp(cc, "US") && strcmp(cc, "JP") &&
+	       !geo_is_special(family, a);
+}
+
+static int edge_cb(int family, const __u8 *first, const __u8 *last,
+		   const char *cc, void *ctx)
+{
+	struct edge_walk *w = ctx;
+	int n = family == AF_INET ? 4 : 16;
+	__u8 before[16], after[16];
+
+	if (strcmp(cc, "US") || !w->want || nr_edge == 2 * NR_EDGES)
+		return 0;
+	memcpy(before, first, n);
+	memcpy(after, last, n);
+	step(before, n, -1);
+	step(after, n, +1);
+	if (!other_country(w->g, family, before) ||
+	    !other_country(w->g, family, after) ||
+	    geo_is_special(family, first) || geo_is_special(family, last))
+		return 0;
+	inet_ntop(family, first, edge_in[nr_edge], INET6_ADDRSTRLEN);
+	inet_ntop(family, before, edge_out[nr_edge++], INET6_ADDRSTRLEN);
+	inet_ntop(family, last, edge_in[nr_edge], INET6_ADDRSTRLEN);
+	inet_ntop(family, after, edge_out[nr_edge++], INET6_ADDRSTRLEN);
+	w->want--;
+	return 0;
+}
+
+static int find_edges(void)
+{
+	struct geo *g;
+	char err[256];
+
+	if (geo_load_embedded(&g, err, sizeof(err)))
+		return -1;
+	for (int f = 0; f < 2; f++) {
+		struct edge_walk w = { .g = g, .family = f ? AF_INET6 : AF_INET,
+				       .want = NR_EDGES / 2 };
+
+		geo_foreach(g, w.family, edge_cb, &w);
+	}
+	geo_free(g);
+	return nr_edge == 2 * NR_EDGES ? 0 : -1;
+}
+
 static int teardown(void **state);
 
 static int setup(void **state)
@@ -102,6 +182,21 @@ static int setup(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(special_out); i++)
 		if (sh("ip -n %s addr add %s dev lo%s", netns, special_out[i],
 		       strchr(special_out[i], ':') ? " nodad" : "")) {
+			teardown(state);
+			return -1;
+		}
+	if (find_edges()) {
+		fprintf(stderr, "no US ranges with foreign neighbours in the "
+			"embedded table\n");
+		teardown(state);
+		return -1;
+	}
+	for (int i = 0; i < nr_edge; i++)
+		/* replace: two ranges may share a neighbour */
+		if (sh("ip -n %s addr replace %s dev lo%s && "
+		       "ip -n %s addr replace %s dev lo%s", netns, edge_in[i],
+		       strchr(edge_in[i], ':') ? " nodad" : "", netns,
+		       edge_out[i], strchr(edge_out[i], ':') ? " nodad" : "")) {
 			teardown(state);
 			return -1;
 		}
@@ -183,6 +278,31 @@ static void t_overseas(void **s)
 	restart(deny_overseas, NULL);
 	assert_int_equal(run_in("8.8.8.8"), EPERM);
 	assert_int_equal(run_in("114.114.114.114"), 0);
+}
+
+/* a country rule: the first and last address of US ranges are denied,
+ * the address just outside each (another country) is not, IPv4 and
+ * IPv6; 114.114.114.114 (CN) is not */
+static void t_country_edges(void **s)
+{
+	(void)s;
+	if (h_missing())
+		skip();
+	restart("mode: enforce\nrules:\n"
+		"  - name: deny-us\n    match: {country: [US, JP]}\n"
+		"    action: deny\n", NULL);
+	for (int i = 0; i < nr_edge; i++) {
+		int in = run_in(edge_in[i]), out = run_in(edge_out[i]);
+
+		if (in != EPERM || out != 0)
+			fprintf(stderr, "%s: %s; %s: %s\n", edge_in[i],
+				strerror(in), edge_out[i], strerror(out));
+		assert_int_equal(in, EPERM);
+		assert_int_equal(out, 0);
+	}
+	assert_int_equal(run_in("8.8.8.8"), EPERM);
+	assert_int_equal(run_in("114.114.114.114"), 0);
+	assert_int_equal(run_in("2001:4860:4860::8888"), EPERM);
 }
 
 /* private, loopback, CGNAT, link-local, ULA: never overseas; one address
@@ -528,6 +648,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_overseas),
+		cmocka_unit_test(t_country_edges),
 		cmocka_unit_test(t_special_never_overseas),
 		cmocka_unit_test(t_rir_override),
 		cmocka_unit_test(t_exemption),

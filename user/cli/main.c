@@ -413,7 +413,7 @@ static int cmd_policy(int argc, char **argv)
 	}
 	log_level = LV_WARN;
 	p = c.policy;
-	ret = enforce_measure(p, c.intel, g, &n4, &n6);
+	ret = enforce_measure(p, c.intel, &n4, &n6);
 	if (!ret)
 		ret = enforce_check_limit(n4, n6, err, sizeof(err));
 	if (ret) {

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "enforce.h"
 #include "geo.h"
+#include "geo_bg.h"
 #include "guard.h"
 #include "intel.h"
 #include "kstate.h"
@@ -128,7 +129,7 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 		pr_warn("cannot watch the binaries and cgroups the rules "
 			"name: one replaced later is matched only after a "
 			"reload");
-	ret = enforce_apply(&w->l, c->policy, c->intel, w->geo, &eo, &st,
+	ret = enforce_apply(&w->l, c->policy, c->intel, &eo, &st,
 			    on_warning, w, err, len);
 	if (ret) {
 		/* the policy in force stays, and so do its watches */
@@ -151,7 +152,8 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 		action_name(c->policy->default_action)));
 	json_object_object_add(j, "prefixes_v4", json_object_new_int64(st.lpm4));
 	json_object_object_add(j, "prefixes_v6", json_object_new_int64(st.lpm6));
-	json_object_object_add(j, "home_prefixes", json_object_new_int64(st.home4 + st.home6));
+	json_object_object_add(j, "special_prefixes", json_object_new_int64(st.special));
+	json_object_object_add(j, "home_countries", json_object_new_int64(st.home_countries));
 	json_object_object_add(j, "binaries", json_object_new_int64(st.exes));
 	json_object_object_add(j, "names", json_object_new_int64(st.names));
 	json_object_object_add(j, "intel_entries", json_object_new_int64(
@@ -343,6 +345,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 	struct watcher w = { .o = o, .enforce = enforce, .pw = { .fd = -1 },
 			     .cw = { .fd = -1 } };
 	char err[1024], exe[PATH_MAX];
+	struct geo_bg bg = {};
 	bool adopted, keep = false;
 	int ret;
 
@@ -370,14 +373,31 @@ int watch(const struct cmd_opts *o, bool enforce)
 		so.exe = exe;
 	}
 	ret = 1;
-	if (geo_load_embedded(&w.geo, err, sizeof(err))) {
-		pr_warn("cannot load the country table: %s", err);
-		goto out_config;
-	}
-	if (o->rir && geo_merge_rir_file(w.geo, o->rir, err, sizeof(err))) {
-		pr_warn("%s", err);
-		ret = EXIT_USAGE;
-		goto out_config;
+	if (o->rir) {
+		/* a table of the user's: merged before its size is known */
+		if (geo_load_embedded(&w.geo, err, sizeof(err))) {
+			pr_warn("cannot load the country table: %s", err);
+			goto out_config;
+		}
+		if (geo_merge_rir_file(w.geo, o->rir, err, sizeof(err))) {
+			pr_warn("%s", err);
+			ret = EXIT_USAGE;
+			goto out_config;
+		}
+		geo_entries(w.geo, &lo.geo.n4, &lo.geo.n6);
+		lo.geo.fill = geo_kernel_fill;
+		lo.geo.same = geo_kernel_same;
+		lo.geo.ctx = w.geo;
+	} else {
+		if (geo_bg_start(&bg, err, sizeof(err))) {
+			pr_warn("cannot load the country table: %s", err);
+			goto out_config;
+		}
+		lo.geo.n4 = bg.n4;
+		lo.geo.n6 = bg.n6;
+		lo.geo.fill = geo_bg_fill;
+		lo.geo.same = geo_bg_same;
+		lo.geo.ctx = &bg;
 	}
 	if (!lo.cgroup)
 		lo.cgroup = cgroup2_root();
@@ -391,7 +411,7 @@ int watch(const struct cmd_opts *o, bool enforce)
 	{
 		size_t n4 = 0, n6 = 0;
 
-		if (enforce_measure(w.cur.policy, w.cur.intel, w.geo, &n4, &n6)) {
+		if (enforce_measure(w.cur.policy, w.cur.intel, &n4, &n6)) {
 			pr_warn("cannot compile the policy's prefix sets");
 			goto out_config;
 		}
@@ -405,9 +425,19 @@ int watch(const struct cmd_opts *o, bool enforce)
 		pr_info("prefixes: %zu IPv4, %zu IPv6 (tries sized %u, %u)",
 			n4, n6, lo.cidr4_max, lo.cidr6_max);
 	}
-	stage("policy, intelligence and country table read");
-	if (loader_open(&w.l, &lo))
+	stage("policy and intelligence read");
+	ret = loader_open(&w.l, &lo) ? 1 : 0;
+	if (!o->rir) {
+		if (geo_bg_join(&bg, err, sizeof(err)) && !ret) {
+			pr_warn("cannot load the country table: %s", err);
+			ret = 1;
+			loader_close(&w.l, LOADER_FAIL);
+		}
+		w.geo = bg.g;
+	}
+	if (ret)
 		goto out_config;
+	ret = 1;
 	adopted = w.l.adopt.kind == ADOPT_SAME ||
 		  w.l.adopt.kind == ADOPT_RELOAD;
 	stage(adopted ? "pinned state adopted" :
@@ -486,6 +516,10 @@ out_session:
 	loader_close(&w.l, detach_asked ? LOADER_DETACH :
 			   keep ? LOADER_KEEP : LOADER_FAIL);
 out_config:
+	if (bg.running)
+		geo_bg_join(&bg, err, sizeof(err));
+	if (w.geo != bg.g)
+		geo_free(bg.g);
 	geo_free(w.geo);
 	config_free(&w.cur);
 	config_free(&w.prev);

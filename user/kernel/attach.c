@@ -113,10 +113,10 @@ static int map_fits(struct bpf_map *m, int fd, char *why, size_t len)
 }
 
 /* every map of the set reused, or none (why says which did not fit) */
-static int reuse_maps(struct loader *l, const char *setdir, char *why,
-		      size_t len)
+static int reuse_maps(struct loader *l, const struct loader_opts *o,
+		      const char *setdir, char *why, size_t len)
 {
-	int fds[64], n = 0, ret = 0;
+	int fds[64], n = 0, nr, ret = 0, fd4 = -1, fd6 = -1;
 	struct bpf_map *m;
 
 	bpf_object__for_each_map(m, l->skel->obj) {
@@ -131,17 +131,27 @@ static int reuse_maps(struct loader *l, const char *setdir, char *why,
 			break;
 		}
 		fds[n++] = fd;
+		if (!strcmp(bpf_map__name(m), "geo4"))
+			fd4 = fd;
+		if (!strcmp(bpf_map__name(m), "geo6"))
+			fd6 = fd;
 		ret = map_fits(m, fd, why, len);
 		if (ret)
 			break;
 	}
+	if (!ret && !geomap_same(fd4, fd6, &o->geo)) {
+		snprintf(why, len, "its country table is not this one");
+		ret = -EINVAL;
+	}
+	/* only the fds opened above (a map not pinned ended the walk) */
+	nr = n;
 	n = 0;
 	bpf_object__for_each_map(m, l->skel->obj) {
+		if (n == nr)
+			break;
 		if (!ret)
 			ret = bpf_map__reuse_fd(m, fds[n]);
 		close(fds[n++]);
-		if (n == (int)ARRAY_SIZE(fds))
-			break;
 	}
 	return ret;
 }
@@ -153,7 +163,6 @@ int attach_find(struct loader *l, const struct loader_opts *o)
 	char err[512];
 	int nr = 0, ret, top = 0;
 
-	(void)o;
 	ret = pin_root(err, sizeof(err));
 	if (ret) {
 		pr_warn("%s", err);
@@ -190,7 +199,7 @@ int attach_find(struct loader *l, const struct loader_opts *o)
 	l->adopt.kind = ADOPT_NONE;
 	if (cand) {
 		l->adopt.prev = cand->meta;
-		ret = reuse_maps(l, cand->dir, l->adopt.why,
+		ret = reuse_maps(l, o, cand->dir, l->adopt.why,
 				 sizeof(l->adopt.why));
 		if (!ret) {
 			snprintf(l->setdir, sizeof(l->setdir), "%s", cand->dir);

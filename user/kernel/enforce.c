@@ -48,8 +48,9 @@ struct build {
 	size_t nr_exes, cap_exes;
 	struct name_ent *names;
 	size_t nr_names, cap_names;
-	int kind;       /* for geo callbacks */
-	__u64 bit;
+	__u64 cc_rules[RW_NR_CC]; /* per country: the country rules */
+	__u8 cc_home[RW_NR_CC];   /* RW_HOME for a home country */
+	bool has_geo;             /* a rule asks for the country */
 	void (*warn)(const char *msg, void *ctx);
 	void *wctx;
 };
@@ -71,13 +72,22 @@ static int add(struct build *b, const struct cidr *c, int kind, __u64 bit)
 	return lpm_push(c->family == AF_INET ? &b->v4 : &b->v6, c, kind, bit);
 }
 
-static int add_country_cidr(int family, const __u8 *addr, int plen, void *ctx)
+/* countries are found in the kernel's country table: a rule naming one
+ * sets its bit in the country's entry, no prefix */
+static int add_countries(struct build *b, char (*cc)[3], size_t n,
+			 __u64 bit, __u8 home)
 {
-	struct build *b = ctx;
-	struct cidr c = { .family = family, .prefixlen = plen };
+	for (size_t j = 0; j < n; j++) {
+		__u16 code = geo_cc_code(cc[j]);
 
-	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
-	return add(b, &c, b->kind, b->bit);
+		if (!code || code >= RW_NR_CC)
+			return -EINVAL;
+		b->cc_rules[code] |= bit;
+		if (home)
+			b->cc_home[code] = home;
+	}
+	b->has_geo = true;
+	return 0;
 }
 
 static int add_exe(struct build *b, const char *path, const char *sha256,
@@ -261,8 +271,8 @@ static bool intel_fits(const struct policy_rule *r, const struct intel_entry *e)
 }
 
 static int compile_rule(struct build *b, const struct policy *p, int i,
-			const struct intel *in, const struct geo *g, __u8 gen,
-			struct rw_rule *kr, struct rw_settings *s)
+			const struct intel *in, __u8 gen, struct rw_rule *kr,
+			struct rw_settings *s)
 {
 	const struct policy_rule *r = &p->rules[i];
 	__u64 bit = 1ULL << i;
@@ -301,15 +311,8 @@ static int compile_rule(struct build *b, const struct policy *p, int i,
 		}
 	}
 	if (r->nr_countries && !ret) {
-		const char *cc[64];
-		size_t n = r->nr_countries < 64 ? r->nr_countries : 64;
-
-		for (size_t j = 0; j < n; j++)
-			cc[j] = r->countries[j];
 		kr->kinds |= 1 << RW_KIND_COUNTRY;
-		b->kind = RW_KIND_COUNTRY;
-		b->bit = bit;
-		ret = geo_home_cidrs(g, cc, n, add_country_cidr, b);
+		ret = add_countries(b, r->countries, r->nr_countries, bit, 0);
 	}
 	if (r->nr_domains)
 		kr->kinds |= 1 << RW_KIND_DOMAIN;
@@ -335,15 +338,15 @@ static int compile_rule(struct build *b, const struct policy *p, int i,
 	return ret;
 }
 
-/* the home-country and special ranges go into the same tries as the rule
- * sets: one lookup at connect gives both */
+/* the special ranges (private, loopback, ...) go into the same tries as
+ * the rule sets: one lookup at connect gives both; home countries are
+ * found in the country table */
 struct home_push {
 	struct build *b;
-	__u8 cls;
 	size_t n4, n6;
 };
 
-static int push_home(int family, const __u8 *addr, int plen, void *arg)
+static int push_special(int family, const __u8 *addr, int plen, void *arg)
 {
 	struct home_push *h = arg;
 	struct cidr c = { .family = family, .prefixlen = plen };
@@ -354,7 +357,7 @@ static int push_home(int family, const __u8 *addr, int plen, void *arg)
 	else
 		h->n6++;
 	return lpm_push_home(family == AF_INET ? &h->b->v4 : &h->b->v6, &c,
-			     h->cls);
+			     RW_SPECIAL);
 }
 
 static bool needs_home(const struct policy *p)
@@ -365,30 +368,25 @@ static bool needs_home(const struct policy *p)
 	return false;
 }
 
-/* the policy's rules and prefix sets (home ranges too) for generation
- * gen, in b, kr and s */
+/* the policy's rules, prefix sets (special ranges too) and countries for
+ * generation gen, in b, kr and s */
 static int build_sets(struct build *b, const struct policy *p,
-		      const struct intel *in, const struct geo *g, __u8 gen,
-		      struct rw_rule *kr, struct rw_settings *s,
-		      struct enforce_stats *st)
+		      const struct intel *in, __u8 gen, struct rw_rule *kr,
+		      struct rw_settings *s, struct enforce_stats *st)
 {
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < p->nr_rules; i++)
-		ret = compile_rule(b, p, i, in, g, gen, &kr[i], s);
+		ret = compile_rule(b, p, i, in, gen, &kr[i], s);
 	if (!ret && needs_home(p)) {
-		const char *home[64];
-		size_t n = p->nr_home_countries < 64 ? p->nr_home_countries : 64;
-		struct home_push h = { .b = b, .cls = RW_HOME };
+		struct home_push h = { .b = b };
 
-		for (size_t j = 0; j < n; j++)
-			home[j] = p->home_countries[j];
-		ret = geo_home_cidrs(g, home, n, push_home, &h);
-		h.cls = RW_SPECIAL;
+		ret = add_countries(b, p->home_countries,
+				    p->nr_home_countries, 0, RW_HOME);
 		if (!ret)
-			ret = geo_special_cidrs(push_home, &h);
-		st->home4 = h.n4;
-		st->home6 = h.n6;
+			ret = geo_special_cidrs(push_special, &h);
+		st->special = h.n4 + h.n6;
+		st->home_countries = p->nr_home_countries;
 	}
 	return ret;
 }
@@ -399,6 +397,22 @@ static void build_free(struct build *b)
 	free(b->v6.v);
 	free(b->exes);
 	free(b->names);
+}
+
+/* every country's entry of generation gen, in one batch */
+static int write_countries(struct bpf_map *map, const struct build *b,
+			   __u8 gen)
+{
+	__u32 keys[RW_NR_CC];
+	struct rw_cc vals[RW_NR_CC];
+
+	memset(vals, 0, sizeof(vals));
+	for (__u32 i = 0; i < RW_NR_CC; i++) {
+		keys[i] = gen * RW_NR_CC + i;
+		vals[i].rules = b->cc_rules[i];
+		vals[i].home = b->cc_home[i];
+	}
+	return update_many(map, keys, vals, RW_NR_CC);
 }
 
 int enforce_check_limit(size_t n4, size_t n6, char *err, size_t errlen)
@@ -414,13 +428,13 @@ int enforce_check_limit(size_t n4, size_t n6, char *err, size_t errlen)
 }
 
 int enforce_measure(const struct policy *p, const struct intel *in,
-		    const struct geo *g, size_t *n4, size_t *n6)
+		    size_t *n4, size_t *n6)
 {
 	struct build b = {};
 	struct rw_settings s = {};
 	struct rw_rule kr[RW_MAX_RULES];
 	struct enforce_stats st = {};
-	int ret = build_sets(&b, p, in, g, 0, kr, &s, &st);
+	int ret = build_sets(&b, p, in, 0, kr, &s, &st);
 
 	if (!ret) {
 		*n4 = lpm_dedup(&b.v4);
@@ -443,8 +457,7 @@ static void full_trie(char *err, size_t errlen, const char *family,
 }
 
 int enforce_apply(struct loader *l, const struct policy *p,
-		  const struct intel *in, const struct geo *g,
-		  const struct enforce_opts *o, struct enforce_stats *st,
+		  const struct intel *in, const struct enforce_opts *o, struct enforce_stats *st,
 		  void (*warn)(const char *msg, void *ctx), void *wctx,
 		  char *err, size_t errlen)
 {
@@ -458,7 +471,7 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	memset(st, 0, sizeof(*st));
 	bpf_map_lookup_elem(bpf_map__fd(sk->maps.active), &zero, &cur);
 	gen = !(cur & 1);
-	ret = build_sets(&b, p, in, g, gen, kr, &s, st);
+	ret = build_sets(&b, p, in, gen, kr, &s, st);
 	if (ret) {
 		snprintf(err, errlen, "cannot compile the policy: %s",
 			 strerror(-ret));
@@ -466,6 +479,9 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	}
 	s.nr_rules = p->nr_rules;
 	s.has_names = b.nr_names > 0;
+	s.has_geo = b.has_geo;
+	s.geo_n4 = l->geo_n4;
+	s.geo_n6 = l->geo_n6;
 	s.ttl_min = o->ttl_min;
 	s.deadman_ns = p->deadman_ns;
 	s.ttl_max = o->ttl_max;
@@ -502,6 +518,8 @@ int enforce_apply(struct loader *l, const struct policy *p,
 		if (bpf_map_update_elem(bpf_map__fd(sk->maps.exes),
 					&b.exes[i].k, &b.exes[i].mask, BPF_ANY))
 			ret = -errno;
+	if (!ret)
+		ret = write_countries(sk->maps.ccrules, &b, gen);
 	for (__u32 i = 0; !ret && i < p->nr_rules; i++) {
 		__u32 idx = gen * RW_MAX_RULES + i;
 

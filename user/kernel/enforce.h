@@ -19,7 +19,9 @@ struct enforce_opts {
 
 struct enforce_stats {
 	size_t lpm4, lpm6;     /* destination prefixes written */
-	size_t home4, home6;   /* home-country and special prefixes written */
+	size_t special;        /* special-range prefixes written (private,
+				* loopback, ...: never overseas) */
+	size_t home_countries; /* countries overseas is measured from */
 	size_t exes;           /* binaries accepted by exe rules */
 	size_t names;          /* names (and *.suffixes) rules refer to */
 	unsigned gen;          /* the generation now in force */
@@ -36,15 +38,14 @@ struct enforce_stats {
  * tries (rule sets, home and special ranges, after merging): what the
  * loader sizes the tries for, and what `policy validate` reports. */
 int enforce_measure(const struct policy *p, const struct intel *in,
-		    const struct geo *g, size_t *n4, size_t *n6);
+		    size_t *n4, size_t *n6);
 /* the most prefixes per family a policy may have (two generations of it
  * live in one trie during a switch): 2^20, RELAYWATCH_PREFIX_LIMIT for
  * tests. 0 when n4 and n6 fit, else -E2BIG with err set. */
 int enforce_check_limit(size_t n4, size_t n6, char *err, size_t errlen);
 
 int enforce_apply(struct loader *l, const struct policy *p,
-		  const struct intel *in, const struct geo *g,
-		  const struct enforce_opts *o, struct enforce_stats *st,
+		  const struct intel *in, const struct enforce_opts *o, struct enforce_stats *st,
 		  void (*warn)(const char *msg, void *ctx), void *wctx,
 		  char *err, size_t errlen);
 

@@ -18,6 +18,8 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include <sys/mman.h>
 
 #include "relaywatch.skel.h"
 #include "attach.h"
@@ -183,12 +185,42 @@ static void meta_init(struct loader *l, const struct loader_opts *o)
 		 o->version ? o->version : "");
 }
 
+/*
+ * The object that owns the maps loads no program, so it applies no CO-RE
+ * relocation; but libbpf parses the kernel's BTF (~50 ms on 6.18) for any
+ * object that has relocations, unless it is given a BTF of its own: a
+ * one-type BTF (in a memfd, read at load) spares that. The workers that load use the
+ * kernel's. Without a memfd, the plain way.
+ */
+static struct relaywatch *open_owner(int *btf_fd)
+{
+	struct btf *tiny = btf__new_empty();
+	struct relaywatch *skel = NULL;
+	int fd = memfd_create("relaywatch-btf", MFD_CLOEXEC);
+	const void *raw;
+	char path[64];
+	__u32 sz;
+
+	if (tiny && fd >= 0 && btf__add_int(tiny, "int", 4, BTF_INT_SIGNED) > 0 &&
+	    (raw = btf__raw_data(tiny, &sz)) &&
+	    write(fd, raw, sz) == (ssize_t)sz) {
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = path);
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		skel = relaywatch__open_opts(&oo);
+	}
+	btf__free(tiny);
+	/* libbpf reads it at load: closed after (loader_open) */
+	*btf_fd = fd;
+	return skel ? skel : relaywatch__open();
+}
+
 int loader_open(struct loader *l, const struct loader_opts *o)
 {
 	struct relaywatch *skel;
 	const void *elf;
 	size_t elf_sz;
-	int ret;
+	int ret, btf_fd = -1;
 
 	memset(l, 0, sizeof(*l));
 	l->cgroup_fd = -1;
@@ -206,9 +238,11 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 				l->cgroup);
 	}
 
-	skel = relaywatch__open();
+	skel = open_owner(&btf_fd);
 	if (!skel) {
 		ret = -errno;
+		if (btf_fd >= 0)
+			close(btf_fd);
 		pr_warn("failed to open the BPF object: %s", strerror(-ret));
 		return ret;
 	}
@@ -223,6 +257,7 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 		bpf_map__set_max_entries(skel->maps.cidr4, o->cidr4_max);
 	if (o->cidr6_max > bpf_map__max_entries(skel->maps.cidr6))
 		bpf_map__set_max_entries(skel->maps.cidr6, o->cidr6_max);
+	geomap_size(skel->obj, &o->geo);
 	skel->rodata->cfg_wakeup_bytes =
 		bpf_map__max_entries(skel->maps.events) / 8;
 	{
@@ -270,6 +305,20 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 			goto fail;
 		}
 	}
+	if (btf_fd >= 0)
+		close(btf_fd);
+	btf_fd = -1;
+	/* a set adopted holds this table already (attach.c checks) */
+	if (l->adopt.kind == ADOPT_NONE || l->adopt.kind == ADOPT_BESIDE) {
+		ret = geomap_write(skel->obj, &o->geo);
+		if (ret) {
+			pr_warn("cannot write the country table: %s",
+				strerror(-ret));
+			goto fail;
+		}
+	}
+	l->geo_n4 = o->geo.n4;
+	l->geo_n6 = o->geo.n6;
 	if (o->probe) {
 		l->features = progload_features(l);
 		return 0;
@@ -298,6 +347,8 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	kstate_meta_put(l);
 	return 0;
 fail:
+	if (btf_fd >= 0)
+		close(btf_fd);
 	loader_close(l, LOADER_FAIL);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include "relaywatch.h"
+#include "geomap.h"
 #include "pin.h"
 #include "progload.h"
 
@@ -27,6 +28,7 @@ struct loader_opts {
 	bool probe;              /* load only: no cgroup, nothing attached */
 	bool persist;            /* pin: enforcement outlives the daemon */
 	const char *version;     /* of this daemon, for the set's meta */
+	struct geomap geo;       /* the country table; empty: no country */
 };
 
 /* what a persistent start found pinned for its cgroup, and did with it */
@@ -66,6 +68,7 @@ struct loader {
 	bool proc_hooks;         /* exec/fork/exit tracepoints attached */
 	bool name_hooks;         /* DNS answers are mapped (dns_ips) */
 	bool kill_hook;          /* sys_exit attached */
+	__u32 geo_n4, geo_n6;    /* entries of the country table in force */
 	/* persistence */
 	bool persist;
 	bool committed;           /* the set is READY (loader_commit) */

@@ -2,8 +2,9 @@
 /*
  * The map-writing half of enforce.c: each prefix of a destination set goes
  * into an LPM trie under the idle generation with the rule masks of every
- * prefix enclosing it (one lookup in the kernel finds them all), home
- * ranges go in batches, and a generation is cleared key by key.
+ * prefix enclosing it (one lookup in the kernel finds them all), with the
+ * special ranges (never overseas), in batches; a generation is cleared
+ * key by key.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -34,6 +34,8 @@ typedef int (*geo_range_cb)(int family, const __u8 *first, const __u8 *last,
 /* The table compiled into the binary (user/geo_data.c). */
 int geo_load_embedded(struct geo **out, char *err, size_t errlen);
 void geo_embedded_blob(const void **blob, size_t *len);
+/* Its entries per family (geo_entries), from its header alone. */
+int geo_embedded_entries(size_t *n4, size_t *n6);
 /* A zlib-compressed table in memory or in a file (a refreshed
  * country.bin.z from scripts/refresh-geo.sh). */
 int geo_load_blob(struct geo **out, const void *blob, size_t len, char *err,
@@ -88,6 +90,16 @@ int geo_foreach(const struct geo *g, int family, geo_range_cb cb, void *ctx);
 
 /* Ranges of a known country (adjacent ranges of one country joined). */
 size_t geo_count(const struct geo *g, int family);
+/* A country's code: 1 + (c0 - 'A') * 26 + (c1 - 'A'), 0 if cc is not two
+ * letters. */
+__u16 geo_cc_code(const char *cc);
+/* The whole table (unknown ranges too) in the kernel's layout (the
+ * loader's struct geomap, relaywatch.h): its entries per family, and
+ * with ctx = g, writing it to v4 (struct rw_geo4[n4]) and v6 (struct
+ * rw_geo6[n6]) and comparing it with what they hold. */
+void geo_entries(const struct geo *g, size_t *n4, size_t *n6);
+int geo_kernel_fill(void *ctx, void *v4, void *v6);
+bool geo_kernel_same(void *ctx, const void *v4, const void *v6);
 /* Heap bytes held by g. */
 size_t geo_mem(const struct geo *g);
 /* "geo-whois-asn-country 2.3.2026061719", or what a loader set. */
@@ -161,7 +173,6 @@ struct geo *geo_alloc(const char *source);
 int geo_tab_alloc(struct geo_tab *t, int fi, size_t nr);
 void geo_tab_set(struct geo_tab *t, int fi, size_t k, u128 start, __u16 cc);
 void geo_tab_free(struct geo_tab *t);
-__u16 geo_cc_code(const char *cc);
 u128 geo_prefix_mask(int fi, int len);
 /* Lay sp (any order; overlaps are an error naming path:line) over g, then
  * clear the special blocks if asked; g changes only on success. */

@@ -191,6 +191,27 @@ static __u32 le32(const __u8 *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
 }
 
+int geo_embedded_entries(size_t *n4, size_t *n6)
+{
+	z_stream zs = { .next_in = (Bytef *)geo_blob,
+			.avail_in = geo_blob_len };
+	__u8 hdr[GEO_HDR_LEN];
+	int rc;
+
+	if (inflateInit(&zs) != Z_OK)
+		return -ENOMEM;
+	zs.next_out = hdr;
+	zs.avail_out = sizeof(hdr);
+	rc = inflate(&zs, Z_SYNC_FLUSH);
+	inflateEnd(&zs);
+	if ((rc != Z_OK && rc != Z_STREAM_END) || zs.avail_out ||
+	    memcmp(hdr, GEO_MAGIC, 4))
+		return -EBADMSG;
+	*n4 = le32(hdr + 8);
+	*n6 = le32(hdr + 12);
+	return 0;
+}
+
 int geo_load_blob(struct geo **out, const void *blob, size_t len, char *err,
 		  size_t errlen)
 {
