@@ -183,6 +183,34 @@ fi
 check "shipped policy: SIGTERM exits 0" stop
 $RW detach --cgroup $CG >/dev/null
 
+# countries: the kernel's binary search of the country table the daemon
+# writes (public addresses on this VM's own loopback: it has no network)
+ip addr add 8.8.8.8/32 dev lo
+ip addr add 114.114.114.114/32 dev lo
+ip addr add 1.1.1.1/32 dev lo
+ip addr add 2001:4860:4860::8888/128 dev lo
+cat >$T/country.yaml <<EOF
+mode: enforce
+home_countries: [CN]
+rules:
+  - name: deny-us
+    match: {country: [US]}
+    action: deny
+  - name: deny-overseas
+    match: {overseas: true, port: 81}
+    action: deny
+EOF
+check "a country policy loads" start $T/country.yaml
+check "country: a US address is EPERM (IPv4)" is 1 in_cg $C connect 8.8.8.8 80
+check "country: a US address is EPERM (IPv6)" is 1 in_cg $C connect 2001:4860:4860::8888 80
+check "country: a CN address is not denied (refused)" is 111 in_cg $C connect 114.114.114.114 80
+check "country: an AU address is not denied by the US rule" is 111 in_cg $C connect 1.1.1.1 80
+check "overseas: an AU address is EPERM" is 1 in_cg $C connect 1.1.1.1 81
+check "overseas: a home (CN) address is not denied" is 111 in_cg $C connect 114.114.114.114 81
+check "overseas: loopback is never overseas" is 111 in_cg $C connect 127.0.0.1 81
+check "country policy: SIGTERM exits 0" stop
+$RW detach --cgroup $CG >/dev/null
+
 # trace: monitor only, text lines, a summary on Ctrl-C
 $RW trace --cgroup $CG >$T/trace 2>$T/terr &
 tp=$!
