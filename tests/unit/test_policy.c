@@ -628,6 +628,51 @@ static void test_all_errors(void **state)
 	assert_non_null(strstr(l3, "bad action 'block'"));
 }
 
+/* every error of one rule too: a bad name, a bad key in match, another
+ * bad key, and a bad action each get their line, in file order; a good
+ * rule after it still loads nothing (the file is refused) */
+static void test_all_errors_of_a_rule(void **state)
+{
+	static const char text[] =
+		"rules:\n"
+		"  - name: 'bad name'\n"
+		"    match:\n"
+		"      cidr: 10.0.0.1/8\n"
+		"      port: 70000\n"
+		"      country: [USA]\n"
+		"      container: abc\n"
+		"    action: block\n"
+		"    mode: loud\n"
+		"  - {name: ok, match: {port: 443}, action: alert}\n";
+	static const char *const want[] = {
+		"t.yaml:2:11: rule name 'bad name' may hold only",
+		"t.yaml:4:13: bad cidr",
+		"t.yaml:6:17: bad country 'USA'",
+		"t.yaml:5:13: ",
+		"t.yaml:7:18: ",
+		"t.yaml:8:13: bad action 'block'",
+		"t.yaml:9:11: ",
+	};
+	struct policy *p = NULL;
+	char err[4096], *line = err;
+
+	(void)state;
+	assert_int_equal(policy_load_string(text, sizeof(text) - 1, "t.yaml",
+					    &p, err, sizeof(err)), -EINVAL);
+	assert_null(p);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *nl = strchr(line, '\n');
+
+		if (strncmp(line, want[i], strlen(want[i])))
+			fail_msg("line %zu: '%.*s', want '%s...'", i + 1,
+				 nl ? (int)(nl - line) : (int)strlen(line),
+				 line, want[i]);
+		assert_true(nl || i + 1 == sizeof(want) / sizeof(want[0]));
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	assert_int_equal(*line, 0);
+}
+
 static void test_new_keys(void **state)
 {
 	struct policy *p = load(keys_policy);
@@ -991,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_all_errors),
+		cmocka_unit_test(test_all_errors_of_a_rule),
 		cmocka_unit_test(test_new_keys),
 		cmocka_unit_test(test_top_defaults),
 		cmocka_unit_test(test_intel_paths),

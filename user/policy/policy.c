@@ -196,6 +196,13 @@ enum { M_CIDR, M_PORT, M_PROTO, M_EXE, M_UID, M_USER, M_SHA256, M_CATEGORY,
        M_PROVIDER, M_DOMAIN, M_COUNTRY, M_OVERSEAS, M_CGROUP, M_CONTAINER,
        M__MAX };
 
+/* every check of a rule runs, even after one fails: the first error is
+ * the result, and each is reported (parse_each_rule collects them) */
+static int first_err(int ret, int next)
+{
+	return ret ? ret : next;
+}
+
 /* The keys whose value may be a list. */
 static int parse_lists(struct ydoc *d, const struct yfield *f,
 		       struct policy_rule *r)
@@ -203,25 +210,28 @@ static int parse_lists(struct ydoc *d, const struct yfield *f,
 	int ret = 0;
 
 	if (f[M_CIDR].k)
-		ret = ydoc_list(d, &f[M_CIDR], "a prefix", "addresses or prefixes",
-				sizeof(*r->cidrs), &r->cidrs, &r->nr_cidrs,
-				cidr_one, NULL);
-	if (!ret && f[M_CATEGORY].k)
-		ret = ydoc_list(d, &f[M_CATEGORY], "a category", "category names",
-				sizeof(int), &r->categories,
-				&r->nr_categories, category_one, NULL);
-	if (!ret && f[M_PROVIDER].k)
-		ret = ydoc_list(d, &f[M_PROVIDER], "a name", "provider names",
-				sizeof(char *), &r->providers,
-				&r->nr_providers, provider_one, NULL);
-	if (!ret && f[M_DOMAIN].k)
-		ret = ydoc_list(d, &f[M_DOMAIN], "a name", "host names",
-				sizeof(char *), &r->domains, &r->nr_domains,
-				domain_one, NULL);
-	if (!ret && f[M_COUNTRY].k)
-		ret = ydoc_list(d, &f[M_COUNTRY], "a code", "country codes",
-				sizeof(*r->countries), &r->countries,
-				&r->nr_countries, country_one, NULL);
+		ret = first_err(ret, ydoc_list(d, &f[M_CIDR], "a prefix",
+				"addresses or prefixes", sizeof(*r->cidrs),
+				&r->cidrs, &r->nr_cidrs, cidr_one, NULL));
+	if (f[M_CATEGORY].k)
+		ret = first_err(ret, ydoc_list(d, &f[M_CATEGORY], "a category",
+				"category names", sizeof(int),
+				&r->categories, &r->nr_categories,
+				category_one, NULL));
+	if (f[M_PROVIDER].k)
+		ret = first_err(ret, ydoc_list(d, &f[M_PROVIDER], "a name",
+				"provider names", sizeof(char *),
+				&r->providers, &r->nr_providers, provider_one,
+				NULL));
+	if (f[M_DOMAIN].k)
+		ret = first_err(ret, ydoc_list(d, &f[M_DOMAIN], "a name",
+				"host names", sizeof(char *), &r->domains,
+				&r->nr_domains, domain_one, NULL));
+	if (f[M_COUNTRY].k)
+		ret = first_err(ret, ydoc_list(d, &f[M_COUNTRY], "a code",
+				"country codes", sizeof(*r->countries),
+				&r->countries, &r->nr_countries, country_one,
+				NULL));
 	return ret;
 }
 
@@ -255,40 +265,77 @@ static int parse_match(struct ydoc *d, const struct yfield *mf,
 	if (v->type != YAML_MAPPING_NODE)
 		return ydoc_err(d, v, "'match' must be a mapping");
 	ret = ydoc_fields(d, mf->v, f, M__MAX, "in match");
-	if (!ret)
-		ret = parse_lists(d, f, r);
-	if (!ret && f[M_PORT].k)
-		ret = ydoc_uint(d, &f[M_PORT], 1, 65535, &port);
-	r->port = (int)port;
-	if (!ret && f[M_PROTO].k)
-		ret = ydoc_enum(d, &f[M_PROTO], proto_name, 0,
-				IPPROTO_UDP + 1, &r->proto);
-	if (!ret)
-		ret = parse_exe(d, &f[M_EXE], &f[M_SHA256], r);
-	/* (uid_t)-1 is "no uid" to the kernel, never a real owner */
-	if (!ret && f[M_UID].k)
-		ret = ydoc_uint(d, &f[M_UID], 0, 0xfffffffe, &r->uid);
-	r->has_uid = !ret && f[M_UID].k;
-	if (!ret && f[M_USER].k)
-		ret = parse_user(d, &f[M_UID], &f[M_USER], r);
-	if (!ret && f[M_OVERSEAS].k) {
-		ret = ydoc_bool(d, &f[M_OVERSEAS], &yes);
-		r->overseas = yes;
+	if (ret)
+		return ret;
+	ret = parse_lists(d, f, r);
+	if (f[M_PORT].k) {
+		int e = ydoc_uint(d, &f[M_PORT], 1, 65535, &port);
+
+		r->port = e ? 0 : (int)port;
+		ret = first_err(ret, e);
 	}
-	if (!ret && f[M_CGROUP].k)
-		ret = parse_cgroup(d, &f[M_CGROUP], r);
-	if (ret || !f[M_CONTAINER].k)
+	if (f[M_PROTO].k)
+		ret = first_err(ret, ydoc_enum(d, &f[M_PROTO], proto_name, 0,
+					       IPPROTO_UDP + 1, &r->proto));
+	ret = first_err(ret, parse_exe(d, &f[M_EXE], &f[M_SHA256], r));
+	/* (uid_t)-1 is "no uid" to the kernel, never a real owner */
+	if (f[M_UID].k) {
+		int e = ydoc_uint(d, &f[M_UID], 0, 0xfffffffe, &r->uid);
+
+		r->has_uid = !e;
+		ret = first_err(ret, e);
+	}
+	if (f[M_USER].k)
+		ret = first_err(ret, parse_user(d, &f[M_UID], &f[M_USER], r));
+	if (f[M_OVERSEAS].k) {
+		int e = ydoc_bool(d, &f[M_OVERSEAS], &yes);
+
+		if (!e)
+			r->overseas = yes;
+		ret = first_err(ret, e);
+	}
+	if (f[M_CGROUP].k)
+		ret = first_err(ret, parse_cgroup(d, &f[M_CGROUP], r));
+	if (!f[M_CONTAINER].k)
 		return ret;
 	/* the kernel tests one cgroup per rule: a container is one */
 	if (f[M_CGROUP].k)
-		return ydoc_err(d, f[M_CONTAINER].k, "give cgroup or "
-				"container, not both");
+		return first_err(ret, ydoc_err(d, f[M_CONTAINER].k,
+				 "give cgroup or container, not both"));
 	/* 12 digits: the short id `docker ps` prints */
 	r->container = malloc(65);
 	if (!r->container)
 		return ydoc_nomem(d);
-	return ydoc_hex(d, &f[M_CONTAINER], 12, 64,
-			"12 to 64 hex digits of a container id", r->container);
+	return first_err(ret, ydoc_hex(d, &f[M_CONTAINER], 12, 64,
+			 "12 to 64 hex digits of a container id",
+			 r->container));
+}
+
+/* the rule's name, into r->name when it is good */
+static int parse_name(struct ydoc *d, const struct yfield *f,
+		      const yaml_node_t *n, struct policy *p, size_t idx)
+{
+	struct policy_rule *r = &p->rules[idx];
+	const char *name = f->s;
+	size_t len;
+
+	if (!f->k)
+		return ydoc_err(d, n, "rule %zu: missing 'name'", idx + 1);
+	len = strlen(name);
+	if (len >= sizeof(r->name))
+		return ydoc_err(d, f->v, "rule name longer than %zu characters",
+				sizeof(r->name) - 1);
+	if (strspn(name, NAME_CHARS) != len)
+		return ydoc_err(d, f->v,
+				"rule name '%.64s' may hold only letters, digits, '.', '_' and '-'",
+				name);
+	for (size_t i = 0; i < idx; i++)
+		if (!strcmp(p->rules[i].name, name))
+			return ydoc_err(d, f->v,
+					"duplicate rule name '%s' (first at line %d)",
+					name, p->rules[i].line);
+	memcpy(r->name, name, len + 1);
+	return 0;
 }
 
 /* rules[idx]; the rules before it are complete (for the duplicate check) */
@@ -303,7 +350,6 @@ static int parse_rule(struct ydoc *d, yaml_node_t *n, struct policy *p,
 	};
 	struct policy_rule *r = &p->rules[idx];
 	const char *name;
-	size_t i, len;
 	int ret;
 
 	r->mode = -1;
@@ -317,57 +363,43 @@ static int parse_rule(struct ydoc *d, yaml_node_t *n, struct policy *p,
 	if (ret)
 		return ret;
 
-	if (!f[NAME].k)
-		return ydoc_err(d, n, "rule %zu: missing 'name'", idx + 1);
-	name = f[NAME].s;
-	len = strlen(name);
-	if (len >= sizeof(r->name))
-		return ydoc_err(d, f[NAME].v,
-				"rule name longer than %zu characters",
-				sizeof(r->name) - 1);
-	if (strspn(name, NAME_CHARS) != len)
-		return ydoc_err(d, f[NAME].v,
-				"rule name '%.64s' may hold only letters, digits, '.', '_' and '-'",
-				name);
-	for (i = 0; i < idx; i++)
-		if (!strcmp(p->rules[i].name, name))
-			return ydoc_err(d, f[NAME].v,
-					"duplicate rule name '%s' (first at line %d)",
-					name, p->rules[i].line);
-	memcpy(r->name, name, len + 1);
-
+	ret = parse_name(d, &f[NAME], n, p, idx);
+	name = r->name[0] ? r->name : "?";
 	if (!f[MATCH].k)
-		return ydoc_err(d, n, "rule '%s': missing 'match'", name);
+		ret = first_err(ret, ydoc_err(d, n, "rule '%s': missing 'match'",
+					      name));
+	else
+		ret = first_err(ret, parse_match(d, &f[MATCH], r));
 	if (!f[ACTION].k)
-		return ydoc_err(d, n, "rule '%s': missing 'action'", name);
-	ret = parse_match(d, &f[MATCH], r);
-	if (!ret)
-		ret = ydoc_enum(d, &f[ACTION], action_name, RW_ACT_ALLOW,
-				RW_ACT__MAX, &r->action);
-	if (!ret && f[MODE].k)
-		ret = ydoc_enum(d, &f[MODE], mode_name, 0, 2, &r->mode);
+		ret = first_err(ret, ydoc_err(d, n, "rule '%s': missing "
+					      "'action'", name));
+	else
+		ret = first_err(ret, ydoc_enum(d, &f[ACTION], action_name,
+					       RW_ACT_ALLOW, RW_ACT__MAX,
+					       &r->action));
+	if (f[MODE].k)
+		ret = first_err(ret, ydoc_enum(d, &f[MODE], mode_name, 0, 2,
+					       &r->mode));
 	return ret;
 }
 
 /*
- * Every rule is checked even after one fails, so a file's mistakes come
- * out together, one line each (at most POLICY_MAX_ERRORS).
+ * Every rule is checked even after one fails, and every key of a rule, so
+ * a file's mistakes come out together, one line each (at most
+ * POLICY_MAX_ERRORS, and what fits in the message).
  */
 #define POLICY_MAX_ERRORS 20
 static int parse_each_rule(struct ydoc *d, yaml_node_item_t *items, size_t n,
 			   struct policy *p)
 {
-	size_t used = 0, errors = 0;
-	bool shown_all = true;
-	char *all = NULL;
+	size_t before = d->nr_errors;
 	int ret, first = 0;
 
-	if (d->err && d->errlen) {
-		all = calloc(1, d->errlen);
-		if (!all)
-			return ydoc_nomem(d);
-	}
-	for (size_t i = 0; i < n && errors < POLICY_MAX_ERRORS; i++) {
+	if (d->err && d->errlen)
+		d->err[0] = 0;
+	d->collect = true;
+	for (size_t i = 0; i < n && d->nr_errors - before < POLICY_MAX_ERRORS;
+	     i++) {
 		ret = parse_rule(d, ydoc_node(d, items[i]), p, i);
 		if (!ret)
 			continue;
@@ -377,19 +409,11 @@ static int parse_each_rule(struct ydoc *d, yaml_node_item_t *items, size_t n,
 		}
 		if (!first)
 			first = ret;
-		errors++;
-		/* whole lines only: one that does not fit ends the list */
-		if (all && used + strlen(d->err) + 2 < d->errlen)
-			used += snprintf(all + used, d->errlen - used, "%s%s",
-					 used ? "\n" : "", d->err);
-		else
-			shown_all = false;
 	}
-	if (all && errors > 1)
-		snprintf(d->err, d->errlen, "%s", all);
-	if (all && !shown_all)
-		pr_debug("%s: more errors than fit in the message", d->name);
-	free(all);
+	d->collect = false;
+	if (d->dropped)
+		pr_debug("%s: %zu more errors than fit in the message", d->name,
+			 d->dropped);
 	return first;
 }
 

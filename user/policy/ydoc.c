@@ -37,23 +37,33 @@ bool str_printable(const char *s, size_t max)
 
 int ydoc_err_at(struct ydoc *d, yaml_mark_t m, const char *fmt, ...)
 {
+	char line[512], *s;
+	size_t used;
 	va_list ap;
-	char *s;
 	int n;
 
 	if (!d->err || !d->errlen)
 		return -EINVAL;
-	n = snprintf(d->err, d->errlen, "%s:%zu:%zu: ", d->name, m.line + 1,
+	n = snprintf(line, sizeof(line), "%s:%zu:%zu: ", d->name, m.line + 1,
 		     m.column + 1);
-	if (n >= 0 && (size_t)n < d->errlen) {
+	if (n >= 0 && (size_t)n < sizeof(line)) {
 		va_start(ap, fmt);
-		vsnprintf(d->err + n, d->errlen - (size_t)n, fmt, ap);
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
 	/* quoted keys and values may hold "\n": keep the message one line */
-	for (s = d->err; *s; s++)
+	for (s = line; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
+	/* collecting (ydoc_collect): one line more, when it fits whole */
+	used = d->collect ? strlen(d->err) : 0;
+	if (used && used + 1 + strlen(line) >= d->errlen) {
+		d->dropped++;
+		return -EINVAL;
+	}
+	snprintf(d->err + used, d->errlen - used, "%s%s", used ? "\n" : "",
+		 line);
+	d->nr_errors++;
 	return -EINVAL;
 }
 

@@ -26,6 +26,9 @@ struct ydoc {
 	bool loaded;
 	const char *text;       /* streaming: the input, for messages */
 	size_t len;
+	bool collect;           /* errors add lines to err, not replace it */
+	size_t nr_errors;       /* errors reported (ydoc_err*) */
+	size_t dropped;         /* collected errors that did not fit in err */
 };
 
 /* A known key of a mapping; k and v stay NULL when the key is absent. */
