@@ -50,6 +50,10 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) include
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# a compat unit is its hook family's source built with RW_COMPAT
+$(BUILD)/bpf/skb_compat.bpf.o: bpf/skb.bpf.c
+$(BUILD)/bpf/sock_addr_compat.bpf.o: bpf/sock_addr.bpf.c
+
 # The packet parsers verify in less than half the instructions as -mcpu=v2
 # (measured: DNS 126k vs 285k), which is most of the start-up time.
 $(BUILD)/bpf/skb.bpf.o $(BUILD)/bpf/skb_compat.bpf.o: BPF_CFLAGS := $(subst -mcpu=v3,-mcpu=v2,$(BPF_CFLAGS))

@@ -32,6 +32,11 @@ struct scratch {
 		struct wire_dns dns;
 		struct wire_flow flow;
 	};
+	/* a credential header's scan (wire_http_key): its offsets, and
+	 * the flow it belongs to, for the global function that reports it */
+	struct wire_key key;
+	__u64 key_cookie;
+	struct rw_flow key_flow;
 };
 
 struct {
@@ -160,6 +165,60 @@ __noinline int rw_flow_parse(struct scratch *sc)
 	if (!sc)
 		return WIRE_MALFORMED;
 	return wire_flow_parse(&sc->buf, &sc->flow);
+}
+#endif
+
+/* the credential header of a matched flow's cleartext request, to the
+ * daemon (sc->key_flow, key_cookie: the flow). Only where the kernel has
+ * bpf_loop (5.17+): 5.10's verifier refuses the walk's plain loop, and
+ * there a key sent in clear is not reported (README). */
+#ifndef RW_COMPAT
+static __always_inline int key_report(struct scratch *sc)
+{
+	struct rw_key_event *e;
+	__u32 n;
+
+	if (wire_http_key(&sc->buf, &sc->key) != WIRE_OK)
+		return 0;
+	e = event_new(sizeof(*e), RW_EV_KEY, RW_CNT_RB_FULL);
+	if (!e)
+		return 0;
+	e->tgid = sc->key_flow.tgid;
+	e->uid = sc->key_flow.uid;
+	e->cookie = sc->key_cookie;
+	__builtin_memcpy(e->daddr, sc->key_flow.daddr, 16);
+	e->dport = sc->key_flow.dport;
+	e->family = sc->key_flow.family;
+	e->action = sc->key_flow.action;
+	e->rule = sc->key_flow.rule;
+	e->flags = sc->key_flow.flags;
+	e->gen = sc->key_flow.gen;
+	e->header = sc->key.hdr;
+	__builtin_memcpy(e->name, sc->flow.host.name, RW_NAME_LEN);
+	n = sc->key.len < RW_KEY_LEN ? sc->key.len : RW_KEY_LEN;
+	e->klen = n;
+	/* 8 bytes at a time; past klen, zeros (none of the rest of the
+	 * request: other headers may be secrets too). Little-endian: the
+	 * mask keeps a word's first bytes */
+	for (__u32 i = 0; i < RW_KEY_LEN; i += 8) {
+		__u64 v = 0;
+
+		if (i < n) {
+			__builtin_memcpy(&v, &sc->buf.data[(sc->key.off + i) &
+							   WIRE_MASK], 8);
+			if (n - i < 8)
+				v &= (1ULL << ((n - i) * 8)) - 1;
+		}
+		__builtin_memcpy(&e->key[i], &v, 8);
+	}
+	count(RW_CNT_EMITTED);
+	submit(e, false);
+	return 1;
+}
+
+__noinline int rw_key_scan(struct scratch *sc)
+{
+	return sc ? key_report(sc) : 0;
 }
 #endif
 
@@ -425,6 +484,18 @@ static __always_inline int count_sent(struct __sk_buff *skb, struct rw_flow *f)
 	return 1;
 }
 
+static __always_inline void key_out(struct __sk_buff *skb,
+				    struct scratch *sc, struct rw_flow *f)
+{
+#ifndef RW_COMPAT
+	__builtin_memcpy(&sc->key_flow, f, sizeof(*f));
+	sc->key_cookie = bpf_get_socket_cookie(skb);
+	rw_key_scan(sc);
+#else
+	(void)skb, (void)sc, (void)f;
+#endif
+}
+
 SEC("cgroup_skb/egress")
 int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 {
@@ -455,7 +526,8 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 		count(RW_CNT_DROPPED);
 		return 0;
 	}
-	if (f->state != RW_FS_NEW && f->state != RW_FS_SOCKS)
+	if (f->state != RW_FS_NEW && f->state != RW_FS_SOCKS &&
+	    f->state != RW_FS_AUTH)
 		return count_sent(skb, f);
 	if (parse_l4(skb, IPPROTO_TCP, &h) || h.off >= skb->len)
 		return 1; /* no payload yet: the handshake */
@@ -465,6 +537,14 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 	/* a SOCKS5 request starts with 5 like its greeting: the same
 	 * dispatcher parses both, and a greeting waits for the request */
 	rc = rw_flow_parse(sc);
+	if (f->state == RW_FS_AUTH) {
+		/* judged at connect: read only for a key sent in clear */
+		f->state = RW_FS_DONE;
+		if (sc->flow.proto == WIRE_P_HTTP &&
+		    (rc == WIRE_OK || rc == WIRE_NO_HOST))
+			key_out(skb, sc, f);
+		return count_sent(skb, f);
+	}
 	if (rc != WIRE_OK && f->state == RW_FS_NEW &&
 	    wire_u8(&sc->buf, 0) == 5) {
 		f->state = RW_FS_SOCKS;
@@ -491,6 +571,8 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 	}
 	if (!pass)
 		return 0;
+	if ((f->flags & RW_FF_TRACKED) && sc->flow.proto == WIRE_P_HTTP)
+		key_out(skb, sc, f);
 	return count_sent(skb, f);
 }
 

@@ -271,7 +271,11 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	    !(enforce && action >= RW_ACT_DENY)) {
 		f = flow_open(ctx, d, tgid, (__u32)ugid, now);
 		if (f) {
+#ifndef RW_COMPAT
+			f->state = pend ? RW_FS_NEW : RW_FS_AUTH;
+#else /* no key scan there (skb.bpf.c) */
 			f->state = pend ? RW_FS_NEW : RW_FS_DONE;
+#endif
 			if (hostonly)
 				f->flags |= RW_FF_HOSTONLY;
 		}

@@ -865,6 +865,190 @@ WIRE_FN int wire_flow_parse(const struct wire_buf *b, struct wire_flow *out)
 	return wire_len(b) ? WIRE_NOT_PROTO : WIRE_INCOMPLETE;
 }
 
+/*
+ * A cleartext HTTP request's credential header: Authorization (its
+ * scheme word, Bearer/Basic/..., skipped), X-Api-Key, Api-Key or
+ * X-Goog-Api-Key, within the first WIRE_KEY_HEAD bytes of headers. On
+ * WIRE_OK, k->off and k->len give the value (1..WIRE_KEY_MAX bytes, up to
+ * the first space or CR) and k->hdr which header (enum wire_key_hdr); else
+ * WIRE_NO_HOST when the headers end without one. The bytes stay where
+ * they are: the caller copies what it must.
+ */
+#define WIRE_KEY_HEAD 1024
+#define WIRE_KEY_MAX 192
+enum wire_key_hdr {
+	WIRE_KEY_AUTHORIZATION = 0,
+	WIRE_KEY_X_API_KEY = 1,
+	WIRE_KEY_API_KEY = 2,
+	WIRE_KEY_X_GOOG_API_KEY = 3,
+};
+/* where a credential header's scan keeps its state (map memory in BPF):
+ * on WIRE_OK, the value is [off, off + len) and hdr which header */
+struct wire_key {
+	__u32 off, len;
+	__u8 hdr;
+	__u8 pad[7];
+	__u64 w, w2;    /* the scan's windows */
+};
+#define WIRE_W_IZATION 0x697a6174696f6e3aULL /* "ization:" */
+#define WIRE_W_APIKEY 0x6170692d6b65793aULL  /* "api-key:" */
+
+/* 1 when x is 0, else 0, without a branch: the compiler cannot see
+ * through the empty asm to turn it back into a compare (each compare in
+ * a walk is one more state per step for the verifier) */
+WIRE_FN __u64 wire_is0(__u64 x)
+{
+	__u64 neg = 0 - x;
+
+	asm volatile("" : "+r"(neg));
+	return ((x | neg) >> 63) ^ 1;
+}
+
+/* bit per header the two windows end (w: the last 8 bytes, w2: the 8
+ * before), lower-cased: 1 << enum wire_key_hdr; bit 4: the headers' end */
+WIRE_FN __u64 wire_key_bits(__u64 w, __u64 w2)
+{
+	__u64 api = wire_is0(w ^ WIRE_W_APIKEY);
+
+	return (wire_is0(w ^ WIRE_W_IZATION) &
+		wire_is0((w2 & 0xffffffffffffffULL) ^ 0x0a617574686f72ULL)) |
+	       (api & wire_is0((w2 & 0xffffff) ^ 0x0a782d)) << 1 |
+	       (api & wire_is0((w2 & 0xff) ^ '\n')) << 2 |
+	       (api & wire_is0(w2 ^ 0x0a782d676f6f672dULL)) << 3 |
+	       wire_is0((w & 0xffffffff) ^ 0x0d0a0d0a) << 4;
+}
+
+/*
+ * The header walk is bpf_loop's (its step verified once) where the
+ * kernel has it (5.17+), else a plain loop of one branch per step
+ * (wire_key_bits); the header found is kept in memory (k->hdr) so its
+ * four values do not split the states of the walks after it.
+ */
+/* the header walk's step (one byte): bpf_loop's callback where the
+ * kernel has it, a plain loop's body elsewhere */
+struct wire_key_walk {
+	const struct wire_buf *b;
+	struct wire_key *k;
+	__u64 bits;     /* wire_key_bits, or 0x20: past the bytes */
+	__u32 len;
+	__u32 pad;
+};
+
+WIRE_FN int wire_key_step(__u64 i, void *arg)
+{
+	struct wire_key_walk *s = arg;
+	struct wire_key *k = s->k;
+	__u32 off = k->off;
+	__u64 w = k->w;
+
+	(void)i;
+	if (off >= s->len || off >= WIRE_BUF) {
+		s->bits = 0x20;
+		return 1;
+	}
+	/* read again: a register the check bounded lets clang drop the
+	 * mask that bounds the index for the verifier */
+	k->w2 = k->w2 << 8 | w >> 56;
+	k->w = w = w << 8 | wire_lower(wire_u8(s->b, WIRE_ONCE(k->off)));
+	k->off = off + 1;
+	s->bits = wire_key_bits(w, k->w2);
+	return s->bits ? 1 : 0;
+}
+
+/* a step of the value: ends at a space, CR or LF (bits 1), or past the
+ * bytes (0x20) */
+WIRE_FN int wire_value_step(__u64 i, void *arg)
+{
+	struct wire_key_walk *s = arg;
+	struct wire_key *k = s->k;
+	__u32 off = k->off;
+	__u8 c;
+
+	(void)i;
+	if (off >= s->len || off >= WIRE_BUF) {
+		s->bits = 0x20;
+		return 1;
+	}
+	c = wire_u8(s->b, WIRE_ONCE(k->off)); /* as in wire_key_step */
+	if (c == '\r' || c == ' ' || c == '\n') {
+		s->bits = 1;
+		return 1;
+	}
+	k->off = off + 1;
+	return 0;
+}
+
+#if defined(__BPF__) && !defined(RW_COMPAT)
+#define WIRE_WALK(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
+#else
+#define WIRE_WALK(n, cb, ctx)                                               \
+	do {                                                                \
+		for (__u32 _i = 0; _i < (n); _i++)                          \
+			if (cb(_i, ctx))                                    \
+				break;                                      \
+	} while (0)
+#endif
+
+WIRE_FN int wire_http_key(const struct wire_buf *b, struct wire_key *k)
+{
+	struct wire_key_walk walk = { .b = b, .k = k, .len = wire_len(b) };
+	__u32 *koff = &k->off, len = walk.len, off, start;
+	int i;
+
+	/* from the first byte: a request line holds no "\n", so the
+	 * window matches only at the start of a header line */
+	k->off = 0;
+	k->w = '\n';
+	k->w2 = 0;
+	WIRE_WALK(WIRE_KEY_HEAD, wire_key_step, &walk);
+	if (walk.bits & 0x20)
+		return WIRE_INCOMPLETE;
+	if (!walk.bits)
+		return WIRE_LIMIT;
+	if (walk.bits & 0x10)
+		return WIRE_NO_HOST;
+	k->hdr = walk.bits & 1 ? WIRE_KEY_AUTHORIZATION :
+		 walk.bits & 2 ? WIRE_KEY_X_API_KEY :
+		 walk.bits & 4 ? WIRE_KEY_API_KEY : WIRE_KEY_X_GOOG_API_KEY;
+	off = WIRE_LAUNDER(*koff, k->off);
+	/* spaces, then Authorization's scheme word (Bearer, Basic, ...) */
+	for (i = 0; i < 32; i++) {
+		off = WIRE_LAUNDER(*koff, off);
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+		if (wire_u8(b, off) != ' ' && wire_u8(b, off) != '\t')
+			break;
+		off++;
+	}
+	start = WIRE_LAUNDER(*koff, off);
+	if (WIRE_ONCE(k->hdr) == WIRE_KEY_AUTHORIZATION) {
+		for (i = 0; i < 16; i++) {
+			off = WIRE_LAUNDER(*koff, off);
+			if (off >= len)
+				return WIRE_INCOMPLETE;
+			if (wire_u8(b, off) == ' ') {
+				start = off + 1;
+				break;
+			}
+			if (wire_u8(b, off) == '\r')
+				break;
+			off++;
+		}
+	}
+	/* the value: up to a space or the line's end */
+	k->off = start;
+	walk.bits = 0;
+	WIRE_WALK(WIRE_KEY_MAX, wire_value_step, &walk);
+	if (walk.bits & 0x20)
+		return WIRE_INCOMPLETE;
+	off = k->off;
+	if (off <= start)
+		return WIRE_MALFORMED;
+	k->len = off - start;
+	*koff = start;
+	return WIRE_OK;
+}
+
 #ifdef __BPF__
 /*
  * Copy the payload at off (up to WIRE_BUF bytes) into b. Returns 0, or

@@ -45,6 +45,8 @@ enum rw_event_type {
 	RW_EV_PROXY = 10,  /* first bytes: CONNECT / SOCKS5 target matched */
 	RW_EV_FLOW = 11,   /* a flow to a matched destination closed */
 	RW_EV_ESCAPE = 12, /* a process moved out of the watched cgroup */
+	RW_EV_KEY = 13,    /* a credential header in a matched flow's
+			    * cleartext HTTP request (never written out) */
 };
 
 /* Indexes into the per-CPU counters array. Stable values. */
@@ -339,6 +341,8 @@ enum rw_flow_state {
 	RW_FS_DONE = 1,    /* inspected: pass */
 	RW_FS_DENIED = 2,  /* denied: drop every packet */
 	RW_FS_SOCKS = 3,   /* SOCKS5 greeting seen: inspect the request */
+	RW_FS_AUTH = 4,    /* matched at connect: the first bytes are read
+			    * only for a credential sent in clear */
 };
 #define RW_FF_TRACKED 0x01  /* matched a rule: count bytes, report at close */
 #define RW_FF_HOSTONLY 0x02 /* name known host-wide only: decide at first bytes */
@@ -408,6 +412,29 @@ struct rw_name_event {
 	char name[RW_NAME_LEN];
 };
 
+/* A matched flow's cleartext HTTP request carried a credential header
+ * (enum wire_key_hdr): its value, for the daemon to name by shape and
+ * fingerprint (exposure.c) and to drop; no output holds it. */
+#define RW_KEY_LEN 192
+struct rw_key_event {
+	struct rw_event_hdr hdr;
+	__u32 tgid;
+	__u32 uid;
+	__u64 cookie;
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 family;
+	__u8 action;
+	__u8 rule;
+	__u8 flags;     /* RW_FF_* of the flow */
+	__u8 gen;
+	__u8 header;    /* enum wire_key_hdr */
+	__u16 klen;     /* bytes of key used */
+	__u8 pad[6];
+	char name[RW_NAME_LEN]; /* the request's Host, "" if none */
+	char key[RW_KEY_LEN];
+};
+
 /* a flow to a matched destination closed: how much it sent */
 struct rw_flow_event {
 	struct rw_event_hdr hdr;
@@ -475,7 +502,7 @@ _Static_assert(sizeof(struct rw_escape_event) == 192 + sizeof(struct rw_proc),
  * layout does.
  */
 #define RW_META_MAGIC 0x00314154454d5752ULL /* "RWMETA1" */
-#define RW_FORMAT 2
+#define RW_FORMAT 3
 enum rw_set_state {
 	RW_SET_BUILDING = 1, /* being made: not yet enforcing its policy */
 	RW_SET_READY = 2,    /* enforcing */

@@ -121,3 +121,34 @@ socket.create_connection((sys.argv[1], int(sys.argv[2])))' "$NET.5" "$PORT"
 	[[ "$(jq -r .error <<<"$line")" == *"exited before its environment was read"* ]]
 	[ "$(jq -r '.key_provider // "none"' <<<"$line")" = none ]
 }
+
+# a raw cleartext request, in one write, with a credential header
+http_key() { # ADDR HEADER VALUE
+	/usr/bin/python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: relay.test\r\nContent-Type: application/json\r\n"
+          + sys.argv[3].encode() + b": " + sys.argv[4].encode() + b"\r\n\r\n{}")
+s.close()' "$1" "$PORT" "$2" "$3"
+}
+
+@test "a key sent in clear HTTP to a listed relay: where wire, named, never written; not to an unlisted one" {
+	start_daemon
+	in_cg bash -c "$(declare -f http_key); PORT=$PORT http_key $NET.5 Authorization 'Bearer $ANTHROPIC_KEY'"
+	in_cg bash -c "$(declare -f http_key); PORT=$PORT http_key $NET.5 X-Api-Key '$DEEPSEEK_KEY'"
+	in_cg bash -c "$(declare -f http_key); PORT=$PORT http_key $NET.7 Authorization 'Bearer $ARG_KEY'"
+	line=$(wait_for '.event == "credential" and .where == "wire" and .name == "x-api-key"')
+	kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}"
+	[ "$(jq -r .key_provider <<<"$line")" = "DeepSeek or DashScope" ]
+	[ "$(jq -r .fingerprint <<<"$line")" = "$(fingerprint "$DEEPSEEK_KEY")" ]
+	line=$(jq -c 'select(.event == "credential" and .where == "wire" and .name == "authorization")' "$LOG")
+	[ "$(jq -r .key_provider <<<"$line")" = Anthropic ]
+	[ "$(jq -r .fingerprint <<<"$line")" = "$(fingerprint "$ANTHROPIC_KEY")" ]
+	[ "$(jq -r .daddr <<<"$line")" = "$NET.5" ]
+	[ "$(jq -r .domain <<<"$line")" = relay.test ]
+	# the unlisted destination: nothing; no secret anywhere
+	[ "$(jq -s --arg f "$(fingerprint "$ARG_KEY")" 'map(select(.fingerprint == $f)) | length' "$LOG")" = 0 ]
+	for s in "$ANTHROPIC_KEY" "$DEEPSEEK_KEY" "$ARG_KEY"; do
+		! grep -qF -- "${s:4:24}" "$LOG" "$TMP/err"
+	done
+}
+

@@ -161,17 +161,46 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* the credential header scan: the same answer whatever lies past the
+ * bytes, and a value inside them, bounded, without space or line end */
+static void fuzz_key(const __u8 *data, size_t size)
+{
+	static struct wire_buf b;
+	struct wire_key k = { 0 }, k2 = { 0 };
+	int rc;
+
+	wire_buf_set(&b, data, size, 0);
+	rc = wire_http_key(&b, &k);
+	wire_buf_set(&b, data, size, 0xff);
+	check(wire_http_key(&b, &k2) == rc, "key rc depends on junk");
+	check_rc(rc);
+	if (rc != WIRE_OK)
+		return;
+	check(k.off == k2.off && k.len == k2.len && k.hdr == k2.hdr,
+	      "key output depends on junk");
+	check(k.len >= 1 && k.len <= WIRE_KEY_MAX, "key length");
+	check((size_t)k.off + k.len <= size, "key inside the bytes");
+	check(k.hdr <= WIRE_KEY_X_GOOG_API_KEY, "key header");
+	for (__u32 i = 0; i < k.len; i++)
+		check(data[k.off + i] != ' ' && data[k.off + i] != '\r' &&
+		      data[k.off + i] != '\n', "key holds no separator");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (which & F_DNS)
 		fuzz_dns(data, size);
 	if (which & F_TLS)
 		fuzz_flow(data, size, wire_tls_sni);
-	if (which & F_HTTP)
+	if (which & F_HTTP) {
 		fuzz_flow(data, size, wire_http);
+		fuzz_key(data, size);
+	}
 	if (which & F_SOCKS5)
 		fuzz_flow(data, size, wire_socks5);
-	if (which & F_FLOW)
+	if (which & F_FLOW) {
 		fuzz_flow(data, size, wire_flow_parse);
+		fuzz_key(data, size);
+	}
 	return 0;
 }

@@ -325,6 +325,58 @@ static void test_openssl_hello(void **state)
 	assert_int_equal(f.proto, WIRE_P_TLS);
 }
 
+/* the credential header of a cleartext request: each of the four, the
+ * scheme word skipped, past other headers, mixed case; none, cut off */
+static void test_http_key(void **state)
+{
+	static const struct {
+		const char *req, *key;
+		int rc, hdr;
+	} cases[] = {
+		{ "POST /v1/chat/completions HTTP/1.1\r\nHost: relay.example\r\n"
+		  "Authorization: Bearer sk-abcdefghijklmnop\r\n\r\n",
+		  "sk-abcdefghijklmnop", WIRE_OK, WIRE_KEY_AUTHORIZATION },
+		{ "POST /v1/messages HTTP/1.1\r\nHost: h\r\nContent-Type: x\r\n"
+		  "X-API-Key: sk-ant-api03-xyz\r\nanthropic-version: 1\r\n\r\n",
+		  "sk-ant-api03-xyz", WIRE_OK, WIRE_KEY_X_API_KEY },
+		{ "GET / HTTP/1.1\r\napi-key:abc123def456\r\n\r\n",
+		  "abc123def456", WIRE_OK, WIRE_KEY_API_KEY },
+		{ "GET /v1beta HTTP/1.1\r\nx-goog-api-key: AIzaSyXYZ\r\n\r\n",
+		  "AIzaSyXYZ", WIRE_OK, WIRE_KEY_X_GOOG_API_KEY },
+		{ "GET / HTTP/1.1\r\nauthorization: tok3n\r\n\r\n",
+		  "tok3n", WIRE_OK, WIRE_KEY_AUTHORIZATION },
+		/* a header whose name only ends like one is not it */
+		{ "GET / HTTP/1.1\r\nX-Authorization-Hint: 1\r\n"
+		  "Proxy-Api-Key: zzz\r\n\r\n", NULL, WIRE_NO_HOST, 0 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\n\r\n", NULL, WIRE_NO_HOST, 0 },
+		{ "GET / HTTP/1.1\r\nHost: h\r\nAuthoriz", NULL,
+		  WIRE_INCOMPLETE, 0 },
+	};
+	static struct wire_buf b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wire_key k = { .hdr = 0xff };
+		__u32 off, len;
+		__u8 hdr;
+		int rc;
+
+		wire_buf_set(&b, (const __u8 *)cases[i].req,
+			     strlen(cases[i].req), 0);
+		rc = wire_http_key(&b, &k);
+		off = k.off;
+		len = k.len;
+		hdr = k.hdr;
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: rc %d, want %d", i, rc, cases[i].rc);
+		if (!cases[i].key)
+			continue;
+		assert_int_equal(hdr, cases[i].hdr);
+		assert_int_equal(len, strlen(cases[i].key));
+		assert_memory_equal(b.data + off, cases[i].key, len);
+	}
+}
+
 static void test_empty(void **state)
 {
 	static struct wire_buf b;
@@ -351,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_name_length),
 		cmocka_unit_test(test_dns_fields),
 		cmocka_unit_test(test_openssl_hello),
+		cmocka_unit_test(test_http_key),
 		cmocka_unit_test(test_empty),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);

@@ -275,3 +275,42 @@ void exposure_check(struct output *o, const struct record *r)
 		scan_files(&c, r->pid, env, envlen, pi->uid);
 	wipe_free(env, envlen);
 }
+
+static const char *const header_names[] = {
+	"authorization", "x-api-key", "api-key", "x-goog-api-key",
+};
+
+/* a key already said for this process: its fingerprint, per slot */
+static struct {
+	__u32 pid;
+	char fingerprint[40];
+} wire_seen[SEEN_SLOTS];
+
+void exposure_wire(struct output *o, const struct record *r,
+		   const char *key, size_t len, int header)
+{
+	struct ctx c = { .o = o, .about = r, .where = "wire" };
+	const char *hname = header >= 0 && header < 4 ? header_names[header] :
+			    "authorization";
+	struct key_hit h;
+	unsigned slot;
+
+	if (!len || !r->pid || (r->dest.category != INTEL_CAT_AI_RELAY &&
+				r->dest.category != INTEL_CAT_AI_OVERSEAS))
+		return;
+	if (!keys_named("", 0, key, len, &h)) {
+		memset(&h, 0, sizeof(h));
+		h.provider = "unknown";
+		h.kind = "token in a request header";
+		keys_name(key, len, 0, &h);
+	}
+	slot = ((r->pid * 2654435761u) ^ (unsigned)h.fingerprint[20]) %
+	       SEEN_SLOTS;
+	if (wire_seen[slot].pid == r->pid &&
+	    !strcmp(wire_seen[slot].fingerprint, h.fingerprint))
+		return;
+	wire_seen[slot].pid = r->pid;
+	memcpy(wire_seen[slot].fingerprint, h.fingerprint,
+	       sizeof(h.fingerprint));
+	report(&c, &h, hname, strlen(hname), NULL);
+}

@@ -22,4 +22,9 @@ const char *exposure_policy(const struct policy *p);
 /* A record just emitted (REC_NET or REC_NAME): look if it exposes. */
 void exposure_check(struct output *o, const struct record *r);
 
+/* A credential header (enum wire_key_hdr) a flow of the process sent in
+ * clear: where: wire, once per process and key. */
+void exposure_wire(struct output *o, const struct record *r,
+		   const char *key, size_t len, int header);
+
 #endif

@@ -102,7 +102,7 @@ const char *event_type_name(int type)
 		[RW_EV_KILL] = "kill", [RW_EV_EXISTING] = "existing",
 		[RW_EV_DNS] = "dns", [RW_EV_TLS] = "tls", [RW_EV_HTTP] = "http",
 		[RW_EV_PROXY] = "proxy", [RW_EV_FLOW] = "flow",
-		[RW_EV_ESCAPE] = "cgroup_escape",
+		[RW_EV_ESCAPE] = "cgroup_escape", [RW_EV_KEY] = "key",
 	};
 
 	return type > 0 && type < (int)ARRAY_SIZE(names) ? names[type] : NULL;
@@ -171,6 +171,28 @@ void record_credential(struct output *o, const struct record *about,
 	if (c->error)
 		json_object_object_add(x, "error", json_object_new_string(c->error));
 	emit(o, &r);
+}
+
+void record_key(struct output *o, const struct rw_key_event *e,
+		const struct proc_info *pi)
+{
+	char name[RW_NAME_LEN + 1];
+	struct record r;
+
+	snprintf(name, sizeof(name), "%s", e->name);
+	init(&r, REC_NAME, "http", e->hdr.ktime);
+	verdict(&r, o, e->action, e->flags & RW_FF_BLOCKED, e->gen, e->rule);
+	r.family = e->family == AF_INET ? "ipv4" : "ipv6";
+	r.proto = "tcp";
+	r.dport = e->dport;
+	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr,
+	     name[0] ? name : NULL);
+	who(&r, e->tgid, NULL, pi);
+	uid_of(&r, e->uid);
+	r.cookie = e->cookie;
+	/* not a record of its own: the flow's connect or name record is */
+	exposure_wire(o, &r, e->key, e->klen < RW_KEY_LEN ? e->klen :
+		      RW_KEY_LEN, e->header);
 }
 
 void record_name(struct output *o, const struct rw_name_event *e,

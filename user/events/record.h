@@ -109,6 +109,10 @@ struct cred_report {
 };
 void record_credential(struct output *o, const struct record *about,
 		       const struct cred_report *c);
+/* a credential header a matched flow sent in clear: a credential record
+ * when its destination is an AI relay or overseas AI API (exposure.c) */
+void record_key(struct output *o, const struct rw_key_event *e,
+		const struct proc_info *pi);
 /* the daemon's own record: start, policy, reload, gap, stats, ...;
  * takes fields */
 void record_meta(struct output *o, const char *event,

@@ -332,6 +332,17 @@ static int handle_event(struct session *s, void *data, size_t size)
 		if (size >= sizeof(struct rw_name_event))
 			on_name(s, data);
 		break;
+	case RW_EV_KEY: {
+		const struct rw_key_event *e = data;
+		struct proc_info *pi;
+
+		if (size < sizeof(*e))
+			break;
+		pi = attribute_tgid(s, e->tgid);
+		if (!filtered(s, e->tgid, pi))
+			record_key(&s->out, e, pi);
+		break;
+	}
 	case RW_EV_DNS: {
 		const struct rw_dns_event *e = data;
 		struct proc_info *pi;
