@@ -108,14 +108,13 @@ struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap)
 	return NULL;
 }
 
-static bool filtered(struct session *s, __u32 tgid,
+static bool filtered(struct session *s, __u32 tgid, long kuid,
 		     const struct proc_info *pi)
 {
-	if (s->o.pid && (__u32)s->o.pid != tgid)
-		return true;
-	if (s->o.exe && (!pi || strcmp(pi->exe, s->o.exe)))
-		return true;
-	return false;
+	if (!view_hides(&s->view, tgid, kuid, pi))
+		return false;
+	s->view.hidden++;
+	return true;
 }
 
 static void queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,
@@ -206,10 +205,9 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
 				kstate_proc(s->l, e->tgid, &snap) == 0 ?
 				&snap : NULL);
-	if (filtered(s, e->tgid, pi)) {
-		s->filtered++;
+	if (filtered(s, e->tgid, e->uid, pi))
 		return;
-	}
+	view_count(&s->view, e->hdr.type, e->action, e->suppressed);
 	record_net(&s->out, e, pi, dns_name(s, e->tgid, e->family == AF_INET ||
 				      (e->flags & RW_NF_MAPPED), e->daddr));
 }
@@ -256,10 +254,9 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 		return;
 	if (!pi)
 		pi = attribute_tgid(s, e->tgid);
-	if (filtered(s, e->tgid, pi)) {
-		s->filtered++;
+	if (filtered(s, e->tgid, e->uid, pi))
 		return;
-	}
+	view_count(&s->view, e->hdr.type, e->action, 0);
 	record_name(&s->out, e, pi);
 }
 
@@ -268,7 +265,7 @@ static void write_flow(struct session *s, const struct rw_flow_event *e,
 {
 	struct proc_info *pi = attribute_tgid(s, e->tgid);
 
-	if (!filtered(s, e->tgid, pi))
+	if (!filtered(s, e->tgid, e->uid, pi))
 		record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
 			    dns_name(s, e->tgid, e->family == AF_INET,
 				     e->daddr), flows);
@@ -285,7 +282,7 @@ static void capped_proc(void *ctx, __u32 tgid, __u64 n, const __u64 *by)
 	struct session *s = ctx;
 	struct proc_info *pi = attribute_tgid(s, tgid);
 
-	if (!filtered(s, tgid, pi))
+	if (!filtered(s, tgid, -1, pi))
 		record_rate_limited(&s->out, tgid, n, by, FOLD_TYPES, pi);
 }
 
@@ -316,11 +313,11 @@ static int handle_event(struct session *s, void *data, size_t size)
 			__u64 n, by[FOLD_TYPES];
 
 			fold_take_proc(&s->fold, e->tgid, &n, by);
-			if (n && !filtered(s, e->tgid, pi))
+			if (n && !view_hides(&s->view, e->tgid, -1, pi))
 				record_rate_limited(&s->out, e->tgid, n, by,
 						    FOLD_TYPES, pi);
 		}
-		if (!filtered(s, e->tgid, pi))
+		if (!filtered(s, e->tgid, -1, pi))
 			record_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
 			kstate_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
@@ -340,7 +337,7 @@ static int handle_event(struct session *s, void *data, size_t size)
 		    !fold_admit(&s->fold, e->tgid, h->type, mono_ns()))
 			break;
 		pi = attribute_tgid(s, e->tgid);
-		if (!filtered(s, e->tgid, pi))
+		if (!filtered(s, e->tgid, -1, pi))
 			record_dns(&s->out, e, pi);
 		break;
 	}
@@ -374,7 +371,7 @@ static int handle_event(struct session *s, void *data, size_t size)
 			break;
 		kernel_killed(s, e->tgid);
 		snprintf(comm, sizeof(comm), "%s", e->comm);
-		if (!filtered(s, e->tgid, NULL) || s->o.exe)
+		if (!filtered(s, e->tgid, -1, attribute_tgid(s, e->tgid)))
 			record_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
 				    comm, e->gen, e->rule, "kernel",
 				    e->syscall_nr, NULL);
@@ -474,12 +471,17 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	s->l = l;
 	s->policy = p;
 	s->o = *o;
+	s->view.pid = o->pid;
+	s->view.exe = o->exe;
+	s->view.uid = o->uid;
+	s->view.container = o->container;
 	s->lf = logfile_open(o->log_path, o->log_max_bytes, err, sizeof(err));
 	if (!s->lf) {
 		pr_warn("%s", err);
 		return -EIO;
 	}
 	output_init(&s->out, logfile_stream(s->lf), o->format);
+	s->out.text_time = o->time;
 	if (fold_init(&s->fold, o->fold_ns, o->process_rate))
 		return -ENOMEM;
 	if (o->syslog) {
@@ -622,6 +624,7 @@ int session_run(struct session *s)
 		fallback_kills(s, false);
 		fold_flush(&s->fold, mono_ns(), false, folded_flow,
 			   capped_proc, s);
+		output_tick(&s->out, false);
 		if (mono_ns() >= next_check) {
 			check_log(s);
 			check_lost(s);
@@ -653,6 +656,7 @@ void session_finish(struct session *s)
 	drain_for(s, 20000000ULL);
 	fallback_kills(s, true);
 	fold_flush(&s->fold, mono_ns(), true, folded_flow, capped_proc, s);
+	output_tick(&s->out, true);
 	kstate_counters(s->l, c);
 	kstate_ring_fill(kstate_events_fd(s->l), &used, &size);
 #define F(k, v) json_object_object_add(j, k, json_object_new_int64(v))
@@ -686,7 +690,7 @@ void session_finish(struct session *s)
 	F("folded", s->folded);
 	F("flows_folded", s->fold.folded_flows);
 	F("rate_capped", s->fold.capped);
-	F("filtered", s->filtered);
+	F("filtered", s->view.hidden);
 	F("existing", s->existing);
 	F("unread_bytes", used);
 	check_log(s);
@@ -706,21 +710,8 @@ void session_finish(struct session *s)
 #undef F
 	record_meta(&s->out, "stats", j);
 	if (s->o.summary)
-		fprintf(stderr,
-			"\n%llu events (connect %llu, sendmsg %llu, kill %llu)"
-			"; decisions: allow %llu, alert %llu, deny %llu, "
-			"kill %llu; repeats folded %llu; lost %llu\n",
-			(unsigned long long)c[RW_CNT_EMITTED],
-			(unsigned long long)s->seen[RW_EV_CONNECT],
-			(unsigned long long)s->seen[RW_EV_SENDMSG],
-			(unsigned long long)s->seen[RW_EV_KILL],
-			(unsigned long long)c[RW_CNT_ACT_ALLOW],
-			(unsigned long long)c[RW_CNT_ACT_ALERT],
-			(unsigned long long)c[RW_CNT_ACT_DENY],
-			(unsigned long long)c[RW_CNT_ACT_KILL],
-			(unsigned long long)c[RW_CNT_SUPPRESSED],
-			(unsigned long long)(c[RW_CNT_RB_FULL] +
-					     c[RW_CNT_RB_FULL_PROC]));
+		view_summary(&s->view, c[RW_CNT_RB_FULL] +
+			     c[RW_CNT_RB_FULL_PROC], stderr);
 }
 
 void session_free(struct session *s)

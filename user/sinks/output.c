@@ -75,6 +75,13 @@ void output_emit(struct output *o, const struct record *r)
 		o->sinks[i]->emit(o->sinks[i], o, r);
 }
 
+void output_tick(struct output *o, bool all)
+{
+	for (int i = 0; i < o->nr_sinks; i++)
+		if (o->sinks[i]->tick)
+			o->sinks[i]->tick(o->sinks[i], all);
+}
+
 const char *output_action(int action, bool enforced)
 {
 	switch (action) {
