@@ -184,7 +184,8 @@ static const char main_help[] =
 "COMMANDS\n"
 "  trace             live, monitor-only view of matching connections\n"
 "  run               the enforcing daemon (JSON lines log)\n"
-"  check             how a name or address is classified, and decided\n"
+"  check             how a name, address or URL is classified, and decided\n"
+"  intel show        an entry of the intelligence, with its source\n"
 "  policy validate   check a policy file\n"
 "  status            is enforcement attached, by what, is a daemon reading\n"
 "  detach            remove the enforcement run left in force\n"
@@ -196,7 +197,8 @@ static const char main_help[] =
 "EXAMPLES\n"
 "  relaywatch trace\n"
 "  relaywatch run --policy etc/policy.yaml --log /var/log/relaywatch.jsonl\n"
-"  relaywatch check api.openai.com\n"
+"  relaywatch check https://api.openai.com/v1/chat/completions\n"
+"  relaywatch intel show api.openai.com\n"
 "  relaywatch policy validate etc/policy.yaml\n";
 
 static int parse_long(const char *flag, const char *s, long lo, long hi,
@@ -482,6 +484,7 @@ static const struct {
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },
 	{ "check", cmd_check },
+	{ "intel", cmd_intel },
 };
 
 int main(int argc, char **argv)
