@@ -482,6 +482,7 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	}
 	output_init(&s->out, logfile_stream(s->lf), o->format);
 	s->out.text_time = o->time;
+	s->out.text_fd = logfile_fd(s->lf);
 	if (fold_init(&s->fold, o->fold_ns, o->process_rate))
 		return -ENOMEM;
 	if (o->syslog) {

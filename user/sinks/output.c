@@ -22,6 +22,7 @@ void output_init(struct output *o, FILE *f, enum output_format fmt)
 {
 	memset(o, 0, sizeof(*o));
 	o->boot_to_real_ns = (__s64)wall_ns() - (__s64)boot_ns();
+	o->text_fd = -1;
 	if (gethostname(o->host, sizeof(o->host) - 1) || !o->host[0])
 		strcpy(o->host, "unknown");
 	o->sinks[o->nr_sinks++] = fmt == OUT_JSON ? sink_json_new(f) :

@@ -37,6 +37,8 @@ struct output {
 	int nr_sinks;
 	char host[256];               /* this machine's name, read once */
 	bool text_time;               /* text: an HH:MM:SS column (trace -T) */
+	int text_fd;                  /* under the file sinks' stream: is it a
+				       * terminal? -1 unknown */
 };
 
 /* f: the log or the terminal, in format fmt */

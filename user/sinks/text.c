@@ -38,7 +38,8 @@ struct line {
 
 struct text_sink {
 	struct sink s;       /* first: a struct sink * is a text_sink * */
-	bool tty;
+	int tty;             /* -1 not known yet */
+	int fd;              /* under s.f: the terminal's, for its width */
 	unsigned head, n;    /* the queue of lines not written yet */
 	struct line q[HOLD_MAX];
 };
@@ -63,12 +64,12 @@ static const char *where(const struct record *r)
 }
 
 /* the terminal's width: the window's, else $COLUMNS, else 80 */
-static int columns(FILE *f)
+static int columns(int fd)
 {
 	struct winsize ws;
 	const char *c = getenv("COLUMNS");
 
-	if (!ioctl(fileno(f), TIOCGWINSZ, &ws) && ws.ws_col > 0)
+	if (!ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col > 0)
 		return ws.ws_col;
 	if (c && atoi(c) > 0)
 		return atoi(c);
@@ -77,7 +78,7 @@ static int columns(FILE *f)
 
 static void put(struct text_sink *t, const struct line *l)
 {
-	int cols = t->tty ? columns(t->s.f) : 0;
+	int cols = t->tty > 0 ? columns(t->fd) : 0;
 	char buf[4096];
 	int n;
 
@@ -280,6 +281,11 @@ static void emit(struct sink *s, const struct output *o,
 	char d[sizeof(((struct line *)0)->detail)], ts[16] = "";
 	struct line *l;
 
+	if (t->tty < 0) {
+		/* the stream may be a cookie stream: ask its descriptor */
+		t->fd = o->text_fd >= 0 ? o->text_fd : fileno(s->f);
+		t->tty = t->fd >= 0 && isatty(t->fd);
+	}
 	if (r->kind == REC_META) {
 		meta_line(r, push(t));
 		flush(t, false);
@@ -338,6 +344,6 @@ struct sink *sink_text_new(FILE *f)
 	t->s.tick = tick;
 	t->s.free = sink_free;
 	t->s.f = f;
-	t->tty = isatty(fileno(f));
+	t->tty = -1;
 	return &t->s;
 }
