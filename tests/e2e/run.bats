@@ -107,7 +107,7 @@ http_once() {
 	wait "$pid"
 	grep -q 'would_deny *curl\[[0-9]*\] '"$NET.2:$PORT"'/tcp deny-relay' "$TMP/trace"
 	# not a terminal: nothing is cut, the binary's full path ends the line
-	grep -q "deny-relay $(readlink -f "$(command -v curl)")\$" "$TMP/trace"
+	grep -q "deny-relay.* $(readlink -f "$(command -v curl)")\$" "$TMP/trace"
 	grep -q 'allow 0, alert 0, would_deny 1, would_kill 0' "$TMP/err"
 }
 
