@@ -427,7 +427,7 @@ static int drain(struct session *s, int timeout_ms, __u64 budget_ns)
 }
 
 /* drains in bounded turns for at most ns (start-up's backlog, exit) */
-static void drain_for(struct session *s, __u64 ns)
+void session_drain_for(struct session *s, __u64 ns)
 {
 	__u64 end = mono_ns() + ns;
 
@@ -506,109 +506,6 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	return 0;
 }
 
-/* lost events are reported while the loss lasts, at most once a
- * second, by the type of event lost */
-static void check_lost(struct session *s)
-{
-	__u64 c[RW_CNT__MAX] = {}, all;
-	json_object *j, *by;
-
-	if (kstate_counters(s->l, c))
-		return;
-	all = c[RW_CNT_RB_FULL] + c[RW_CNT_RB_FULL_PROC];
-	if (all == s->lost)
-		return;
-	j = json_object_new_object();
-	by = json_object_new_object();
-	json_object_object_add(j, "lost", json_object_new_int64(all - s->lost));
-	json_object_object_add(j, "lost_total", json_object_new_int64(all));
-	for (int t = 0; t < RW_CNT__MAX - RW_CNT_LOST_TYPE; t++) {
-		__u64 n = c[RW_CNT_LOST_TYPE + t] - s->lost_type[t];
-
-		if (n && event_type_name(t))
-			json_object_object_add(by, event_type_name(t),
-					       json_object_new_int64(n));
-		s->lost_type[t] = c[RW_CNT_LOST_TYPE + t];
-	}
-	json_object_object_add(j, "by_type", by);
-	pr_warn("%llu events lost: the ring buffer was full",
-		(unsigned long long)(all - s->lost));
-	s->lost = all;
-	record_meta(&s->out, "lost", j);
-}
-
-/* matched events read from the ring, by every daemon of the set */
-static __u64 consumed(const struct session *s)
-{
-	return s->consumed_base + s->seen[RW_EV_CONNECT] +
-	       s->seen[RW_EV_SENDMSG] + s->seen[RW_EV_TLS] +
-	       s->seen[RW_EV_HTTP] + s->seen[RW_EV_PROXY];
-}
-
-/* a persistent set learns that a daemon reads it (on_daemon_loss, the
- * next daemon's gap record) */
-static void heartbeat(struct session *s)
-{
-	__u64 c[RW_CNT__MAX] = {};
-
-	if (kstate_counters(s->l, c))
-		return;
-	kstate_heartbeat(s->l, consumed(s), c);
-}
-
-void session_gap(struct session *s, const struct rw_meta *prev)
-{
-	__u64 c[RW_CNT__MAX] = {}, before[RW_EV__SEEN], now = wall_ns();
-	__u64 drained = 0, emitted;
-	__s64 unread;
-	json_object *j = json_object_new_object(), *by = json_object_new_object();
-
-	s->consumed_base = prev->consumed;
-	memcpy(before, s->seen, sizeof(before));
-	/* what queued meanwhile; a flood still going on is read by the loop */
-	drain_for(s, 1000000000ULL);
-	kstate_counters(s->l, c);
-	for (int t = 0; t < RW_EV__SEEN; t++) {
-		__u64 n = s->seen[t] - before[t];
-
-		if (!event_type_name(t) || t == RW_EV_EXISTING)
-			continue;
-		json_object_object_add(by, event_type_name(t),
-				       json_object_new_int64(n));
-		if (rw_ev_matched(t))
-			drained += n;
-	}
-	/* matched events the kernel queued, against those read by anyone */
-	emitted = c[RW_CNT_MATCHED] - c[RW_CNT_SUPPRESSED] - c[RW_CNT_RB_FULL];
-	unread = (__s64)(emitted - consumed(s));
-#define D(k, i) json_object_object_add(j, k, json_object_new_int64( \
-		(__s64)(c[i] - prev->counters[i])))
-	json_object_object_add(j, "down_ms", json_object_new_int64(
-		prev->heartbeat_wall && now > prev->heartbeat_wall ?
-			(now - prev->heartbeat_wall) / 1000000 : 0));
-	json_object_object_add(j, "previous_pid",
-			       json_object_new_int64(prev->daemon_pid));
-	D("matched", RW_CNT_MATCHED);
-	D("suppressed", RW_CNT_SUPPRESSED);
-	D("lost", RW_CNT_RB_FULL);
-	D("lost_other", RW_CNT_RB_FULL_PROC);
-	D("allow", RW_CNT_ACT_ALLOW);
-	D("alert", RW_CNT_ACT_ALERT);
-	D("deny", RW_CNT_ACT_DENY);
-	D("kill", RW_CNT_ACT_KILL);
-	D("blocked", RW_CNT_BLOCKED);
-	D("kernel_kills", RW_CNT_KILLS);
-#undef D
-	json_object_object_add(j, "drained", json_object_new_int64(drained));
-	json_object_object_add(j, "drained_by_type", by);
-	/* > 0: queued, read by no one (cannot happen after a drain);
-	 * < 0: read by the previous daemon after its last heartbeat, so
-	 * perhaps never written */
-	json_object_object_add(j, "read_unrecorded",
-			       json_object_new_int64(unread < 0 ? -unread : 0));
-	record_meta(&s->out, "gap", j);
-}
-
 int session_run(struct session *s)
 {
 	__u64 next_check = 0;
@@ -621,14 +518,14 @@ int session_run(struct session *s)
 			pr_warn("reading events failed: %s", strerror(-more));
 			return more;
 		}
-		heartbeat(s);
+		session_heartbeat(s);
 		fallback_kills(s, false);
 		fold_flush(&s->fold, mono_ns(), false, folded_flow,
 			   capped_proc, s);
 		output_tick(&s->out, false);
 		if (mono_ns() >= next_check) {
 			check_log(s);
-			check_lost(s);
+			session_check_lost(s);
 			next_check = mono_ns() + 1000000000ULL;
 		}
 		if (s->tick)
@@ -654,7 +551,7 @@ void session_finish(struct session *s)
 
 	/* bounded: a flood must not hold the exit; what stays queued is
 	 * the next daemon's (a pinned set) and counted below */
-	drain_for(s, 20000000ULL);
+	session_drain_for(s, 20000000ULL);
 	fallback_kills(s, true);
 	fold_flush(&s->fold, mono_ns(), true, folded_flow, capped_proc, s);
 	output_tick(&s->out, true);
