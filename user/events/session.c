@@ -473,7 +473,7 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	s->o = *o;
 	s->view.pid = o->pid;
 	s->view.exe = o->exe;
-	s->view.uid = o->uid;
+	s->view.uid = o->by_uid ? (long)o->uid : -1;
 	s->view.container = o->container;
 	s->lf = logfile_open(o->log_path, o->log_max_bytes, err, sizeof(err));
 	if (!s->lf) {

@@ -18,7 +18,8 @@ struct policy;
 struct session_opts {
 	pid_t pid;            /* only this tgid (trace --pid), 0 = all */
 	const char *exe;      /* only this binary (trace --exe), NULL = all */
-	long uid;             /* only this user (trace --uid), -1 = all */
+	bool by_uid;          /* only the user uid (trace --uid) */
+	uid_t uid;
 	const char *container; /* only this container id prefix, NULL = all */
 	bool time;            /* text: an HH:MM:SS column (trace -T) */
 	const char *log_path; /* run --log; NULL = stdout */
