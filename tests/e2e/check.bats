@@ -140,3 +140,115 @@ field() { jq -r ".$1" <<<"$output"; }
 	[[ "${lines[0]}" == "$TMP/p.yaml:3:"*"host bits"* ]]
 	[[ "${lines[1]}" == "$TMP/p.yaml:6:"*"ai-foo"* ]]
 }
+
+INTEL="$BATS_TEST_DIRNAME/../../etc/intel/endpoints.yaml"
+DOCS_INTEL="$BATS_TEST_DIRNAME/../../docs/intel.md"
+
+@test "check takes a URL: its host, and the scheme's port over TCP" {
+	run nobody $RW check https://api.openai.com/v1/chat/completions --policy "$POLICY" --json
+	[ "$status" -eq 0 ]
+	[ "$(field host)" = api.openai.com ]
+	[ "$(field port)" = 443 ]
+	[ "$(field proto)" = tcp ]
+	[ "$(field rule)" = deny-ai-overseas ]
+	# the port decides: DoH on https's 443 is denied, http's 80 is not
+	run nobody $RW check https://1.1.1.1/dns-query --policy "$POLICY" --json
+	[ "$(field port)" = 443 ]
+	[ "$(field rule)" = deny-dns-encrypted ]
+	run nobody $RW check http://1.1.1.1/ --policy "$POLICY" --json
+	[ "$(field port)" = 80 ]
+	[ "$(field rule)" = alert-overseas ]
+	# the URL's own port, and --port over it
+	run nobody $RW check "https://[2606:4700:4700::1111]:853/" --policy "$POLICY" --json
+	[ "$(field host)" = 2606:4700:4700::1111 ]
+	[ "$(field rule)" = deny-dot ]
+	run nobody $RW check https://1.1.1.1:853/ --port 443 --policy "$POLICY" --json
+	[ "$(field rule)" = deny-dns-encrypted ]
+	run nobody $RW check https://api.openai.com/v1 --policy "$POLICY"
+	[[ "$output" == *"asked     api.openai.com port 443/tcp"* ]]
+	run nobody $RW check "ftp://x.example/"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"scheme ftp has no port known"* ]]
+}
+
+@test "check: an earlier rule that needs a port or protocol is shown as would match" {
+	run nobody $RW check 1.1.1.1 --policy "$POLICY"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"rule      alert-overseas ($POLICY:"* ]]
+	[[ "$output" == *"also      deny-dns-encrypted ($POLICY:35) would match on port 443: deny"* ]]
+	[[ "$output" == *"also      deny-dot ($POLICY:38) would match on port 853/tcp: deny"* ]]
+	run nobody $RW check 1.1.1.1 --policy "$POLICY" --json
+	[ "$(jq -r '.would_match | length' <<<"$output")" = 2 ]
+	[ "$(jq -r '.would_match[1].on' <<<"$output")" = "port 853/tcp" ]
+	[ "$(jq -r '.would_match[1].rule_source' <<<"$output")" = "$POLICY:38" ]
+	# the question gives both: the rule decides, nothing is left open
+	run nobody $RW check 1.1.1.1 --port 853 --proto tcp --policy "$POLICY" --json
+	[ "$(field rule)" = deny-dot ]
+	[ "$(jq -r '.would_match | length' <<<"$output")" = 0 ]
+}
+
+@test "check --json carries file:line of the rule and of the intelligence entry" {
+	run nobody $RW check api.openai.com --policy "$POLICY" --json
+	[ "$status" -eq 0 ]
+	rs=$(field rule_source)
+	[ "${rs%:*}" = "$POLICY" ]
+	sed -n "${rs##*:}p" "$POLICY" | grep -q 'name: deny-ai-overseas'
+	is=$(field intel_source)
+	[ "${is%:*}" = etc/intel/endpoints.yaml ]
+	sed -n "${is##*:}p" "$INTEL" | grep -q '{domain: api.openai.com,'
+	# the text says the same
+	run nobody $RW check api.openai.com --policy "$POLICY"
+	[[ "$output" == *"source    $is"* ]]
+	[[ "$output" == *"($rs)"* ]]
+}
+
+@test "intel show prints an entry with its notes and source line; unknown: exit 2" {
+	run nobody $RW intel show api.openai.com
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"category    ai-overseas"* ]]
+	[[ "$output" == *"provider    OpenAI"* ]]
+	[[ "$output" == *"confidence  verified"* ]]
+	[[ "$output" == *"notes       S1; S2; https://developers.openai.com/api/reference/overview"* ]]
+	# the source keys spelled out as docs/intel.md has them
+	url=$(grep -oE '^ +S1: .*(https://[^ ]+)' <<<"$output" | grep -oE 'https://[^ ]+')
+	grep -q "^| S1 |.*$url" "$DOCS_INTEL"
+	src=$(grep -oE 'source +etc/intel/endpoints.yaml:[0-9]+' <<<"$output" | awk -F: '{ print $2 }')
+	sed -n "${src}p" "$INTEL" | grep -q '{domain: api.openai.com,'
+	run nobody $RW intel show 160.79.104.10 --json
+	[ "$(field cidr)" = 160.79.104.0/23 ]
+	[ "$(field provider)" = Anthropic ]
+	[[ "$(field notes)" == *"https://platform.claude.com/docs/en/api/ip-addresses.md"* ]]
+	run nobody $RW intel show nope.invalid
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nope.invalid is not in the intelligence"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "intel show: an entry of a user's file is named by that file and line" {
+	printf 'version: 1\nentries:\n  - {domain: relay.example, category: ai-relay, provider: Test}  # seen at https://relay.example/pricing\n' >"$TMP/i.yaml"
+	chmod 644 "$TMP/i.yaml"
+	run nobody $RW intel show relay.example --intel "$TMP/i.yaml" --json
+	[ "$status" -eq 0 ]
+	[ "$(field source)" = "$TMP/i.yaml:3" ]
+	[ "$(field notes)" = "seen at https://relay.example/pricing" ]
+	[ "$(field category)" = ai-relay ]
+}
+
+@test "every source key intel show spells out is docs/intel.md's" {
+	checked=0
+	for k in $(seq 1 10); do
+		# an entry whose notes name S<k>
+		key=$(grep -m1 -E "^ *- \{(domain|cidr): [^#]*#.*\bS$k\b" "$INTEL" |
+		      sed -E 's/^ *- \{(domain|cidr): "?([^,"]+).*/\2/')
+		[ -n "$key" ] || continue
+		run nobody $RW intel show "$key"
+		[ "$status" -eq 0 ]
+		said=$(grep -E "^ +S$k: " <<<"$output")
+		[ -n "$said" ] || { echo "intel show $key does not spell out S$k"; false; }
+		url=$(grep -oE 'https://[^ ]+' <<<"$said" || true)
+		[ -z "$url" ] || grep -q "^| S$k |.*$url" "$DOCS_INTEL" ||
+			{ echo "S$k: $url is not docs/intel.md's"; false; }
+		checked=$((checked + 1))
+	done
+	[ "$checked" -ge 5 ]
+}

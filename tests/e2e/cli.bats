@@ -14,7 +14,7 @@ teardown() {
 }
 
 @test "--help has examples for every command" {
-	for c in trace run "policy validate"; do
+	for c in trace run check "intel show" "policy validate"; do
 		run $RW $c --help
 		[ "$status" -eq 0 ]
 		[[ "$output" == *EXAMPLES* ]]
@@ -113,7 +113,7 @@ man_opts() {
 }
 
 @test "the man page and --help name the same options, command by command" {
-	for c in trace run status detach check probe; do
+	for c in trace run status detach check "intel show" probe; do
 		help_opts "$c" > "$TMP/help"
 		man_opts "$c" > "$TMP/man"
 		# a command with options has them in both

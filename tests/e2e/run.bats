@@ -96,7 +96,7 @@ http_once() {
 	[ "$(jq -r .enforced <<<"$line")" = false ]
 }
 
-@test "trace text lines stay under 80 columns; Ctrl-C prints a summary" {
+@test "trace text lines are whole when piped; Ctrl-C prints a summary" {
 	"$RW" trace --policy "$TMP/policy.yaml" --cgroup "$CG" >"$TMP/trace" 2>"$TMP/err" &
 	pid=$!
 	PIDS+=($pid)
@@ -106,8 +106,9 @@ http_once() {
 	kill -INT "$pid"
 	wait "$pid"
 	grep -q 'would_deny *curl\[[0-9]*\] '"$NET.2:$PORT"'/tcp deny-relay' "$TMP/trace"
-	[ "$(awk 'length > 79' "$TMP/trace" | wc -l)" = 0 ]
-	grep -q 'decisions: allow 0, alert 0, deny 1, kill 0' "$TMP/err"
+	# not a terminal: nothing is cut, the binary's full path ends the line
+	grep -q "deny-relay.* $(readlink -f "$(command -v curl)")\$" "$TMP/trace"
+	grep -q 'allow 0, alert 0, would_deny 1, would_kill 0' "$TMP/err"
 }
 
 @test "SIGUSR1 reopens the log (logrotate); SIGHUP only reloads" {

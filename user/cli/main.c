@@ -25,8 +25,9 @@
 
 
 static const char trace_help[] =
-"usage: relaywatch trace [--policy FILE] [--cgroup PATH] [--pid N]\n"
-"                        [--exe PATH] [--json] [--intel FILE] [--rir FILE]\n"
+"usage: relaywatch trace [--policy FILE] [--cgroup PATH] [-p|--pid N]\n"
+"                        [--exe PATH] [--uid N] [--container ID] [-T]\n"
+"                        [--json] [--intel FILE] [--rir FILE]\n"
 "                        [--dns-ttl-min N] [--dns-ttl-max N]\n"
 "                        [--dedup-ms N] [--ringbuf-kb N] [--require LIST]\n"
 "                        [--process-rate N] [--output FORMAT] [-v]\n"
@@ -35,13 +36,22 @@ static const char trace_help[] =
 "responders. Monitor only: nothing is blocked, deny and kill rules show\n"
 "as would_deny and would_kill. Without --policy it uses the built-in\n"
 "monitor policy (etc/trace-policy.yaml: AI endpoints, relay stations,\n"
-"encrypted DNS). Ctrl-C prints a summary. With --policy, SIGHUP reloads.\n"
+"encrypted DNS). One line per connection: a TCP connect's line waits up\n"
+"to half a second for the bytes it sent; a flow or exit line only when\n"
+"it adds something. Lines are whole when standard output is not a\n"
+"terminal; on one, a long binary path loses its left part (.../bin/curl).\n"
+"Ctrl-C prints a summary of what the filters let through. With --policy,\n"
+"SIGHUP reloads.\n"
 "\n"
 "  --policy FILE   rules to match (their mode is forced to monitor)\n"
 "  --cgroup PATH   cgroup v2 directory to watch (default: the cgroup v2\n"
 "                  root, i.e. the whole host)\n"
-"  --pid N         show only this process\n"
-"  --exe PATH      show only this binary\n"
+"  -p, --pid N     show only this process\n"
+"  --exe PATH      show only this binary (it must exist)\n"
+"  --uid N         show only this user's processes\n"
+"  --container ID  show only this container's processes: its id or a\n"
+"                  prefix of it, as the records' container field shows\n"
+"  -T, --time      a time column (HH:MM:SS, local time)\n"
 "  --json          JSON lines instead of one line per event (--output json)\n"
 "  --output FORMAT text (one line per event, trace's default), json (the\n"
 "                  native records, run's default) or ocsf (OCSF 1.8.0\n"
@@ -72,6 +82,8 @@ static const char trace_help[] =
 "EXAMPLES\n"
 "  relaywatch trace\n"
 "  relaywatch trace --json --exe /usr/bin/python3\n"
+"  relaywatch trace -T --uid 1000\n"
+"  relaywatch trace -p 4242 --container 3f2a9c1b7d4e\n"
 "  relaywatch trace --cgroup /sys/fs/cgroup/system.slice/app.service\n";
 
 static const char run_help[] =
@@ -172,7 +184,8 @@ static const char main_help[] =
 "COMMANDS\n"
 "  trace             live, monitor-only view of matching connections\n"
 "  run               the enforcing daemon (JSON lines log)\n"
-"  check             how a name or address is classified, and decided\n"
+"  check             how a name, address or URL is classified, and decided\n"
+"  intel show        an entry of the intelligence, with its source\n"
 "  policy validate   check a policy file\n"
 "  status            is enforcement attached, by what, is a daemon reading\n"
 "  detach            remove the enforcement run left in force\n"
@@ -184,7 +197,8 @@ static const char main_help[] =
 "EXAMPLES\n"
 "  relaywatch trace\n"
 "  relaywatch run --policy etc/policy.yaml --log /var/log/relaywatch.jsonl\n"
-"  relaywatch check api.openai.com\n"
+"  relaywatch check https://api.openai.com/v1/chat/completions\n"
+"  relaywatch intel show api.openai.com\n"
 "  relaywatch policy validate etc/policy.yaml\n";
 
 static int parse_long(const char *flag, const char *s, long lo, long hi,
@@ -209,10 +223,13 @@ int parse_opts(int argc, char **argv, const char *help,
 		      const char *allowed, struct cmd_opts *o)
 {
 	static const struct option longs[] = {
-		{ "policy", required_argument, NULL, 'p' },
+		{ "policy", required_argument, NULL, 'y' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "uid", required_argument, NULL, 'U' },
+		{ "container", required_argument, NULL, 'C' },
+		{ "time", no_argument, NULL, 'T' },
 		{ "exe", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dedup-ms", required_argument, NULL, 'd' },
@@ -241,15 +258,41 @@ int parse_opts(int argc, char **argv, const char *help,
 	o->output = -1;
 	o->ttl_min = 30;
 	o->ttl_max = 3600;
+	o->uid = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "vh", longs, &idx)) != -1) {
+	/* -p and -T as bcc's tools have them: --pid, --time */
+	while ((idx = -1, c = getopt_long(argc, argv, "vhp:T", longs,
+					  &idx)) != -1) {
+		if (c == 'p')
+			c = 'P';
 		if (c != '?' && c != 'v' && c != 'h' && !strchr(allowed, c)) {
-			pr_warn("%s does not take --%s (see relaywatch %s "
-				"--help)", argv[0], longs[idx].name, argv[0]);
+			if (idx >= 0)
+				pr_warn("%s does not take --%s (see relaywatch "
+					"%s --help)", argv[0], longs[idx].name,
+					argv[0]);
+			else
+				pr_warn("%s does not take -%c (see relaywatch "
+					"%s --help)", argv[0], c == 'P' ? 'p' :
+					c, argv[0]);
 			return -EINVAL;
 		}
 		switch (c) {
-		case 'p': o->policy = optarg; break;
+		case 'y': o->policy = optarg; break;
+		case 'C':
+			if (!*optarg || strspn(optarg, "0123456789abcdefABCDEF")
+					!= strlen(optarg)) {
+				pr_warn("--container expects a container id or "
+					"its prefix (hex digits), not '%s'",
+					optarg);
+				return -EINVAL;
+			}
+			o->container = optarg;
+			break;
+		case 'U':
+			if (parse_long("--uid", optarg, 0, 4294967294L, &o->uid))
+				return -EINVAL;
+			break;
+		case 'T': o->time = true; break;
 		case 'c': o->cgroup = optarg; break;
 		case 'l': o->log = optarg; break;
 		case 'e': o->exe = optarg; break;
@@ -346,7 +389,7 @@ static int cmd_trace(int argc, char **argv)
 {
 	struct cmd_opts o = {};
 
-	if (parse_opts(argc, argv, trace_help, "pcPejdrigmMRQO", &o))
+	if (parse_opts(argc, argv, trace_help, "ycPUCTejdrigmMRQO", &o))
 		return EXIT_USAGE;
 	return watch(&o, false);
 }
@@ -357,7 +400,7 @@ static int cmd_run(int argc, char **argv)
 
 	o.ringbuf_kb = 8192; /* a few seconds of a busy host's matches while
 			      * no daemon reads (a restart, an upgrade) */
-	if (parse_opts(argc, argv, run_help, "pcldrigmMRNWSXZQO", &o))
+	if (parse_opts(argc, argv, run_help, "ycldrigmMRNWSXZQO", &o))
 		return EXIT_USAGE;
 	if (!o.policy) {
 		pr_warn("run needs --policy FILE (see relaywatch run --help)");
@@ -441,6 +484,7 @@ static const struct {
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },
 	{ "check", cmd_check },
+	{ "intel", cmd_intel },
 };
 
 int main(int argc, char **argv)

@@ -341,6 +341,8 @@ int watch(const struct cmd_opts *o, bool enforce)
 				  .version = VERSION };
 	struct session_opts so = {
 		.pid = o->pid, .exe = o->exe, .log_path = o->log,
+		.by_uid = o->uid >= 0, .uid = o->uid,
+		.container = o->container, .time = o->time,
 		.syslog = o->syslog,
 		.log_max_bytes = (__u64)o->log_max_mb << 20,
 		.fold_ns = o->dedup_ms * 1000000ULL,

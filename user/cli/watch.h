@@ -17,6 +17,9 @@ struct cmd_opts {
 	const char *intel;
 	const char *rir;
 	long pid;
+	long uid;              /* trace --uid: -1 all */
+	const char *container; /* trace --container: an id prefix */
+	bool time;             /* trace -T: an HH:MM:SS column */
 	long dedup_ms;
 	long ringbuf_kb;
 	long ttl_min, ttl_max;

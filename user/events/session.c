@@ -108,14 +108,13 @@ struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap)
 	return NULL;
 }
 
-static bool filtered(struct session *s, __u32 tgid,
+static bool filtered(struct session *s, __u32 tgid, long kuid,
 		     const struct proc_info *pi)
 {
-	if (s->o.pid && (__u32)s->o.pid != tgid)
-		return true;
-	if (s->o.exe && (!pi || strcmp(pi->exe, s->o.exe)))
-		return true;
-	return false;
+	if (!view_hides(&s->view, tgid, kuid, pi))
+		return false;
+	s->view.hidden++;
+	return true;
 }
 
 static void queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,
@@ -206,10 +205,9 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
 				kstate_proc(s->l, e->tgid, &snap) == 0 ?
 				&snap : NULL);
-	if (filtered(s, e->tgid, pi)) {
-		s->filtered++;
+	if (filtered(s, e->tgid, e->uid, pi))
 		return;
-	}
+	view_count(&s->view, e->hdr.type, e->action, e->suppressed);
 	record_net(&s->out, e, pi, dns_name(s, e->tgid, e->family == AF_INET ||
 				      (e->flags & RW_NF_MAPPED), e->daddr));
 }
@@ -256,10 +254,9 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 		return;
 	if (!pi)
 		pi = attribute_tgid(s, e->tgid);
-	if (filtered(s, e->tgid, pi)) {
-		s->filtered++;
+	if (filtered(s, e->tgid, e->uid, pi))
 		return;
-	}
+	view_count(&s->view, e->hdr.type, e->action, 0);
 	record_name(&s->out, e, pi);
 }
 
@@ -268,7 +265,7 @@ static void write_flow(struct session *s, const struct rw_flow_event *e,
 {
 	struct proc_info *pi = attribute_tgid(s, e->tgid);
 
-	if (!filtered(s, e->tgid, pi))
+	if (!filtered(s, e->tgid, e->uid, pi))
 		record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
 			    dns_name(s, e->tgid, e->family == AF_INET,
 				     e->daddr), flows);
@@ -285,7 +282,7 @@ static void capped_proc(void *ctx, __u32 tgid, __u64 n, const __u64 *by)
 	struct session *s = ctx;
 	struct proc_info *pi = attribute_tgid(s, tgid);
 
-	if (!filtered(s, tgid, pi))
+	if (!filtered(s, tgid, -1, pi))
 		record_rate_limited(&s->out, tgid, n, by, FOLD_TYPES, pi);
 }
 
@@ -316,11 +313,11 @@ static int handle_event(struct session *s, void *data, size_t size)
 			__u64 n, by[FOLD_TYPES];
 
 			fold_take_proc(&s->fold, e->tgid, &n, by);
-			if (n && !filtered(s, e->tgid, pi))
+			if (n && !view_hides(&s->view, e->tgid, -1, pi))
 				record_rate_limited(&s->out, e->tgid, n, by,
 						    FOLD_TYPES, pi);
 		}
-		if (!filtered(s, e->tgid, pi))
+		if (!filtered(s, e->tgid, -1, pi))
 			record_proc(&s->out, e, pi);
 		if (h->type == RW_EV_EXIT)
 			kstate_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
@@ -351,7 +348,7 @@ static int handle_event(struct session *s, void *data, size_t size)
 		    !fold_admit(&s->fold, e->tgid, h->type, mono_ns()))
 			break;
 		pi = attribute_tgid(s, e->tgid);
-		if (!filtered(s, e->tgid, pi))
+		if (!filtered(s, e->tgid, -1, pi))
 			record_dns(&s->out, e, pi);
 		break;
 	}
@@ -385,7 +382,7 @@ static int handle_event(struct session *s, void *data, size_t size)
 			break;
 		kernel_killed(s, e->tgid);
 		snprintf(comm, sizeof(comm), "%s", e->comm);
-		if (!filtered(s, e->tgid, NULL) || s->o.exe)
+		if (!filtered(s, e->tgid, -1, attribute_tgid(s, e->tgid)))
 			record_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
 				    comm, e->gen, e->rule, "kernel",
 				    e->syscall_nr, NULL);
@@ -441,7 +438,7 @@ static int drain(struct session *s, int timeout_ms, __u64 budget_ns)
 }
 
 /* drains in bounded turns for at most ns (start-up's backlog, exit) */
-static void drain_for(struct session *s, __u64 ns)
+void session_drain_for(struct session *s, __u64 ns)
 {
 	__u64 end = mono_ns() + ns;
 
@@ -485,12 +482,18 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	s->l = l;
 	s->policy = p;
 	s->o = *o;
+	s->view.pid = o->pid;
+	s->view.exe = o->exe;
+	s->view.uid = o->by_uid ? (long)o->uid : -1;
+	s->view.container = o->container;
 	s->lf = logfile_open(o->log_path, o->log_max_bytes, err, sizeof(err));
 	if (!s->lf) {
 		pr_warn("%s", err);
 		return -EIO;
 	}
 	output_init(&s->out, logfile_stream(s->lf), o->format);
+	s->out.text_time = o->time;
+	s->out.text_fd = logfile_fd(s->lf);
 	if (fold_init(&s->fold, o->fold_ns, o->process_rate))
 		return -ENOMEM;
 	if (o->syslog) {
@@ -514,109 +517,6 @@ int session_init(struct session *s, struct loader *l, const struct policy *p,
 	return 0;
 }
 
-/* lost events are reported while the loss lasts, at most once a
- * second, by the type of event lost */
-static void check_lost(struct session *s)
-{
-	__u64 c[RW_CNT__MAX] = {}, all;
-	json_object *j, *by;
-
-	if (kstate_counters(s->l, c))
-		return;
-	all = c[RW_CNT_RB_FULL] + c[RW_CNT_RB_FULL_PROC];
-	if (all == s->lost)
-		return;
-	j = json_object_new_object();
-	by = json_object_new_object();
-	json_object_object_add(j, "lost", json_object_new_int64(all - s->lost));
-	json_object_object_add(j, "lost_total", json_object_new_int64(all));
-	for (int t = 0; t < RW_CNT__MAX - RW_CNT_LOST_TYPE; t++) {
-		__u64 n = c[RW_CNT_LOST_TYPE + t] - s->lost_type[t];
-
-		if (n && event_type_name(t))
-			json_object_object_add(by, event_type_name(t),
-					       json_object_new_int64(n));
-		s->lost_type[t] = c[RW_CNT_LOST_TYPE + t];
-	}
-	json_object_object_add(j, "by_type", by);
-	pr_warn("%llu events lost: the ring buffer was full",
-		(unsigned long long)(all - s->lost));
-	s->lost = all;
-	record_meta(&s->out, "lost", j);
-}
-
-/* matched events read from the ring, by every daemon of the set */
-static __u64 consumed(const struct session *s)
-{
-	return s->consumed_base + s->seen[RW_EV_CONNECT] +
-	       s->seen[RW_EV_SENDMSG] + s->seen[RW_EV_TLS] +
-	       s->seen[RW_EV_HTTP] + s->seen[RW_EV_PROXY];
-}
-
-/* a persistent set learns that a daemon reads it (on_daemon_loss, the
- * next daemon's gap record) */
-static void heartbeat(struct session *s)
-{
-	__u64 c[RW_CNT__MAX] = {};
-
-	if (kstate_counters(s->l, c))
-		return;
-	kstate_heartbeat(s->l, consumed(s), c);
-}
-
-void session_gap(struct session *s, const struct rw_meta *prev)
-{
-	__u64 c[RW_CNT__MAX] = {}, before[RW_EV__SEEN], now = wall_ns();
-	__u64 drained = 0, emitted;
-	__s64 unread;
-	json_object *j = json_object_new_object(), *by = json_object_new_object();
-
-	s->consumed_base = prev->consumed;
-	memcpy(before, s->seen, sizeof(before));
-	/* what queued meanwhile; a flood still going on is read by the loop */
-	drain_for(s, 1000000000ULL);
-	kstate_counters(s->l, c);
-	for (int t = 0; t < RW_EV__SEEN; t++) {
-		__u64 n = s->seen[t] - before[t];
-
-		if (!event_type_name(t) || t == RW_EV_EXISTING)
-			continue;
-		json_object_object_add(by, event_type_name(t),
-				       json_object_new_int64(n));
-		if (rw_ev_matched(t))
-			drained += n;
-	}
-	/* matched events the kernel queued, against those read by anyone */
-	emitted = c[RW_CNT_MATCHED] - c[RW_CNT_SUPPRESSED] - c[RW_CNT_RB_FULL];
-	unread = (__s64)(emitted - consumed(s));
-#define D(k, i) json_object_object_add(j, k, json_object_new_int64( \
-		(__s64)(c[i] - prev->counters[i])))
-	json_object_object_add(j, "down_ms", json_object_new_int64(
-		prev->heartbeat_wall && now > prev->heartbeat_wall ?
-			(now - prev->heartbeat_wall) / 1000000 : 0));
-	json_object_object_add(j, "previous_pid",
-			       json_object_new_int64(prev->daemon_pid));
-	D("matched", RW_CNT_MATCHED);
-	D("suppressed", RW_CNT_SUPPRESSED);
-	D("lost", RW_CNT_RB_FULL);
-	D("lost_other", RW_CNT_RB_FULL_PROC);
-	D("allow", RW_CNT_ACT_ALLOW);
-	D("alert", RW_CNT_ACT_ALERT);
-	D("deny", RW_CNT_ACT_DENY);
-	D("kill", RW_CNT_ACT_KILL);
-	D("blocked", RW_CNT_BLOCKED);
-	D("kernel_kills", RW_CNT_KILLS);
-#undef D
-	json_object_object_add(j, "drained", json_object_new_int64(drained));
-	json_object_object_add(j, "drained_by_type", by);
-	/* > 0: queued, read by no one (cannot happen after a drain);
-	 * < 0: read by the previous daemon after its last heartbeat, so
-	 * perhaps never written */
-	json_object_object_add(j, "read_unrecorded",
-			       json_object_new_int64(unread < 0 ? -unread : 0));
-	record_meta(&s->out, "gap", j);
-}
-
 int session_run(struct session *s)
 {
 	__u64 next_check = 0;
@@ -629,13 +529,14 @@ int session_run(struct session *s)
 			pr_warn("reading events failed: %s", strerror(-more));
 			return more;
 		}
-		heartbeat(s);
+		session_heartbeat(s);
 		fallback_kills(s, false);
 		fold_flush(&s->fold, mono_ns(), false, folded_flow,
 			   capped_proc, s);
+		output_tick(&s->out, false);
 		if (mono_ns() >= next_check) {
 			check_log(s);
-			check_lost(s);
+			session_check_lost(s);
 			next_check = mono_ns() + 1000000000ULL;
 		}
 		if (s->tick)
@@ -661,9 +562,10 @@ void session_finish(struct session *s)
 
 	/* bounded: a flood must not hold the exit; what stays queued is
 	 * the next daemon's (a pinned set) and counted below */
-	drain_for(s, 20000000ULL);
+	session_drain_for(s, 20000000ULL);
 	fallback_kills(s, true);
 	fold_flush(&s->fold, mono_ns(), true, folded_flow, capped_proc, s);
+	output_tick(&s->out, true);
 	kstate_counters(s->l, c);
 	kstate_ring_fill(kstate_events_fd(s->l), &used, &size);
 #define F(k, v) json_object_object_add(j, k, json_object_new_int64(v))
@@ -697,7 +599,7 @@ void session_finish(struct session *s)
 	F("folded", s->folded);
 	F("flows_folded", s->fold.folded_flows);
 	F("rate_capped", s->fold.capped);
-	F("filtered", s->filtered);
+	F("filtered", s->view.hidden);
 	F("existing", s->existing);
 	F("unread_bytes", used);
 	check_log(s);
@@ -717,21 +619,8 @@ void session_finish(struct session *s)
 #undef F
 	record_meta(&s->out, "stats", j);
 	if (s->o.summary)
-		fprintf(stderr,
-			"\n%llu events (connect %llu, sendmsg %llu, kill %llu)"
-			"; decisions: allow %llu, alert %llu, deny %llu, "
-			"kill %llu; repeats folded %llu; lost %llu\n",
-			(unsigned long long)c[RW_CNT_EMITTED],
-			(unsigned long long)s->seen[RW_EV_CONNECT],
-			(unsigned long long)s->seen[RW_EV_SENDMSG],
-			(unsigned long long)s->seen[RW_EV_KILL],
-			(unsigned long long)c[RW_CNT_ACT_ALLOW],
-			(unsigned long long)c[RW_CNT_ACT_ALERT],
-			(unsigned long long)c[RW_CNT_ACT_DENY],
-			(unsigned long long)c[RW_CNT_ACT_KILL],
-			(unsigned long long)c[RW_CNT_SUPPRESSED],
-			(unsigned long long)(c[RW_CNT_RB_FULL] +
-					     c[RW_CNT_RB_FULL_PROC]));
+		view_summary(&s->view, c[RW_CNT_RB_FULL] +
+			     c[RW_CNT_RB_FULL_PROC], stderr);
 }
 
 void session_free(struct session *s)

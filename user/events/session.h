@@ -10,6 +10,7 @@
 #include "relaywatch.h"
 #include "output.h"
 #include "fold.h"
+#include "view.h"
 
 struct loader;
 struct policy;
@@ -17,6 +18,10 @@ struct policy;
 struct session_opts {
 	pid_t pid;            /* only this tgid (trace --pid), 0 = all */
 	const char *exe;      /* only this binary (trace --exe), NULL = all */
+	bool by_uid;          /* only the user uid (trace --uid) */
+	uid_t uid;
+	const char *container; /* only this container id prefix, NULL = all */
+	bool time;            /* text: an HH:MM:SS column (trace -T) */
 	const char *log_path; /* run --log; NULL = stdout */
 	__u64 log_max_bytes;  /* run --log-max-mb: rotate above; 0 never */
 	__u64 fold_ns;        /* flows of one key folded within (--dedup-ms) */
@@ -43,7 +48,7 @@ struct session {
 #define RW_EV__SEEN 16
 	__u64 seen[RW_EV__SEEN];
 	__u64 folded;          /* sum of the suppressed fields received */
-	__u64 filtered;        /* events hidden by --pid/--exe */
+	struct view view;      /* trace's filters; what they let through */
 	__u64 user_kills;      /* fallback kills sent from userspace */
 	__u64 existing;        /* connections found open at start-up */
 	__u64 lost;            /* ring-buffer losses already reported */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What session.c lends existing.c: attribution and a kill by pid. */
+/* What session.c lends existing.c (attribution, a kill by pid) and
+ * session_gap.c (a bounded drain), and what that lends session.c. */
 #ifndef RW_SESSION_IMPL_H
 #define RW_SESSION_IMPL_H
 
@@ -12,5 +13,13 @@
 struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap);
 /* SIGKILL through a pidfd; 0 or -errno */
 int session_kill_now(pid_t pid);
+
+struct session;
+/* drains the ring in bounded turns for at most ns */
+void session_drain_for(struct session *s, __u64 ns);
+/* a `lost` record when the kernel counted losses since the last one */
+void session_check_lost(struct session *s);
+/* tells a pinned set a daemon reads it (what it consumed, when) */
+void session_heartbeat(struct session *s);
 
 #endif

@@ -158,6 +158,12 @@ struct policy_query {
  * "*.suffix"; cgroup by path prefix on a '/' boundary; container by id
  * prefix. */
 int policy_match(const struct policy *p, const struct policy_query *q);
+/* The first rule in [from, upto) that needs a port or protocol q left
+ * open (0) and matches once they are the rule's: what a question without
+ * them would miss ("would match on port 853/tcp"). Its index, with the
+ * rule's port and proto (0: it names none), or -1. */
+int policy_hint(const struct policy *p, const struct policy_query *q,
+		size_t from, size_t upto, int *port, int *proto);
 /* policy_match(), and *action = the rule's action or p->default_action */
 int policy_decide(const struct policy *p, const struct policy_query *q,
 		  int *action);

@@ -171,6 +171,32 @@ int policy_match(const struct policy *p, const struct policy_query *q)
 	return -1;
 }
 
+int policy_hint(const struct policy *p, const struct policy_query *q,
+		size_t from, size_t upto, int *port, int *proto)
+{
+	struct policy_query w = *q;
+	const struct policy_rule *r;
+
+	for (size_t i = from; i < upto && i < p->nr_rules; i++) {
+		r = &p->rules[i];
+		/* only what the question left open may be filled in */
+		if ((!r->port || q->port) && (!r->proto || q->proto))
+			continue;
+		if ((r->port && q->port && r->port != q->port) ||
+		    (r->proto && q->proto && r->proto != q->proto) ||
+		    (r->overseas >= 0 && r->overseas != q->overseas))
+			continue;
+		w.port = q->port ?: r->port;
+		w.proto = q->proto ?: r->proto;
+		if (proc_holds(r, &w) && dest_holds(r, &w)) {
+			*port = r->port;
+			*proto = r->proto;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 int policy_decide(const struct policy *p, const struct policy_query *q,
 		  int *action)
 {

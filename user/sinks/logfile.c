@@ -156,6 +156,11 @@ struct logfile *logfile_open(const char *path, __u64 max_bytes, char *err,
 	return lf;
 }
 
+int logfile_fd(const struct logfile *lf)
+{
+	return lf->fd;
+}
+
 FILE *logfile_stream(struct logfile *lf)
 {
 	return lf->stream;

@@ -28,6 +28,8 @@ struct logfile;
 struct logfile *logfile_open(const char *path, __u64 max_bytes, char *err,
 			     size_t len);
 /* the stream the sinks write to; the same one for the file's life */
+/* the descriptor under the stream (standard output, or the file) */
+int logfile_fd(const struct logfile *lf);
 FILE *logfile_stream(struct logfile *lf);
 /* SIGUSR1: reopen the path (logrotate moved the file); 0 or -errno */
 int logfile_reopen(struct logfile *lf);

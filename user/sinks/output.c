@@ -22,6 +22,7 @@ void output_init(struct output *o, FILE *f, enum output_format fmt)
 {
 	memset(o, 0, sizeof(*o));
 	o->boot_to_real_ns = (__s64)wall_ns() - (__s64)boot_ns();
+	o->text_fd = -1;
 	if (gethostname(o->host, sizeof(o->host) - 1) || !o->host[0])
 		strcpy(o->host, "unknown");
 	o->sinks[o->nr_sinks++] = fmt == OUT_JSON ? sink_json_new(f) :
@@ -73,6 +74,13 @@ void output_emit(struct output *o, const struct record *r)
 	}
 	for (int i = 0; i < o->nr_sinks; i++)
 		o->sinks[i]->emit(o->sinks[i], o, r);
+}
+
+void output_tick(struct output *o, bool all)
+{
+	for (int i = 0; i < o->nr_sinks; i++)
+		if (o->sinks[i]->tick)
+			o->sinks[i]->tick(o->sinks[i], all);
 }
 
 const char *output_action(int action, bool enforced)

@@ -36,6 +36,9 @@ struct output {
 	struct sink *sinks[OUTPUT_SINKS];
 	int nr_sinks;
 	char host[256];               /* this machine's name, read once */
+	bool text_time;               /* text: an HH:MM:SS column (trace -T) */
+	int text_fd;                  /* under the file sinks' stream: is it a
+				       * terminal? -1 unknown */
 };
 
 /* f: the log or the terminal, in format fmt */
@@ -50,6 +53,8 @@ void output_set_policy(struct output *o, unsigned gen,
 		       const struct policy *p, const struct intel *in);
 /* hands a record to every sink */
 void output_emit(struct output *o, const struct record *r);
+/* lets the sinks write what they hold back (all: everything) */
+void output_tick(struct output *o, bool all);
 
 /* "deny", or "would_deny" when not enforced */
 const char *output_action(int action, bool enforced);

@@ -3,6 +3,7 @@
 #ifndef RW_SINK_H
 #define RW_SINK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
 
@@ -15,6 +16,9 @@ struct sink {
 	void (*emit)(struct sink *s, const struct output *o,
 		     const struct record *r);
 	void (*free)(struct sink *s);
+	/* optional: write what the sink holds back (all: everything); at
+	 * least every 100 ms */
+	void (*tick)(struct sink *s, bool all);
 	FILE *f;             /* file sinks: where they write */
 };
 
