@@ -27,7 +27,8 @@ endif
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 # user/: by layer; every layer's headers are included by name
-USER_DIRS := user user/policy user/kernel user/events user/sinks user/cli
+USER_DIRS := user user/policy user/kernel user/events user/sinks user/cli \
+	     user/report
 USER_SRCS := $(filter-out user/cli/main.c,$(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c)))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

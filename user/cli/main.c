@@ -20,6 +20,7 @@
 #include "output.h"
 #include "policy.h"
 #include "progload.h"
+#include "report.h"
 #include "watch.h"
 
 
@@ -173,6 +174,7 @@ static const char main_help[] =
 "  trace             live, monitor-only view of matching connections\n"
 "  run               the enforcing daemon (JSON lines log)\n"
 "  check             how a name or address is classified, and decided\n"
+"  report            a responder's summary of run's JSON logs\n"
 "  policy validate   check a policy file\n"
 "  status            is enforcement attached, by what, is a daemon reading\n"
 "  detach            remove the enforcement run left in force\n"
@@ -185,7 +187,8 @@ static const char main_help[] =
 "  relaywatch trace\n"
 "  relaywatch run --policy etc/policy.yaml --log /var/log/relaywatch.jsonl\n"
 "  relaywatch check api.openai.com\n"
-"  relaywatch policy validate etc/policy.yaml\n";
+"  relaywatch policy validate etc/policy.yaml\n"
+"  relaywatch report --since 24h /var/log/relaywatch.jsonl*\n";
 
 static int parse_long(const char *flag, const char *s, long lo, long hi,
 		      long *out)
@@ -441,6 +444,7 @@ static const struct {
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },
 	{ "check", cmd_check },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The report's reading and aggregation. A line is parsed by one reused
+ * json-c tokener, its fields read in place, and the record added to the
+ * totals and to its binary, user and workload; then it is dropped. A
+ * line that is not a whole JSON object with an event and a ts is named
+ * (file:line) and counted, never guessed at.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "report.h"
+
+#define NS 1000000000LL
+
+const char *const rep_action_names[RA_N] = {
+	"allow", "alert", "deny", "kill", "would_deny", "would_kill", "none",
+	"other",
+};
+
+/* what a record is for the report */
+enum rec_kind { K_META, K_CONNECT, K_EXISTING, K_NAME, K_DNS, K_FLOW,
+		K_EXIT, K_KILL, K_CRED, K_PROC };
+
+struct rec {
+	enum rec_kind kind;
+	__s64 ts, first, last;
+	int action;		/* -1: none */
+	__u64 w;		/* connects it stands for: 1 + suppressed */
+	__u64 bytes, flows, packets;
+	const char *rule, *category, *provider, *country, *daddr, *domain;
+	long dport;
+	json_object *o;
+};
+
+int report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	rtab_init(&r->events, sizeof(__u64));
+	rtab_init(&r->total.dests, sizeof(struct rep_dest));
+	rtab_init(&r->total.countries, sizeof(__u64));
+	rtab_init(&r->bins, sizeof(struct rep_group));
+	rtab_init(&r->users, sizeof(struct rep_group));
+	rtab_init(&r->works, sizeof(struct rep_group));
+	rtab_init(&r->blocked, sizeof(__u64));
+	r->tok = json_tokener_new();
+	return r->tok ? 0 : -ENOMEM;
+}
+
+static void group_free(void *v)
+{
+	struct rep_group *g = v;
+
+	rtab_free(&g->s.dests, NULL);
+	rtab_free(&g->s.countries, NULL);
+	rtab_free(&g->creds, NULL);
+}
+
+void report_free(struct report *r)
+{
+	rtab_free(&r->events, NULL);
+	rtab_free(&r->total.dests, NULL);
+	rtab_free(&r->total.countries, NULL);
+	rtab_free(&r->bins, group_free);
+	rtab_free(&r->users, group_free);
+	rtab_free(&r->works, group_free);
+	rtab_free(&r->blocked, NULL);
+	for (size_t i = 0; i < r->nr_bad_kept; i++)
+		free(r->bad[i].where);
+	free(r->bad);
+	if (r->tok)
+		json_tokener_free(r->tok);
+}
+
+/* days since 1970-01-01 of a civil date (H. Hinnant's algorithm) */
+static __s64 days_from_civil(int y, int m, int d)
+{
+	int era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (__s64)era * 146097 + doe - 719468;
+}
+
+static int digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+int report_parse_time(const char *s, __s64 now_ns, __s64 *ns)
+{
+	int y, mo, d, h, mi, sec, oh, om;
+	const char *p = s;
+	__s64 frac = 0, scale = NS / 10, t;
+	char *end;
+
+	/* relative: N seconds, minutes, hours or days before now */
+	if (*s >= '0' && *s <= '9' && strlen(s) <= 10) {
+		long n = strtol(s, &end, 10);
+		static const struct { char u; __s64 mul; } units[] = {
+			{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		};
+
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (end != s && end[0] == units[i].u && !end[1]) {
+				*ns = now_ns - n * units[i].mul * NS;
+				return 0;
+			}
+	}
+	y = digits(&p, 4);
+	if (y < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31 ||
+	    (*p != 'T' && *p != 't' && *p != ' '))
+		return -EINVAL;
+	p++;
+	if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
+	    (mi = digits(&p, 2)) < 0 || mi > 59 || *p++ != ':' ||
+	    (sec = digits(&p, 2)) < 0 || sec > 60)
+		return -EINVAL;
+	if (*p == '.') {
+		if (*++p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	t = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
+	if ((*p == 'Z' || *p == 'z') && !p[1]) {
+		*ns = t * NS + frac;
+		return 0;
+	}
+	if (*p != '+' && *p != '-')
+		return -EINVAL;
+	end = (char *)p++;
+	if ((oh = digits(&p, 2)) < 0 || oh > 23 || *p++ != ':' ||
+	    (om = digits(&p, 2)) < 0 || om > 59 || *p)
+		return -EINVAL;
+	t -= (*end == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	*ns = t * NS + frac;
+	return 0;
+}
+
+void report_fmt_time(__s64 ns, char *buf, size_t len)
+{
+	time_t sec = ns / NS;
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (long long)(ns % NS));
+}
+
+static void bad_line(struct report *r, const char *file, __u64 lineno,
+		     const char *why)
+{
+	r->nr_bad++;
+	if (r->nr_bad_kept == REP_BAD_KEPT)
+		return;
+	if (r->nr_bad_kept == r->bad_cap) {
+		size_t cap = r->bad_cap ? 2 * r->bad_cap : 16;
+		struct rep_bad *b = realloc(r->bad, cap * sizeof(*b));
+
+		if (!b)
+			return;
+		r->bad = b;
+		r->bad_cap = cap;
+	}
+	if (asprintf(&r->bad[r->nr_bad_kept].where, "%s:%llu", file,
+		     (unsigned long long)lineno) < 0)
+		return;
+	r->bad[r->nr_bad_kept++].why = why;
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static __s64 num(json_object *o, const char *k, bool *has)
+{
+	json_object *v;
+	bool ok = json_object_object_get_ex(o, k, &v) &&
+		  json_object_is_type(v, json_type_int);
+
+	if (has)
+		*has = ok;
+	return ok ? json_object_get_int64(v) : 0;
+}
+
+static enum rec_kind kind_of(const char *ev, json_object *o)
+{
+	static const struct { const char *name; enum rec_kind kind; } k[] = {
+		{ "connect", K_CONNECT }, { "sendmsg", K_CONNECT },
+		{ "existing", K_EXISTING }, { "tls", K_NAME },
+		{ "http", K_NAME }, { "proxy", K_NAME }, { "dns", K_DNS },
+		{ "flow", K_FLOW }, { "exit", K_EXIT }, { "kill", K_KILL },
+		{ "credential", K_CRED }, { "exec", K_PROC },
+		{ "cgroup_escape", K_PROC }, { "rate_limited", K_PROC },
+	};
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (!strcmp(ev, k[i].name))
+			return k[i].kind;
+	/* an event of a later version: a process's when it names one */
+	return json_object_object_get_ex(o, "pid", NULL) ? K_PROC : K_META;
+}
+
+static int action_of(const char *a)
+{
+	if (!a)
+		return -1;
+	for (int i = 0; i < RA_OTHER; i++)
+		if (!strcmp(a, rep_action_names[i]))
+			return i;
+	return RA_OTHER;
+}
+
+static bool decision(const struct rec *x)
+{
+	return x->action >= 0 && (x->kind == K_CONNECT ||
+				  x->kind == K_EXISTING || x->kind == K_NAME);
+}
+
+static bool blocking(int a)
+{
+	return a == RA_DENY || a == RA_KILL || a == RA_WOULD_DENY ||
+	       a == RA_WOULD_KILL;
+}
+
+/* the fields of a credential record, the key of its row */
+static void cred_key(json_object *o, char *buf, size_t len)
+{
+	static const char *const f[] = { "provider", "kind", "where",
+		"fingerprint", "destination", "action" };
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && n < len; i++) {
+		const char *v = str(o, f[i]);
+
+		n += snprintf(buf + n, len - n, "%s%s", i ? "\t" : "",
+			      v ? v : "-");
+	}
+}
+
+static void add_stats(struct rep_stats *s, const struct rec *x)
+{
+	char key[512];
+	struct rep_dest *d = NULL;
+	__u64 *c;
+
+	s->records++;
+	if (!s->first_ns || x->ts < s->first_ns)
+		s->first_ns = x->ts;
+	if (x->ts > s->last_ns)
+		s->last_ns = x->ts;
+	/* a flow opened before the record that closes it was written */
+	if (x->first && x->first < s->first_ns)
+		s->first_ns = x->first;
+	if (decision(x))
+		s->actions[x->action] += x->w;
+	if (x->kind == K_CONNECT || x->kind == K_EXISTING ||
+	    x->kind == K_NAME || x->kind == K_FLOW) {
+		snprintf(key, sizeof(key), "%s\t%s",
+			 x->category ? x->category : "unlisted",
+			 x->provider ? x->provider : "-");
+		d = rtab_get(&s->dests, key);
+	}
+	switch (x->kind) {
+	case K_CONNECT:
+	case K_EXISTING:
+		if (x->kind == K_CONNECT)
+			s->connects += x->w;
+		else
+			s->existing++;
+		if (d && x->kind == K_CONNECT)
+			d->connects += x->w;
+		c = rtab_get(&s->countries, x->country ? x->country : "unknown");
+		if (c)
+			*c += x->w;
+		break;
+	case K_NAME:
+		s->names++;
+		if (d)
+			d->names++;
+		break;
+	case K_FLOW:
+		s->flows += x->flows;
+		s->bytes += x->bytes;
+		s->packets += x->packets;
+		if (d) {
+			d->flows += x->flows;
+			d->bytes += x->bytes;
+		}
+		break;
+	case K_DNS: s->dns++; break;
+	case K_EXIT: s->exits++; break;
+	case K_KILL: s->kills++; break;
+	case K_CRED: s->credentials++; break;
+	default: break;
+	}
+}
+
+/* the timeline's bins widened (powers of two of seconds) until every
+ * second seen fits in half of them, the data centred: few re-binnings */
+static void tl_rebin(struct report *r)
+{
+	int s = r->tl_shift;
+	__s64 span, base, old = r->tl_base;
+
+	while ((span = (r->tl_hi >> s) - (r->tl_lo >> s) + 1) > REP_NBINS / 2)
+		s++;
+	base = (r->tl_lo >> s) - (REP_NBINS - span) / 2;
+	for (size_t i = 0; i < r->bins.cap; i++) {
+		struct rep_group *g = r->bins.e[i].val;
+		__u32 tl[REP_NBINS] = {}, tb[REP_NBINS] = {};
+
+		if (!r->bins.e[i].key)
+			continue;
+		for (int b = 0; b < REP_NBINS; b++) {
+			__s64 j = (((old + b) << r->tl_shift) >> s) - base;
+
+			if (!g->tl[b] || j < 0 || j >= REP_NBINS)
+				continue;
+			tl[j] += g->tl[b];
+			tb[j] += g->tl_blocked[b];
+		}
+		memcpy(g->tl, tl, sizeof(tl));
+		memcpy(g->tl_blocked, tb, sizeof(tb));
+	}
+	r->tl_shift = s;
+	r->tl_base = base;
+}
+
+static void tl_add(struct report *r, struct rep_group *g, __s64 ts, __u64 w,
+		   bool blocked)
+{
+	__s64 sec = ts / NS, j;
+
+	if (!r->tl_on) {
+		r->tl_on = true;
+		r->tl_lo = r->tl_hi = sec;
+		r->tl_base = sec - REP_NBINS / 2;
+	}
+	r->tl_lo = sec < r->tl_lo ? sec : r->tl_lo;
+	r->tl_hi = sec > r->tl_hi ? sec : r->tl_hi;
+	j = (sec >> r->tl_shift) - r->tl_base;
+	if (j < 0 || j >= REP_NBINS) {
+		tl_rebin(r);
+		j = (sec >> r->tl_shift) - r->tl_base;
+	}
+	g->tl[j] += w;
+	if (blocked)
+		g->tl_blocked[j] += w;
+}
+
+static struct rep_group *group(struct rtab *t, const char *key)
+{
+	struct rep_group *g = rtab_get(t, key);
+
+	if (g && !g->s.dests.vsize) {
+		rtab_init(&g->s.dests, sizeof(struct rep_dest));
+		rtab_init(&g->s.countries, sizeof(__u64));
+		rtab_init(&g->creds, sizeof(__u64));
+	}
+	return g;
+}
+
+static void add_process(struct report *r, const struct rec *x)
+{
+	const char *exe = str(x->o, "exe"), *sha = str(x->o, "sha256");
+	const char *user = str(x->o, "user"), *v;
+	struct rep_group *g;
+	char key[4096 + 128];
+	__s64 uid;
+	bool has;
+	__u64 *c;
+
+	add_stats(&r->total, x);
+	snprintf(key, sizeof(key), "%s\t%s", exe ? exe : "(unattributed)",
+		 sha ? sha : "-");
+	g = group(&r->bins, key);
+	if (g) {
+		add_stats(&g->s, x);
+		tl_add(r, g, x->ts, x->w, decision(x) && blocking(x->action));
+		if (x->kind == K_CRED) {
+			cred_key(x->o, key, sizeof(key));
+			if ((c = rtab_get(&g->creds, key)))
+				(*c)++;
+		}
+	}
+	uid = num(x->o, "uid", &has);
+	if (user)
+		snprintf(key, sizeof(key), "%s", user);
+	else if (has)
+		snprintf(key, sizeof(key), "uid %lld", (long long)uid);
+	else
+		snprintf(key, sizeof(key), "(unknown)");
+	if ((g = group(&r->users, key)))
+		add_stats(&g->s, x);
+	if ((v = str(x->o, "container")))
+		snprintf(key, sizeof(key), "container:%s", v);
+	else if ((v = str(x->o, "unit")))
+		snprintf(key, sizeof(key), "unit:%s", v);
+	else if ((v = str(x->o, "cgroup")))
+		snprintf(key, sizeof(key), "cgroup:%s", v);
+	else
+		snprintf(key, sizeof(key), "(none)");
+	if ((g = group(&r->works, key)))
+		add_stats(&g->s, x);
+	if (decision(x) && blocking(x->action)) {
+		snprintf(key, sizeof(key), "%s\t%s\t%s\t%s\t%s:%ld\t%s",
+			 rep_action_names[x->action], x->rule ? x->rule : "-",
+			 exe ? exe : "(unattributed)", sha ? sha : "-",
+			 x->daddr ? x->daddr : "-", x->dport,
+			 x->domain ? x->domain : "-");
+		if ((c = rtab_get(&r->blocked, key)))
+			*c += x->w;
+	}
+}
+
+void report_line(struct report *r, const char *line, size_t len,
+		 const char *file, __u64 lineno)
+{
+	enum json_tokener_error err;
+	struct rec x = { .action = -1 };
+	const char *ev, *ts, *t;
+	json_object *o;
+	__u64 *c;
+	size_t i;
+
+	r->lines++;
+	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' ||
+				line[i] == '\r'); i++)
+		;
+	if (i == len)
+		return;	/* a blank line is no record */
+	json_tokener_reset(r->tok);
+	o = json_tokener_parse_ex(r->tok, line, len);
+	err = json_tokener_get_error(r->tok);
+	if (!o) {
+		bad_line(r, file, lineno, err == json_tokener_continue ?
+			 "truncated JSON" : "not JSON");
+		return;
+	}
+	for (i = json_tokener_get_parse_end(r->tok); i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	if (i < len || !json_object_is_type(o, json_type_object)) {
+		bad_line(r, file, lineno, i < len ? "more after the JSON object"
+			 : "not a JSON object");
+		goto out;
+	}
+	ev = str(o, "event");
+	ts = str(o, "ts");
+	/* (a relative time parses against 0: before the epoch, refused) */
+	if (!ev || !ts || report_parse_time(ts, 0, &x.ts) || x.ts <= 0) {
+		bad_line(r, file, lineno, "no event or ts");
+		goto out;
+	}
+	r->records++;
+	if ((r->since_ns && x.ts < r->since_ns) ||
+	    (r->until_ns && x.ts > r->until_ns)) {
+		r->filtered++;
+		goto out;
+	}
+	if ((c = rtab_get(&r->events, ev)))
+		(*c)++;
+	x.kind = kind_of(ev, o);
+	if (x.kind == K_META) {
+		r->meta++;
+		goto out;
+	}
+	x.o = o;
+	x.action = action_of(str(o, "action"));
+	x.w = 1;
+	if (x.kind == K_CONNECT && num(o, "suppressed", NULL) > 0)
+		x.w += num(o, "suppressed", NULL);
+	x.rule = str(o, "rule");
+	x.category = str(o, "category");
+	x.provider = str(o, "provider");
+	x.country = str(o, "country");
+	x.daddr = str(o, "daddr");
+	x.domain = str(o, "domain");
+	x.dport = num(o, "dport", NULL);
+	if (x.kind == K_FLOW) {
+		x.bytes = num(o, "bytes", NULL);
+		x.flows = num(o, "flows", NULL);
+		x.packets = num(o, "packets", NULL);
+		if ((t = str(o, "first_seen")) &&
+		    report_parse_time(t, 0, &x.first))
+			x.first = 0;
+	}
+	add_process(r, &x);
+out:
+	json_object_put(o);
+}
+
+int report_read_file(struct report *r, const char *path)
+{
+	size_t cap = 1 << 16, len;
+	__u64 lineno = 0;
+	struct stat st;
+	char *buf;
+	gzFile gz;
+	int ret = 0, e;
+
+	if (stat(path, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	/* gzip or not: zlib reads a plain file through unchanged */
+	gz = gzopen(path, "rb");
+	if (!gz)
+		return errno ? -errno : -ENOMEM;
+	gzbuffer(gz, 1 << 17);
+	buf = malloc(cap);
+	if (!buf) {
+		gzclose(gz);
+		return -ENOMEM;
+	}
+	while (gzgets(gz, buf, cap)) {
+		len = strlen(buf);
+		/* a line longer than the buffer: read on into a bigger one */
+		while (len == cap - 1 && buf[len - 1] != '\n') {
+			char *b = realloc(buf, 2 * cap);
+
+			if (!b) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			buf = b;
+			cap *= 2;
+			if (!gzgets(gz, buf + len, cap - len))
+				break;
+			len += strlen(buf + len);
+		}
+		r->bytes_read += len;
+		if (len && buf[len - 1] == '\n')
+			len--;
+		report_line(r, buf, len, path, ++lineno);
+	}
+	gzerror(gz, &e);
+	if (e != Z_OK && e != Z_BUF_ERROR)
+		ret = e == Z_ERRNO ? -errno : -EIO;
+out:
+	free(buf);
+	gzclose(gz);
+	return ret;
+}
