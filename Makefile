@@ -36,7 +36,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ_%,$(INTEG_SRCS))
 
-.PHONY: all test unit run bench deps deps-test clean test-kernels man \
+.PHONY: all test unit run bench bench-report deps deps-test clean test-kernels man \
 	install uninstall deb
 .DELETE_ON_ERROR:
 
@@ -170,11 +170,22 @@ $(BUILD)/bench_sinks: tests/bench/sinks.c tests/bench/bench_util.h $(BUILD)/libr
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
+$(BUILD)/bench_report: tests/bench/report.c tests/bench/bench_util.h $(BUILD)/librw.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
+
+# make bench-report: relaywatch report's reading speed alone (no root,
+# no kernel); REPORT_MB sets the generated log's size
+REPORT_MB ?= 256
+bench-report: $(BUILD)/bench_report
+	$(Q)./$(BUILD)/bench_report $(REPORT_MB)
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart $(BUILD)/bench_sinks
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart $(BUILD)/bench_sinks $(BUILD)/bench_report
 	$(Q)./$(BUILD)/bench $(ARGS)
 	$(Q)./$(BUILD)/bench_restart
 	$(Q)./$(BUILD)/bench_sinks
+	$(Q)./$(BUILD)/bench_report $(REPORT_MB)
 
 clean:
 	$(Q)rm -rf $(BUILD)
