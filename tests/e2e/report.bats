@@ -185,10 +185,13 @@ rj() {
 		--screenshot="$TMP/shot.png" --window-size=1200,900 \
 		"file://$TMP/r.html" 2>/dev/null
 	[ -s "$TMP/shot.png" ]
-	# not blank: the decoded pixels hold more than a handful of colours
-	colours=$(/usr/bin/python3 "$BATS_TEST_DIRNAME/lib/pngcolours.py" "$TMP/shot.png")
-	echo "colours: $colours"
+	# not blank, and the pictures drawn: many colours, blue event marks
+	# and bars, red bins where curl and nc were denied
+	read -r colours blue red < <(/usr/bin/python3 "$BATS_TEST_DIRNAME/lib/pngcolours.py" "$TMP/shot.png")
+	echo "colours $colours, blue pixels $blue, red pixels $red"
 	[ "$colours" -gt 8 ]
+	[ "$blue" -gt 2000 ]
+	[ "$red" -gt 100 ]
 	# the SVG drawn: the DOM the browser built holds the event marks
 	timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom \
 		"file://$TMP/r.html" 2>/dev/null > "$TMP/dom.html"

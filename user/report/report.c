@@ -321,8 +321,8 @@ static void add_stats(struct rep_stats *s, const struct rec *x)
 	}
 }
 
-/* the timeline's bins widened (powers of two of seconds) until every
- * second seen fits in half of them, the data centred: few re-binnings */
+/* the timeline's bins widened (powers of two of ms) until every
+ * millisecond seen fits in half of them, the data centred: few re-binnings */
 static void tl_rebin(struct report *r)
 {
 	int s = r->tl_shift;
@@ -355,19 +355,19 @@ static void tl_rebin(struct report *r)
 static void tl_add(struct report *r, struct rep_group *g, __s64 ts, __u64 w,
 		   bool blocked)
 {
-	__s64 sec = ts / NS, j;
+	__s64 ms = ts / 1000000, j;	/* in ms: a short incident has shape */
 
 	if (!r->tl_on) {
 		r->tl_on = true;
-		r->tl_lo = r->tl_hi = sec;
-		r->tl_base = sec - REP_NBINS / 2;
+		r->tl_lo = r->tl_hi = ms;
+		r->tl_base = ms - REP_NBINS / 2;
 	}
-	r->tl_lo = sec < r->tl_lo ? sec : r->tl_lo;
-	r->tl_hi = sec > r->tl_hi ? sec : r->tl_hi;
-	j = (sec >> r->tl_shift) - r->tl_base;
+	r->tl_lo = ms < r->tl_lo ? ms : r->tl_lo;
+	r->tl_hi = ms > r->tl_hi ? ms : r->tl_hi;
+	j = (ms >> r->tl_shift) - r->tl_base;
 	if (j < 0 || j >= REP_NBINS) {
 		tl_rebin(r);
-		j = (sec >> r->tl_shift) - r->tl_base;
+		j = (ms >> r->tl_shift) - r->tl_base;
 	}
 	g->tl[j] += w;
 	if (blocked)

@@ -59,7 +59,7 @@ struct rep_stats {
 	struct rtab countries;	/* country -> __u64 connects */
 };
 
-/* the timeline: per binary, counts in NBINS bins of 2^shift seconds */
+/* the timeline: per binary, counts in NBINS bins of 2^shift ms */
 #define REP_NBINS 256
 
 struct rep_group {
@@ -90,9 +90,9 @@ struct report {
 	struct rtab works;	/* container:ID, unit:NAME, cgroup:PATH */
 	/* action, rule, exe, sha256, destination, domain -> __u64 */
 	struct rtab blocked;
-	/* timeline bins: 2^tl_shift seconds, the first at tl_base */
+	/* timeline bins: 2^tl_shift ms, the first at tl_base */
 	int tl_shift;
-	__s64 tl_base, tl_lo, tl_hi;	/* tl_lo, tl_hi: seconds seen */
+	__s64 tl_base, tl_lo, tl_hi;	/* tl_lo, tl_hi: ms seen, first, last */
 	bool tl_on;
 	/* bad lines */
 	__u64 nr_bad;

@@ -3,7 +3,9 @@
  * report --format html: one page that opens anywhere, offline and on a
  * locked-down responder's machine: styles inline, pictures inline SVG,
  * no script, no font, no address to fetch. Everything from the logs is
- * escaped (a path or a name is attacker-chosen).
+ * escaped (a path or a name is attacker-chosen). Attribute values are
+ * quoted: unquoted, class=bg/> would take the slash into the value and
+ * leave the element open.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,32 +64,35 @@ static void timeline(const struct report *r, FILE *f)
 	double bw = (double)PLOT_W / n;
 	char a[40], b[40];
 
-	report_fmt_time(r->tl_lo * 1000000000LL, a, sizeof(a));
-	report_fmt_time(r->tl_hi * 1000000000LL, b, sizeof(b));
-	fprintf(f, "<svg id=timeline width=%d height=%zu role=img>"
+	report_fmt_time(r->tl_lo * 1000000LL, a, sizeof(a));
+	report_fmt_time(r->tl_hi * 1000000LL, b, sizeof(b));
+	fprintf(f, "<svg id=\"timeline\" width=\"%d\" height=\"%zu\" role=\"img\">"
 		"<title>matched events per binary over time</title>\n",
 		LABEL_W + PLOT_W, (rows + 2) * ROW_H);
-	fprintf(f, "<text x=%d y=12 class=ax>%s</text>"
-		"<text x=%d y=12 class=ax text-anchor=end>%s "
-		"(bins of %lld s)</text>\n", LABEL_W, a, LABEL_W + PLOT_W, b,
+	fprintf(f, "<text x=\"%d\" y=\"12\" class=\"ax\">%s</text>"
+		"<text x=\"%d\" y=\"12\" class=\"ax\" text-anchor=\"end\">%s "
+		"(bins of %lld ms)</text>\n", LABEL_W, a, LABEL_W + PLOT_W, b,
 		1LL << r->tl_shift);
 	for (size_t i = 0; l && i < rows; i++) {
 		const struct rep_group *g = l[i]->val;
 		size_t y = (i + 1) * ROW_H;
 		__u32 max = 1;
 
-		fprintf(f, "<g class=row><text x=0 y=%zu class=lb>", y + 13);
+		fprintf(f, "<g class=\"row\"><text x=\"0\" y=\"%zu\" class=\"lb\">",
+			y + 13);
 		efield(f, l[i]->key, 0);
-		fprintf(f, "</text><rect x=%d y=%zu width=%d height=%d "
-			"class=bg/>\n", LABEL_W, y + 2, PLOT_W, ROW_H - 4);
+		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%d\" "
+			"height=\"%d\" class=\"bg\" />\n", LABEL_W, y + 2, PLOT_W,
+			ROW_H - 4);
 		for (__s64 j = lo; j <= hi; j++)
 			max = g->tl[j] > max ? g->tl[j] : max;
 		for (__s64 j = lo; j <= hi; j++) {
 			if (!g->tl[j])
 				continue;
-			fprintf(f, "<rect x=%.1f y=%zu width=%.1f height=%d "
-				"class=%s opacity=%.2f><title>%u events, %u "
-				"denied or killed</title></rect>\n",
+			fprintf(f, "<rect x=\"%.1f\" y=\"%zu\" width=\"%.1f\" "
+				"height=\"%d\" class=\"%s\" opacity=\"%.2f\">"
+				"<title>%u events, %u denied or killed</title>"
+				"</rect>\n",
 				LABEL_W + (j - lo) * bw, y + 2,
 				bw < 1.5 ? 1.5 : bw, ROW_H - 4,
 				g->tl_blocked[j] ? "blk" : "ev",
@@ -97,7 +102,7 @@ static void timeline(const struct report *r, FILE *f)
 		fprintf(f, "</g>\n");
 	}
 	if (!rows)
-		fprintf(f, "<text x=%d y=%d>no process records</text>\n",
+		fprintf(f, "<text x=\"%d\" y=\"%d\">no process records</text>\n",
 			LABEL_W, 2 * ROW_H);
 	fprintf(f, "</svg>\n");
 	free(l);
@@ -110,24 +115,24 @@ static void bytes_chart(const struct report *r, FILE *f)
 	size_t n = report_category_bytes(r, cat, bytes, 32);
 
 	max = n && bytes[0] ? bytes[0] : 1;
-	fprintf(f, "<svg id=bytes width=%d height=%zu role=img><title>bytes "
+	fprintf(f, "<svg id=\"bytes\" width=\"%d\" height=\"%zu\" role=\"img\"><title>bytes "
 		"sent per destination category</title>\n", LABEL_W + PLOT_W,
 		(n + 1) * (ROW_H + 4));
 	for (size_t i = 0; i < n; i++) {
 		size_t y = i * (ROW_H + 4);
 		double w = (double)(PLOT_W - 160) * bytes[i] / max;
 
-		fprintf(f, "<text x=0 y=%zu class=lb>", y + 14);
+		fprintf(f, "<text x=\"0\" y=\"%zu\" class=\"lb\">", y + 14);
 		esc(f, cat[i], strlen(cat[i]));
-		fprintf(f, "</text><rect x=%d y=%zu width=%.1f height=%d "
-			"class=bar/><text x=%.1f y=%zu class=ax>%llu bytes"
-			"</text>\n", LABEL_W, y + 2, w < 1 ? 1 : w, ROW_H,
+		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" "
+			"height=\"%d\" class=\"bar\" /><text x=\"%.1f\" "
+			"y=\"%zu\" class=\"ax\">%llu bytes</text>\n", LABEL_W, y + 2, w < 1 ? 1 : w, ROW_H,
 			LABEL_W + (w < 1 ? 1 : w) + 6, y + 14,
 			(unsigned long long)bytes[i]);
 		free((char *)cat[i]);
 	}
 	if (!n)
-		fprintf(f, "<text x=0 y=14>no destinations</text>\n");
+		fprintf(f, "<text x=\"0\" y=\"14\">no destinations</text>\n");
 	fprintf(f, "</svg>\n");
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Distinct colours of a PNG (8-bit RGB or RGBA, non-interlaced: what
-chromium's --screenshot writes), decoded with the standard library only.
-A blank page has one; a drawn report has many. Usage: pngcolours.py FILE"""
+chromium's --screenshot writes), decoded with the standard library only,
+and how many pixels are clearly blue and clearly red (the report's event
+marks and bars, its denied bins). A blank page has one colour and none of
+either. Usage: pngcolours.py FILE; prints "COLOURS BLUE RED"."""
 import struct
 import sys
 import zlib
@@ -25,6 +27,7 @@ def main():
     bpp = 3 if ctype == 2 else 4
     raw, stride = zlib.decompress(idat), w * bpp
     prev, colours, off = bytearray(stride), set(), 0
+    blue = red = 0
     for _ in range(h):
         f, line = raw[off], bytearray(raw[off + 1:off + 1 + stride])
         off += 1 + stride
@@ -44,9 +47,12 @@ def main():
                 pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
                 line[i] = (line[i] + pr) & 255
         for i in range(0, stride, bpp):
-            colours.add(bytes(line[i:i + 3]))
+            r, g, b = line[i:i + 3]
+            colours.add((r, g, b))
+            blue += b > r + 60 and b > g + 20
+            red += r > g + 60 and r > b + 60
         prev = line
-    print(len(colours))
+    print(len(colours), blue, red)
 
 
 main()
