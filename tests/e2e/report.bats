@@ -177,8 +177,8 @@ rj() {
 	"$RW" report --format html "$LOG" > "$TMP/r.html"
 	# no external reference of any kind
 	! grep -Eiq '(src|href)=["'"'"']?[a-z]+:|url\(|@import|https?://' "$TMP/r.html"
-	grep -q '<svg id=timeline' "$TMP/r.html"
-	grep -q '<svg id=bytes' "$TMP/r.html"
+	grep -q '<svg id="timeline"' "$TMP/r.html"
+	grep -q '<svg id="bytes"' "$TMP/r.html"
 	command -v chromium >/dev/null || skip "chromium is not installed (apt-get install chromium)"
 	chmod 755 "$TMP"; chmod 644 "$TMP/r.html"
 	timeout 60 chromium --headless --no-sandbox --disable-gpu \
