@@ -114,6 +114,9 @@ int report_read_file(struct report *r, const char *path);
 int report_parse_time(const char *s, __s64 now_ns, __s64 *ns);
 /* ns since the epoch as the daemon writes ts */
 void report_fmt_time(__s64 ns, char *buf, size_t len);
+/* w events of g at ts into the timeline (report_time.c) */
+void report_tl_add(struct report *r, struct rep_group *g, __s64 ts, __u64 w,
+		   bool blocked);
 
 /* the binaries, users or workloads in the order a report lists them */
 struct rtab_ent **report_groups_by_records(const struct rtab *t);
