@@ -9,8 +9,17 @@ load lib/rw
 setup() {
 	rw_setup report
 	PORT=$(rw_port)
+	# the loopback addresses classified, so records carry a category
+	# and a provider as real relay and API addresses would
+	cat > "$TMP/intel.yaml" <<-EOF
+	version: 1
+	entries:
+	  - {cidr: $NET.1/32, category: ai-relay, provider: TestRelay}
+	  - {cidr: $NET.2/32, category: ai-overseas, provider: TestAPI}
+	EOF
 	cat > "$TMP/policy.yaml" <<-EOF
 	mode: enforce
+	intel: [intel.yaml]
 	rules:
 	  - name: deny-relay
 	    match: {cidr: [$NET.2/32]}
@@ -108,6 +117,13 @@ rj() {
 	nc=$(readlink -f "$(command -v nc)")
 	want=$(jq -s --arg e "$nc" '[.[] | select(.event == "connect" and .exe == $e) | 1 + (.suppressed // 0)] | add' "$LOG")
 	[ "$(jq --arg e "$nc" '.binaries[] | select(.exe == $e) | .stats.connects' "$TMP/r.json")" = "$want" ]
+	# bytes by category and provider, as the flow records say
+	want=$(jq -s '[.[] | select(.event == "flow" and .category == "ai-relay" and .provider == "TestRelay") | .bytes] | add' "$LOG")
+	[ "$want" -gt 900 ]
+	[ "$(jq '[.totals.destinations[] | select(.category == "ai-relay" and .provider == "TestRelay") | .bytes] | add' "$TMP/r.json")" = "$want" ]
+	want=$(jq -s '[.[] | select(.event == "connect" and .category == "ai-overseas") | 1 + (.suppressed // 0)] | add' "$LOG")
+	[ "$want" -ge 3 ]
+	[ "$(jq '[.totals.destinations[] | select(.category == "ai-overseas") | .connects] | add' "$TMP/r.json")" = "$want" ]
 	# the totals agree with each other: binaries, users, workloads
 	for k in binaries users workloads; do
 		for f in connects bytes flows records; do
