@@ -27,6 +27,9 @@ setup() {
 	  - name: watch-local
 	    match: {cidr: [$NET.1/32], port: $PORT}
 	    action: alert
+	  - name: kill-relay
+	    match: {cidr: [$NET.3/32]}
+	    action: kill
 	EOF
 }
 
@@ -54,8 +57,8 @@ listening() {
 }
 
 # a log of real events: 3 alerted curls that send a body (flows with
-# bytes), 2 denied curls, 1 denied nc; the daemon stopped so the flows
-# are written
+# bytes), 2 denied curls, 1 denied nc, 1 killed nc; the daemon stopped so
+# the flows are written
 make_log() {
 	serve 3
 	start_daemon --dedup-ms 0
@@ -71,6 +74,10 @@ make_log() {
 	[ "$status" -eq 7 ]
 	run in_cg curl -s -m 3 "http://$NET.2:$PORT/"
 	run in_cg nc -z -w 2 $NET.2 "$PORT"
+	# killed at connect (SIGKILL before the call returns)
+	run in_cg nc -z -w 2 $NET.3 "$PORT"
+	[ "$status" -eq 137 ]
+	wait_for '.event == "kill"' >/dev/null
 	wait_for '.event == "flow"' >/dev/null
 	wait_for '.event == "connect" and (.comm | startswith("nc"))' >/dev/null
 	kill "$DAEMON"
@@ -105,6 +112,14 @@ rj() {
 	[ "$want" -ge 3 ]
 	[ "$(jq .totals.actions.deny "$TMP/r.json")" = "$want" ]
 	[ "$(jq '[.denied_and_killed[] | select(.action == "deny") | .count] | add' "$TMP/r.json")" = "$want" ]
+	# killed: the kill decisions, and the kill records
+	want=$(jq -s '[.[] | select(.event == "connect" and .action == "kill") | 1 + (.suppressed // 0)] | add' "$LOG")
+	[ "$want" -ge 1 ]
+	[ "$(jq .totals.actions.kill "$TMP/r.json")" = "$want" ]
+	[ "$(jq '[.denied_and_killed[] | select(.action == "kill" and .rule == "kill-relay") | .count] | add' "$TMP/r.json")" = "$want" ]
+	want=$(jq -s '[.[] | select(.event == "kill")] | length' "$LOG")
+	[ "$want" -ge 1 ]
+	[ "$(jq .totals.kills "$TMP/r.json")" = "$want" ]
 	# per binary: curl's and nc's connects, the sha256 the log gave
 	curl=$(readlink -f "$(command -v curl)")
 	want=$(jq -s --arg e "$curl" '[.[] | select(.event == "connect" and .exe == $e) | 1 + (.suppressed // 0)] | add' "$LOG")
@@ -136,6 +151,7 @@ rj() {
 	"$RW" report "$LOG" > "$TMP/r.txt"
 	grep -q 'no credential records' "$TMP/r.txt"
 	grep -q "deny .*rule deny-relay .*$curl -> $NET.2:$PORT" "$TMP/r.txt"
+	grep -q "kill .*rule kill-relay .*$nc -> $NET.3:$PORT" "$TMP/r.txt"
 	[ "$(jq .bad_lines_total "$TMP/r.json")" = 0 ]
 }
 
