@@ -120,6 +120,10 @@ rj() {
 	want=$(jq -s '[.[] | select(.event == "kill")] | length' "$LOG")
 	[ "$want" -ge 1 ]
 	[ "$(jq .totals.kills "$TMP/r.json")" = "$want" ]
+	# and they count for nc, whose pid they name (the daemon writes a
+	# kill record without attribution when the process has gone)
+	nc=$(readlink -f "$(command -v nc)")
+	[ "$(jq --arg e "$nc" '.binaries[] | select(.exe == $e) | .stats.kills' "$TMP/r.json")" = "$want" ]
 	# per binary: curl's and nc's connects, the sha256 the log gave
 	curl=$(readlink -f "$(command -v curl)")
 	want=$(jq -s --arg e "$curl" '[.[] | select(.event == "connect" and .exe == $e) | 1 + (.suppressed // 0)] | add' "$LOG")

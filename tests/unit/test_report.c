@@ -142,6 +142,40 @@ static void test_credentials(void **state)
 	report_free(&r);
 }
 
+/* a kill record the daemon could not attribute (the process had gone)
+ * counts for what its pid ran just before, same comm, same host; not
+ * for another comm, nor a minute later */
+static void test_by_pid(void **state)
+{
+	static const char kill_fmt[] = "{\"ts\":\"%s\",\"event\":\"kill\","
+		"\"action\":\"kill\",\"rule\":\"k\",\"pid\":42,\"comm\":"
+		"\"%s\",\"by\":\"kernel\",\"attribution\":\"none\","
+		"\"host\":\"h\",\"schema\":\"relaywatch/1\"}";
+	struct report r;
+	struct rep_group *g;
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(report_init(&r), 0);
+	line(&r, rec("connect", "2026-12-05T10:00:01Z", "/usr/bin/curl",
+		     "root", "/a", "\"comm\":\"curl\",\"action\":\"kill\""), 1);
+	snprintf(buf, sizeof(buf), kill_fmt, "2026-12-05T10:00:01.5Z", "curl");
+	line(&r, buf, 2);
+	snprintf(buf, sizeof(buf), kill_fmt, "2026-12-05T10:00:02Z", "bash");
+	line(&r, buf, 3);
+	snprintf(buf, sizeof(buf), kill_fmt, "2026-12-05T10:05:00Z", "curl");
+	line(&r, buf, 4);
+	assert_int_equal(r.by_pid, 1);
+	g = rtab_get(&r.bins, curl);
+	assert_int_equal(g->s.kills, 1);
+	g = rtab_get(&r.bins, "(unattributed)\t-");
+	assert_int_equal(g->s.kills, 2);
+	assert_int_equal(((struct rep_group *)rtab_get(&r.users, "root"))->s.kills,
+			 1);
+	assert_int_equal(r.total.kills, 3);
+	report_free(&r);
+}
+
 static void test_filter(void **state)
 {
 	struct report r;
@@ -333,6 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aggregate),
 		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_by_pid),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_totals_agree),

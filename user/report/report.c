@@ -47,7 +47,8 @@ int report_init(struct report *r)
 	rtab_init(&r->works, sizeof(struct rep_group));
 	rtab_init(&r->blocked, sizeof(__u64));
 	r->tok = json_tokener_new();
-	return r->tok ? 0 : -ENOMEM;
+	r->pids = calloc(REP_PIDS, sizeof(*r->pids));
+	return r->tok && r->pids ? 0 : -ENOMEM;
 }
 
 static void group_free(void *v)
@@ -71,6 +72,12 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->nr_bad_kept; i++)
 		free(r->bad[i].where);
 	free(r->bad);
+	for (size_t i = 0; r->pids && i < REP_PIDS; i++) {
+		free(r->pids[i].bin);
+		free(r->pids[i].user);
+		free(r->pids[i].work);
+	}
+	free(r->pids);
 	if (r->tok)
 		json_tokener_free(r->tok);
 }
@@ -243,53 +250,119 @@ static struct rep_group *group(struct rtab *t, const char *key)
 	return g;
 }
 
+/*
+ * A record without attribution (the process had gone before the daemon
+ * read /proc: a kill record, typically) is credited to what the same pid
+ * on the same host with the same comm last ran, within a minute; a kill
+ * then counts for the binary it killed. Bounded: one slot per pid modulo
+ * REP_PIDS, the newest wins.
+ */
+static struct rep_pid *pid_slot(struct report *r, const struct rec *x,
+				__u32 *pid, const char **comm,
+				const char **host)
+{
+	bool has;
+
+	*pid = num(x->o, "pid", &has);
+	*comm = str(x->o, "comm");
+	*host = str(x->o, "host");
+	if (!has || !*pid || !r->pids)
+		return NULL;
+	return &r->pids[*pid % REP_PIDS];
+}
+
+static bool pid_match(const struct rep_pid *p, __u32 pid, const char *comm,
+		      const char *host, __s64 ts)
+{
+	return p && p->bin && p->pid == pid && ts - p->ts <= 60 * NS &&
+	       p->ts - ts <= 60 * NS && !strcmp(p->comm, comm ? comm : "") &&
+	       !strcmp(p->host, host ? host : "");
+}
+
+static void pid_keep(struct rep_pid *p, __u32 pid, const char *comm,
+		     const char *host, __s64 ts, const char *bin,
+		     const char *user, const char *work)
+{
+	if (!p->bin || p->pid != pid || strcmp(p->bin, bin) ||
+	    strcmp(p->user, user) || strcmp(p->work, work)) {
+		free(p->bin);
+		free(p->user);
+		free(p->work);
+		p->bin = strdup(bin);
+		p->user = strdup(user);
+		p->work = strdup(work);
+		if (!p->bin || !p->user || !p->work) {
+			free(p->bin);
+			free(p->user);
+			free(p->work);
+			p->bin = p->user = p->work = NULL;
+			return;
+		}
+	}
+	p->pid = pid;
+	p->ts = ts;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm ? comm : "");
+	snprintf(p->host, sizeof(p->host), "%s", host ? host : "");
+}
+
 static void add_process(struct report *r, const struct rec *x)
 {
 	const char *exe = str(x->o, "exe"), *sha = str(x->o, "sha256");
-	const char *user = str(x->o, "user"), *v;
+	const char *user = str(x->o, "user"), *v, *comm, *host;
+	char bkey[4096 + 128], ukey[256], wkey[4096 + 16], key[8192 + 512];
 	struct rep_group *g;
-	char key[4096 + 128];
+	struct rep_pid *p;
+	__u32 pid;
 	__s64 uid;
 	bool has;
 	__u64 *c;
 
 	add_stats(&r->total, x);
-	snprintf(key, sizeof(key), "%s\t%s", exe ? exe : "(unattributed)",
+	snprintf(bkey, sizeof(bkey), "%s\t%s", exe ? exe : "(unattributed)",
 		 sha ? sha : "-");
-	g = group(&r->bins, key);
+	uid = num(x->o, "uid", &has);
+	if (user)
+		snprintf(ukey, sizeof(ukey), "%s", user);
+	else if (has)
+		snprintf(ukey, sizeof(ukey), "uid %lld", (long long)uid);
+	else
+		snprintf(ukey, sizeof(ukey), "(unknown)");
+	if ((v = str(x->o, "container")))
+		snprintf(wkey, sizeof(wkey), "container:%s", v);
+	else if ((v = str(x->o, "unit")))
+		snprintf(wkey, sizeof(wkey), "unit:%s", v);
+	else if ((v = str(x->o, "cgroup")))
+		snprintf(wkey, sizeof(wkey), "cgroup:%s", v);
+	else
+		snprintf(wkey, sizeof(wkey), "(none)");
+	p = pid_slot(r, x, &pid, &comm, &host);
+	if (exe && p) {
+		pid_keep(p, pid, comm, host, x->ts, bkey, ukey, wkey);
+	} else if (!exe && pid_match(p, pid, comm, host, x->ts)) {
+		snprintf(bkey, sizeof(bkey), "%s", p->bin);
+		snprintf(ukey, sizeof(ukey), "%s", p->user);
+		snprintf(wkey, sizeof(wkey), "%s", p->work);
+		r->by_pid++;
+	}
+	g = group(&r->bins, bkey);
 	if (g) {
 		add_stats(&g->s, x);
-		report_tl_add(r, g, x->ts, x->w, decision(x) && blocking(x->action));
+		report_tl_add(r, g, x->ts, x->w,
+			      decision(x) && blocking(x->action));
 		if (x->kind == K_CRED) {
 			cred_key(x->o, key, sizeof(key));
 			if ((c = rtab_get(&g->creds, key)))
 				(*c)++;
 		}
 	}
-	uid = num(x->o, "uid", &has);
-	if (user)
-		snprintf(key, sizeof(key), "%s", user);
-	else if (has)
-		snprintf(key, sizeof(key), "uid %lld", (long long)uid);
-	else
-		snprintf(key, sizeof(key), "(unknown)");
-	if ((g = group(&r->users, key)))
+	if ((g = group(&r->users, ukey)))
 		add_stats(&g->s, x);
-	if ((v = str(x->o, "container")))
-		snprintf(key, sizeof(key), "container:%s", v);
-	else if ((v = str(x->o, "unit")))
-		snprintf(key, sizeof(key), "unit:%s", v);
-	else if ((v = str(x->o, "cgroup")))
-		snprintf(key, sizeof(key), "cgroup:%s", v);
-	else
-		snprintf(key, sizeof(key), "(none)");
-	if ((g = group(&r->works, key)))
+	if ((g = group(&r->works, wkey)))
 		add_stats(&g->s, x);
 	if (decision(x) && blocking(x->action)) {
-		snprintf(key, sizeof(key), "%s\t%s\t%s\t%s\t%s:%ld\t%s",
+		snprintf(key, sizeof(key), "%s\t%s\t%s\t%s:%ld\t%s",
 			 rep_action_names[x->action], x->rule ? x->rule : "-",
-			 exe ? exe : "(unattributed)", sha ? sha : "-",
-			 x->daddr ? x->daddr : "-", x->dport,
+			 bkey, x->daddr ? x->daddr : "-", x->dport,
 			 x->domain ? x->domain : "-");
 		if ((c = rtab_get(&r->blocked, key)))
 			*c += x->w;

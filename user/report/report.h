@@ -73,6 +73,15 @@ struct rep_bad {
 	const char *why;
 };
 
+/* what a pid last ran: a record without attribution is credited to it */
+struct rep_pid {
+	__u32 pid;
+	__s64 ts;
+	char comm[16], host[64];
+	char *bin, *user, *work;	/* the three groups' keys */
+};
+
+#define REP_PIDS 4096
 #define REP_BAD_KEPT 1000	/* named in the footer; the rest counted */
 
 struct report {
@@ -94,6 +103,8 @@ struct report {
 	int tl_shift;
 	__s64 tl_base, tl_lo, tl_hi;	/* tl_lo, tl_hi: ms seen, first, last */
 	bool tl_on;
+	struct rep_pid *pids;
+	__u64 by_pid;		/* records credited by pid (see report.c) */
 	/* bad lines */
 	__u64 nr_bad;
 	struct rep_bad *bad;

@@ -200,8 +200,11 @@ static void blocked(const struct report *r, FILE *f)
 		"destination", "domain" };
 	struct rtab_ent **l = report_by_count(&r->blocked);
 
-	fprintf(f, "<h2>Denied and killed</h2>\n<p>%llu kill records.</p>\n"
-		"<table><tr><th>count</th>", (unsigned long long)r->total.kills);
+	fprintf(f, "<h2>Denied and killed</h2>\n<p>%llu kill records; %llu "
+		"records without attribution credited to what their pid ran "
+		"just before.</p>\n<table><tr><th>count</th>",
+		(unsigned long long)r->total.kills,
+		(unsigned long long)r->by_pid);
 	for (int k = 0; k < 6; k++)
 		fprintf(f, "<th>%s</th>", h[k]);
 	fprintf(f, "</tr>\n");

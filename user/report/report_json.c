@@ -157,6 +157,7 @@ int report_json(const struct report *r, FILE *f)
 	add_u64(j, "records", r->records);
 	add_u64(j, "in_range", r->records - r->filtered);
 	add_u64(j, "filtered_out", r->filtered);
+	add_u64(j, "credited_by_pid", r->by_pid);
 	add_time(j, "since", r->since ? r->since_ns : 0);
 	add_time(j, "until", r->until ? r->until_ns : 0);
 	o = json_object_new_object();

@@ -187,6 +187,10 @@ void report_text(const struct report *r, FILE *f)
 
 	fprintf(f, "\nDENIED AND KILLED (decisions; %llu kill records)\n",
 		(unsigned long long)r->total.kills);
+	if (r->by_pid)
+		fprintf(f, "  (%llu records without attribution credited to "
+			"what their pid ran just before)\n",
+			(unsigned long long)r->by_pid);
 	l = report_by_count(&r->blocked);
 	for (size_t i = 0; l && l[i]; i++) {
 		for (int n = 0; n < 6; n++)
