@@ -362,6 +362,62 @@ static void test_gzip_file(void **state)
 	unlink(path);
 }
 
+/* every format over a log whose exe and names are hostile: the HTML
+ * escapes them and fetches nothing, the JSON parses back with the same
+ * totals, the text names the bad line */
+static void test_formats(void **state)
+{
+	struct report r;
+	json_object *j, *t;
+	char *buf;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(report_init(&r), 0);
+	feed_sample(&r);
+	line(&r, rec("connect", "2026-12-05T10:00:09Z",
+		     "/tmp/<script src=https://x.example/a.js></script>",
+		     "r\\\"oot", "/a", "\"action\":\"deny\",\"domain\":"
+		     "\"<img src=http://y.example/>\""), 7);
+	line(&r, "{oops", 8);
+
+	f = open_memstream(&buf, &len);
+	report_html(&r, f);
+	fclose(f);
+	assert_null(strstr(buf, "<script"));
+	assert_null(strstr(buf, "<img"));
+	assert_null(strstr(buf, "src="));
+	assert_null(strstr(buf, "href="));
+	assert_null(strstr(buf, "@import"));
+	assert_null(strstr(buf, "://"));
+	assert_non_null(strstr(buf, "&lt;script src&#61;https&#58;//x.example"));
+	assert_non_null(strstr(buf, "<svg id=\"timeline\""));
+	assert_non_null(strstr(buf, "t.jsonl:8: not JSON"));
+	free(buf);
+
+	f = open_memstream(&buf, &len);
+	assert_int_equal(report_json(&r, f), 0);
+	fclose(f);
+	j = json_tokener_parse(buf);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "totals", &t));
+	assert_true(json_object_object_get_ex(t, "connects", &t));
+	assert_int_equal(json_object_get_int64(t), r.total.connects);
+	assert_true(json_object_object_get_ex(j, "bad_lines", &t));
+	assert_int_equal(json_object_array_length(t), 1);
+	json_object_put(j);
+	free(buf);
+
+	f = open_memstream(&buf, &len);
+	report_text(&r, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "BAD LINES (1)\n  t.jsonl:8: not JSON"));
+	assert_non_null(strstr(buf, "no credential records"));
+	free(buf);
+	report_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_totals_agree),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_gzip_file),
+		cmocka_unit_test(test_formats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

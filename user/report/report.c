@@ -212,7 +212,8 @@ static void add_stats(struct rep_stats *s, const struct rec *x)
 			s->existing++;
 		if (d && x->kind == K_CONNECT)
 			d->connects += x->w;
-		c = rtab_get(&s->countries, x->country ? x->country : "unknown");
+		c = rtab_get(&s->countries,
+			     x->country ? x->country : "unknown");
 		if (c)
 			*c += x->w;
 		break;

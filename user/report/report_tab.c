@@ -33,8 +33,9 @@ static int rtab_grow(struct rtab *t)
 
 		if (!t->e[i].key)
 			continue;
-		for (j = t->e[i].hash & (cap - 1); e[j].key; j = (j + 1) & (cap - 1))
-			;
+		j = t->e[i].hash & (cap - 1);
+		while (e[j].key)
+			j = (j + 1) & (cap - 1);
 		e[j] = t->e[i];
 	}
 	free(t->e);

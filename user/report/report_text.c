@@ -77,7 +77,8 @@ static void stats(FILE *f, const struct rep_stats *s, bool detail)
 		const struct rep_dest *d = l[i]->val;
 
 		fprintf(f, "    %-16s %-18s connects %llu, names %llu, flows "
-			"%llu, bytes %llu\n", field(l[i]->key, 0, k0, sizeof(k0)),
+			"%llu, bytes %llu\n",
+			field(l[i]->key, 0, k0, sizeof(k0)),
 			field(l[i]->key, 1, k1, sizeof(k1)),
 			(unsigned long long)d->connects,
 			(unsigned long long)d->names,

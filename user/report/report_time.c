@@ -65,7 +65,8 @@ int report_parse_time(const char *s, __s64 now_ns, __s64 *ns)
 	}
 	/* ns since the epoch in 64 bits: up to 2262 */
 	y = digits(&p, 4);
-	if (y < 1970 || y > 2261 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+	if (y < 1970 || y > 2261 || *p++ != '-' ||
+	    (mo = digits(&p, 2)) < 1 || mo > 12 ||
 	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31 ||
 	    (*p != 'T' && *p != 't' && *p != ' '))
 		return -EINVAL;
