@@ -161,4 +161,10 @@ man_opts() {
 	run $RW report
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"at least one LOG"* ]]
+	run $RW report "$TMP"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is a directory"* ]]
+	run $RW report --since 2h --until 3h /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--since 2h is after --until 3h"* ]]
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "report.h"
@@ -114,11 +115,22 @@ int cmd_report(int argc, char **argv)
 			"report --help)");
 		return EXIT_USAGE;
 	}
-	for (int i = optind; i < argc; i++)
-		if (access(argv[i], R_OK)) {
+	if (s_since && s_until && since > until) {
+		pr_warn("--since %s is after --until %s", s_since, s_until);
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+
+		if (access(argv[i], R_OK) || stat(argv[i], &st)) {
 			pr_warn("%s: %s", argv[i], strerror(errno));
 			return EXIT_USAGE;
 		}
+		if (S_ISDIR(st.st_mode)) {
+			pr_warn("%s: is a directory, not a log", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
 	if (report_init(&r)) {
 		pr_warn("report: out of memory");
 		return 1;
