@@ -61,6 +61,19 @@ static void td_time(FILE *f, __s64 ns)
 	fprintf(f, "<td>%s</td>", ns ? t : "-");
 }
 
+/* a bin's width for people: ms, s, min or h */
+static void width(char *buf, size_t len, long long ms)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%lld ms", ms);
+	else if (ms < 120000)
+		snprintf(buf, len, "%.1f s", ms / 1e3);
+	else if (ms < 7200000)
+		snprintf(buf, len, "%.1f min", ms / 6e4);
+	else
+		snprintf(buf, len, "%.1f h", ms / 3.6e6);
+}
+
 static void timeline(const struct report *r, FILE *f)
 {
 	struct rtab_ent **l = report_groups_by_records(&r->bins);
@@ -68,8 +81,9 @@ static void timeline(const struct report *r, FILE *f)
 	__s64 hi = (r->tl_hi >> r->tl_shift) - r->tl_base, n = hi - lo + 1;
 	size_t rows = r->bins.n < MAX_ROWS ? r->bins.n : MAX_ROWS;
 	double bw = (double)PLOT_W / n;
-	char a[40], b[40];
+	char a[40], b[40], w[32];
 
+	width(w, sizeof(w), 1LL << r->tl_shift);
 	report_fmt_time(r->tl_lo * 1000000LL, a, sizeof(a));
 	report_fmt_time(r->tl_hi * 1000000LL, b, sizeof(b));
 	fprintf(f, "<svg id=\"timeline\" width=\"%d\" height=\"%zu\" "
@@ -78,8 +92,7 @@ static void timeline(const struct report *r, FILE *f)
 		LABEL_W + PLOT_W, (rows + 2) * ROW_H);
 	fprintf(f, "<text x=\"%d\" y=\"12\" class=\"ax\">%s</text>"
 		"<text x=\"%d\" y=\"12\" class=\"ax\" text-anchor=\"end\">%s "
-		"(bins of %lld ms)</text>\n", LABEL_W, a, LABEL_W + PLOT_W, b,
-		1LL << r->tl_shift);
+		"(bins of %s)</text>\n", LABEL_W, a, LABEL_W + PLOT_W, b, w);
 	for (size_t i = 0; l && i < rows; i++) {
 		const struct rep_group *g = l[i]->val;
 		size_t y = (i + 1) * ROW_H;
