@@ -125,9 +125,14 @@ static void tl_rebin(struct report *r)
 		if (!r->bins.e[i].key)
 			continue;
 		for (int b = 0; b < REP_NBINS; b++) {
-			__s64 j = (((old + b) << r->tl_shift) >> s) - base;
+			__s64 j;
 
-			if (!g->tl[b] || j < 0 || j >= REP_NBINS)
+			/* a bin that holds events starts at or after 0 ms:
+			 * the shifts below see no negative number */
+			if (!g->tl[b])
+				continue;
+			j = ((__s64)((__u64)(old + b) << r->tl_shift) >> s) - base;
+			if (j < 0 || j >= REP_NBINS)
 				continue;
 			tl[j] += g->tl[b];
 			tb[j] += g->tl_blocked[b];
