@@ -5,6 +5,7 @@
  * signal; SIGHUP and changed binaries or cgroups apply it again.
  */
 #include <errno.h>
+#include <sys/prctl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "enforce.h"
 #include "geo.h"
 #include "geo_bg.h"
+#include "exposure.h"
 #include "guard.h"
 #include "intel.h"
 #include "kstate.h"
@@ -129,6 +131,11 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 		pr_warn("cannot watch the binaries and cgroups the rules "
 			"name: one replaced later is matched only after a "
 			"reload");
+	if (!exposure_policy(c->policy))
+		pr_warn("no fingerprint key (%s, /etc/machine-id): credential "
+			"records carry no fingerprint", c->policy->fingerprint_key ?
+			c->policy->fingerprint_key :
+			"/etc/relaywatch/fingerprint.key");
 	ret = enforce_apply(&w->l, c->policy, c->intel, &eo, &st,
 			    on_warning, w, err, len);
 	if (ret) {
@@ -350,6 +357,10 @@ int watch(const struct cmd_opts *o, bool enforce)
 	int ret;
 
 	stage("begin");
+	/* it reads other processes' environments and credential files
+	 * (exposure.c): no core dump of it, and no ptrace by its user */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		pr_warn("cannot turn core dumps off: %s", strerror(errno));
 	if (o->syslog && sink_syslog_check(o->syslog, err, sizeof(err))) {
 		pr_warn("%s", err);
 		return EXIT_USAGE;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "proc.h"
+#include "keys.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -369,6 +370,16 @@ static void join_args(char *s, size_t n)
 	s[n] = '\0';
 }
 
+/* no credential of a command line goes further than this: each is
+ * replaced by its display form, and kept (named, never its value) for
+ * the credential records */
+static void redact(struct proc_info *out)
+{
+	out->nr_cmdline_keys = keys_redact(out->cmdline, sizeof(out->cmdline),
+					   out->cmdline_keys,
+					   PROC_MAX_CMDLINE_KEYS);
+}
+
 int proc_read(pid_t pid, struct proc_info *out)
 {
 	char path[PATH_MAX + 64], text[8192];
@@ -405,6 +416,7 @@ int proc_read(pid_t pid, struct proc_info *out)
 		n = utf8_cut(out->cmdline, n); /* not inside a character */
 	if (n > 0)
 		join_args(out->cmdline, n);
+	redact(out);
 	if (read_pidfile(pid, "cgroup", text, sizeof(text), NULL) >= 0) {
 		cgroup_parse(text, "", out->cgroup, sizeof(out->cgroup));
 		cgroup_labels(out, text);
@@ -445,6 +457,7 @@ int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
 		n = utf8_cut(snap->args, n);
 	memcpy(out->cmdline, snap->args, n);
 	join_args(out->cmdline, n);
+	redact(out);
 
 	/* a relative exe was resolved against a cwd we do not know; a
 	 * truncated one names no file (not a deleted one) */

@@ -12,8 +12,10 @@
 #include <sys/types.h>
 
 #include "relaywatch.h"
+#include "keys.h"
 
 #define PROC_MAX_PARENTS 16
+#define PROC_MAX_CMDLINE_KEYS 4
 #define PROC_SHA_CACHE 1024  /* file_sha256() cache entries */
 
 struct proc_parent {
@@ -38,6 +40,8 @@ struct proc_info {
 	char cgroup[PATH_MAX];  /* cgroup v2 path relative to the cgroup2 root, e.g. "/system.slice/x.service" */
 	char container[80];     /* container id (64 hex usually), "" if none */
 	char unit[128];         /* systemd unit (x.service / x.scope), "" if none */
+	struct key_hit cmdline_keys[PROC_MAX_CMDLINE_KEYS]; /* redacted */
+	int nr_cmdline_keys;
 	struct proc_parent parents[PROC_MAX_PARENTS];
 	int nr_parents;         /* parent chain from ppid up to pid 1 */
 };

@@ -15,6 +15,8 @@
 #include "policy.h"
 #include "proc.h"
 #include "record.h"
+#include "exposure.h"
+#include "keys.h"
 #include "util.h"
 
 static const char *rule_name(const struct output *o, unsigned gen, int rule)
@@ -130,6 +132,45 @@ void record_net(struct output *o, const struct rw_net_event *e,
 	r.cookie = e->cookie;
 	r.suppressed = e->suppressed;
 	emit(o, &r);
+	exposure_check(o, &r);
+}
+
+void record_credential(struct output *o, const struct record *about,
+		       const struct cred_report *c)
+{
+	struct record r = *about;
+	json_object *x = json_object_new_object();
+	const struct key_hit *h = c->hit;
+
+	r.kind = REC_CRED;
+	r.event = "credential";
+	r.suppressed = -1;
+	r.extra = x;
+	json_object_object_add(x, "where", json_object_new_string(c->where));
+	if (c->name)
+		json_object_object_add(x, "name", json_object_new_string(c->name));
+	if (c->path)
+		json_object_object_add(x, "path", json_object_new_string(c->path));
+	if (h) {
+		json_object_object_add(x, "key_provider",
+				       json_object_new_string(h->provider));
+		json_object_object_add(x, "key_kind",
+				       json_object_new_string(h->kind));
+		json_object_object_add(x, "display",
+				       json_object_new_string(h->display));
+		json_object_object_add(x, "fingerprint", h->fingerprint[0] ?
+			json_object_new_string(h->fingerprint) : NULL);
+		json_object_object_add(x, "fingerprint_scope", c->scope ?
+			json_object_new_string(c->scope) : NULL);
+		json_object_object_add(x, "recognised_by",
+			json_object_new_string(h->by_name ? "name" : "shape"));
+		if (h->source)
+			json_object_object_add(x, "format_source",
+					       json_object_new_string(h->source));
+	}
+	if (c->error)
+		json_object_object_add(x, "error", json_object_new_string(c->error));
+	emit(o, &r);
 }
 
 void record_name(struct output *o, const struct rw_name_event *e,
@@ -152,6 +193,7 @@ void record_name(struct output *o, const struct rw_name_event *e,
 	uid_of(&r, e->uid);
 	r.cookie = e->cookie;
 	emit(o, &r);
+	exposure_check(o, &r);
 }
 
 void record_dns(struct output *o, const struct rw_dns_event *e,

@@ -26,6 +26,7 @@ enum rec_kind {
 	REC_PROC,    /* exec, exit of a tagged process */
 	REC_KILL,    /* a SIGKILL, by the kernel or the daemon */
 	REC_ESCAPE,  /* a process left the watched cgroup */
+	REC_CRED,    /* a credential a matched process held (exposure.c) */
 	REC_META,    /* the daemon's own: start, policy, gap, stats, ... */
 };
 
@@ -95,6 +96,19 @@ void record_kill(struct output *o, __u64 ktime, __u32 tgid, __u32 tid,
 /* to: the cgroup it went to */
 void record_escape(struct output *o, const struct rw_escape_event *e,
 		   const struct proc_info *pi, const char *to);
+/* a credential of the process a record (about) names: hit NULL when it
+ * could not be looked for (error says why) */
+struct key_hit;
+struct cred_report {
+	const struct key_hit *hit;
+	const char *where;   /* "env", "file", "cmdline", "wire" */
+	const char *name;    /* the variable or key name, or NULL */
+	const char *path;    /* the file, or NULL */
+	const char *error;   /* why it could not be read, or NULL */
+	const char *scope;   /* the fingerprint's: "fleet", "host" */
+};
+void record_credential(struct output *o, const struct record *about,
+		       const struct cred_report *c);
 /* the daemon's own record: start, policy, reload, gap, stats, ...;
  * takes fields */
 void record_meta(struct output *o, const char *event,

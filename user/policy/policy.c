@@ -449,7 +449,8 @@ static const char *loss_name(int v)
 
 static int parse_top(struct ydoc *d, struct policy *p)
 {
-	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER };
+	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER, CRED_FILES,
+	       FP_KEY };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
@@ -457,6 +458,8 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		[RULES] = { .key = "rules", .nested = true },
 		[LOSS] = { .key = "on_daemon_loss" },
 		[LOSS_AFTER] = { .key = "daemon_loss_after" },
+		[CRED_FILES] = { .key = "credential_files" },
+		[FP_KEY] = { .key = "fingerprint_key" },
 	};
 	unsigned int after = 10;
 	int loss = 0;
@@ -492,6 +495,16 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		ret = ydoc_uint(d, &f[LOSS_AFTER], 1, 3600, &after);
 	if (!ret && loss)
 		p->deadman_ns = after * 1000000000ULL;
+	if (!ret && f[CRED_FILES].k)
+		ret = ydoc_bool(d, &f[CRED_FILES], &p->credential_files);
+	if (!ret && f[FP_KEY].k) {
+		if (f[FP_KEY].s[0] != '/')
+			return ydoc_err(d, f[FP_KEY].v, "fingerprint_key '%.64s' "
+					"is not an absolute path", f[FP_KEY].s);
+		p->fingerprint_key = strdup(f[FP_KEY].s);
+		if (!p->fingerprint_key)
+			return ydoc_nomem(d);
+	}
 	if (!ret && f[HOME].k)
 		ret = ydoc_list(d, &f[HOME], "a code", "country codes",
 				sizeof(*p->home_countries), &p->home_countries,
@@ -587,6 +600,7 @@ void policy_free(struct policy *p)
 	}
 	free(p->rules);
 	free_strs(p->intel_files, p->nr_intel_files);
+	free(p->fingerprint_key);
 	free(p->home_countries);
 	free_strs(p->warnings, p->nr_warnings);
 	free(p->path);

@@ -99,6 +99,11 @@ struct policy {
 	char **warnings;       /* "FILE:LINE:COL: warning: reason", one a line */
 	size_t nr_warnings;
 	__u8 sha256[32];       /* of the text: which policy is in force */
+	bool credential_files;  /* credential_files: scan a matched process's
+				 * credential files too (its environment is
+				 * scanned always) */
+	char *fingerprint_key;  /* fingerprint_key: the site key file; NULL:
+				 * /etc/relaywatch/fingerprint.key */
 	__u64 deadman_ns;      /* on_daemon_loss: deny-alerts, after this long
 				* without a daemon; 0 = keep */
 };

@@ -96,6 +96,18 @@ static void emit(struct sink *s, const struct output *o,
 			 "%s", field(r, "to_cgroup"));
 		what = "escape";
 		break;
+	case REC_CRED:
+		if (!field(r, "key_provider")[0])
+			snprintf(detail, sizeof(detail), "%s not read: %s",
+				 field(r, "where"), field(r, "error"));
+		else
+			snprintf(detail, sizeof(detail), "%s %s in %s %s %s",
+				 field(r, "key_provider"), field(r, "key_kind"),
+				 field(r, "where"), field(r, "name")[0] ?
+				 field(r, "name") : field(r, "path"),
+				 field(r, "display"));
+		what = "credential";
+		break;
 	default:
 		detail[0] = 0;
 	}
