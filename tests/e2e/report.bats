@@ -60,9 +60,11 @@ listening() {
 # bytes), 2 denied curls, 1 denied nc, 1 killed nc; the daemon stopped so
 # the flows are written
 make_log() {
-	serve 3
+	# with keys, the key client takes the first answer
+	serve $([ "${1:-}" = keys ] && echo 4 || echo 3)
 	start_daemon --dedup-ms 0
 	DAEMON=${PIDS[-1]}
+	[ "${1:-}" != keys ] || { listening && key_client; }
 	for i in 1 2 3; do
 		listening
 		in_cg curl -s -m 3 -d "payload-$i-$(head -c 300 /dev/zero | tr '\0' x)" \
@@ -87,6 +89,23 @@ make_log() {
 	[ -z "${RW_KEEP_LOG:-}" ] || cp "$LOG" "$RW_KEEP_LOG"
 }
 
+# a client holding a fake Anthropic key in its environment (credentials.
+# bats' fakekeys.py) connects to the ai-relay address and lives 2 s, so
+# the daemon reads its environment and writes a credential record
+key_client() {
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/lib/fakekeys.py" "$TMP/keys"
+	# shellcheck disable=SC1091
+	. "$TMP/keys/env"
+	in_cg env -i PATH=/usr/bin:/bin ANTHROPIC_API_KEY="$ANTHROPIC_KEY" \
+		/usr/bin/python3 -c 'import socket, sys, time
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)
+except OSError:
+    pass
+time.sleep(2)' "$NET.1" "$PORT"
+	wait_for '.event == "credential"' >/dev/null
+}
+
 # the report's figure: jq path F of the JSON report of the args
 rj() {
 	local f=$1
@@ -95,7 +114,7 @@ rj() {
 }
 
 @test "report totals agree with the log counted by jq" {
-	make_log
+	make_log keys
 	"$RW" report --format json "$LOG" > "$TMP/r.json"
 	# connects: connect and sendmsg records, each 1 + suppressed
 	want=$(jq -s '[.[] | select(.event == "connect" or .event == "sendmsg") | 1 + (.suppressed // 0)] | add' "$LOG")
@@ -108,7 +127,7 @@ rj() {
 	want=$(jq -s '[.[] | select(.event == "flow") | .flows] | add' "$LOG")
 	[ "$(jq .totals.flows "$TMP/r.json")" = "$want" ]
 	# denied: the deny decisions
-	want=$(jq -s '[.[] | select(.action == "deny" and .event != "flow" and .event != "kill") | 1 + (.suppressed // 0)] | add' "$LOG")
+	want=$(jq -s '[.[] | select(.action == "deny" and (.event | IN("connect", "sendmsg", "existing", "tls", "http", "proxy"))) | 1 + (.suppressed // 0)] | add' "$LOG")
 	[ "$want" -ge 3 ]
 	[ "$(jq .totals.actions.deny "$TMP/r.json")" = "$want" ]
 	[ "$(jq '[.denied_and_killed[] | select(.action == "deny") | .count] | add' "$TMP/r.json")" = "$want" ]
@@ -149,11 +168,26 @@ rj() {
 			[ "$(jq "[.$k[].stats.$f] | add" "$TMP/r.json")" = "$(jq ".totals.$f" "$TMP/r.json")" ]
 		done
 	done
-	# the workload is the test's cgroup; no credential records: said so
+	# the workload is the test's cgroup
 	[ "$(jq -r '.workloads[0].workload' "$TMP/r.json")" = "cgroup:/${CG#"$CGROOT"/}" ]
-	[ "$(jq .totals.credentials "$TMP/r.json")" = 0 ]
+	# credentials: the key client's, per binary, the fingerprints the log
+	# gave; nothing of the secret
+	py=$(readlink -f /usr/bin/python3)
+	want=$(jq -s --arg e "$py" '[.[] | select(.event == "credential" and .exe == $e and .error == null)] | length' "$LOG")
+	[ "$want" -ge 1 ]
+	[ "$(jq .totals.credentials "$TMP/r.json")" = "$want" ]
+	[ "$(jq --arg e "$py" '[.binaries[] | select(.exe == $e) | .credentials[] | select(.key_provider != "(not inspected)") | .records] | add' "$TMP/r.json")" = "$want" ]
+	[ "$(jq -r 'select(.event == "credential" and .fingerprint != null) | .fingerprint' "$LOG" | sort -u)" = \
+	  "$(jq -r '.binaries[].credentials[] | select(.key_provider != "(not inspected)") | .fingerprint' "$TMP/r.json" | sort -u)" ]
+	# the processes gone before the daemon read them: counted, not guessed
+	want=$(jq -s '[.[] | select(.event == "credential" and .error != null)] | length' "$LOG")
+	[ "$(jq .totals.credentials_not_inspected "$TMP/r.json")" = "$want" ]
 	"$RW" report "$LOG" > "$TMP/r.txt"
-	grep -q 'no credential records' "$TMP/r.txt"
+	grep -q "rotate: Anthropic .* in env ANTHROPIC_API_KEY: .*…${ANTHROPIC_KEY: -4} hmac-sha256:" "$TMP/r.txt"
+	! grep -qF "$ANTHROPIC_KEY" "$TMP/r.txt" "$TMP/r.json"
+	# and where there are none, the report says so
+	"$RW" report <(grep -v '"event":"credential"' "$LOG") > "$TMP/r0.txt"
+	grep -q 'no credential records' "$TMP/r0.txt"
 	grep -q "deny .*rule deny-relay .*$curl -> $NET.2:$PORT" "$TMP/r.txt"
 	grep -q "kill .*rule kill-relay .*$nc -> $NET.3:$PORT" "$TMP/r.txt"
 	[ "$(jq .bad_lines_total "$TMP/r.json")" = 0 ]

@@ -113,32 +113,55 @@ static void test_aggregate(void **state)
 	report_free(&r);
 }
 
+/* credential records as the daemon writes them: the matched record's
+ * destination and action, the key's provider, kind, place, display form
+ * and fingerprint; one a process that could not be read */
 static void test_credentials(void **state)
 {
+	static const char key[] = "\"action\":\"alert\",\"daddr\":\"1.2.3.4\","
+		"\"dport\":443,\"category\":\"ai-relay\",\"provider\":"
+		"\"aihubmix\",\"where\":\"env\",\"name\":\"OPENAI_API_KEY\","
+		"\"key_provider\":\"OpenAI\",\"key_kind\":\"project key\","
+		"\"display\":\"sk-proj-\u2026abcd\",\"fingerprint\":"
+		"\"hmac-sha256:0123456789abcdef\",\"fingerprint_scope\":\"host\"";
 	struct report r;
 	struct rep_group *g;
+	char *buf;
+	size_t len;
+	FILE *f;
 
 	(void)state;
 	assert_int_equal(report_init(&r), 0);
 	feed_sample(&r);
 	assert_int_equal(r.total.credentials, 0);
 	line(&r, rec("credential", "2026-12-05T10:00:06.000000000Z",
-		     "/usr/bin/curl", "root", "/a", "\"provider\":\"openai\","
-		     "\"kind\":\"api-key\",\"where\":\"header\",\"fingerprint\":"
-		     "\"sha256:abcd\",\"destination\":\"api.openai.com\","
-		     "\"action\":\"alert\""), 7);
+		     "/usr/bin/curl", "root", "/a", key), 7);
 	line(&r, rec("credential", "2026-12-05T10:00:07.000000000Z",
-		     "/usr/bin/curl", "root", "/a", "\"provider\":\"openai\","
-		     "\"kind\":\"api-key\",\"where\":\"header\",\"fingerprint\":"
-		     "\"sha256:abcd\",\"destination\":\"api.openai.com\","
-		     "\"action\":\"alert\""), 8);
+		     "/usr/bin/curl", "root", "/a", key), 8);
+	line(&r, rec("credential", "2026-12-05T10:00:08.000000000Z",
+		     "/usr/bin/curl", "root", "/a", "\"action\":\"alert\","
+		     "\"daddr\":\"1.2.3.4\",\"dport\":443,\"where\":\"env\","
+		     "\"error\":\"the process exited before its environment "
+		     "was read\""), 9);
 	assert_int_equal(r.total.credentials, 2);
+	assert_int_equal(r.total.cred_errors, 1);
 	g = rtab_get(&r.bins, curl);
-	assert_int_equal(g->creds.n, 1);
-	assert_int_equal(*(__u64 *)rtab_get(&g->creds, "openai\tapi-key\t"
-		"header\tsha256:abcd\tapi.openai.com\talert"), 2);
-	/* a credential record is no decision */
+	assert_int_equal(g->creds.n, 2);
+	assert_int_equal(*(__u64 *)rtab_get(&g->creds, "OpenAI\tproject key\t"
+		"env OPENAI_API_KEY\tsk-proj-\u2026abcd\t"
+		"hmac-sha256:0123456789abcdef\t1.2.3.4:443 (ai-relay)\talert"), 2);
+	/* a credential record is no decision, and no destination */
 	assert_int_equal(r.total.actions[RA_ALERT], 3);
+	assert_int_equal(r.total.connects, 4);
+	f = open_memstream(&buf, &len);
+	report_text(&r, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "rotate: OpenAI project key in env "
+		"OPENAI_API_KEY: sk-proj-\u2026abcd hmac-sha256:0123456789abcdef "
+		"-> 1.2.3.4:443 (ai-relay), alert (2 records)"));
+	assert_non_null(strstr(buf, "not inspected (the process exited"));
+	assert_null(strstr(buf, "no credential records"));
+	free(buf);
 	report_free(&r);
 }
 

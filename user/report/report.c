@@ -164,20 +164,38 @@ static bool blocking(int a)
 	       a == RA_WOULD_KILL;
 }
 
-/* the fields of a credential record, the key of its row */
-static void cred_key(json_object *o, char *buf, size_t len)
+const char *const rep_cred_fields[REP_CRED_N] = {
+	"key_provider", "key_kind", "where", "display", "fingerprint",
+	"destination", "action",
+};
+
+/* a credential record (README, Credential exposure): the matched
+ * record's destination and action, where the key was (env NAME, file
+ * PATH, cmdline), whose it is, its display form and keyed fingerprint;
+ * never the secret, which no record holds */
+static void cred_key(const struct rec *x, char *buf, size_t len)
 {
-	static const char *const f[] = { "provider", "kind", "where",
-		"fingerprint", "destination", "action" };
-	size_t n = 0;
+	const char *err = str(x->o, "error"), *kp = str(x->o, "key_provider");
+	const char *kk = str(x->o, "key_kind"), *where = str(x->o, "where");
+	const char *name = str(x->o, "name"), *path = str(x->o, "path");
+	const char *disp = str(x->o, "display");
+	const char *fp = str(x->o, "fingerprint");
+	char dest[512];
 
-	buf[0] = 0;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && n < len; i++) {
-		const char *v = str(o, f[i]);
-
-		n += snprintf(buf + n, len - n, "%s%s", i ? "\t" : "",
-			      v ? v : "-");
-	}
+	if (x->domain)
+		snprintf(dest, sizeof(dest), "%s", x->domain);
+	else
+		snprintf(dest, sizeof(dest), "%s:%ld",
+			 x->daddr ? x->daddr : "-", x->dport);
+	if (x->category)
+		snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest),
+			 " (%s)", x->category);
+	snprintf(buf, len, "%s\t%s\t%s%s%s\t%s\t%s\t%s\t%s",
+		 err ? "(not inspected)" : kp ? kp : "-",
+		 err ? err : kk ? kk : "-", where ? where : "-",
+		 name || path ? " " : "", name ? name : path ? path : "",
+		 disp ? disp : "-", fp ? fp : "-", dest,
+		 x->action >= 0 ? rep_action_names[x->action] : "-");
 }
 
 static void add_stats(struct rep_stats *s, const struct rec *x)
@@ -234,7 +252,12 @@ static void add_stats(struct rep_stats *s, const struct rec *x)
 	case K_DNS: s->dns++; break;
 	case K_EXIT: s->exits++; break;
 	case K_KILL: s->kills++; break;
-	case K_CRED: s->credentials++; break;
+	case K_CRED:
+		if (str(x->o, "error"))
+			s->cred_errors++;
+		else
+			s->credentials++;
+		break;
 	default: break;
 	}
 }
@@ -351,7 +374,7 @@ static void add_process(struct report *r, const struct rec *x)
 		report_tl_add(r, g, x->ts, x->w,
 			      decision(x) && blocking(x->action));
 		if (x->kind == K_CRED) {
-			cred_key(x->o, key, sizeof(key));
+			cred_key(x, key, sizeof(key));
 			if ((c = rtab_get(&g->creds, key)))
 				(*c)++;
 		}

@@ -42,6 +42,11 @@ enum rep_action {
 };
 extern const char *const rep_action_names[RA_N];
 
+/* a credential row: the record's key fields, joined by tabs; a record
+ * with error has key_provider "(not inspected)" and the error as kind */
+#define REP_CRED_N 7
+extern const char *const rep_cred_fields[REP_CRED_N];
+
 /* one destination kind: category and provider, as the daemon named them */
 struct rep_dest {
 	__u64 connects, names, flows, bytes;
@@ -51,7 +56,9 @@ struct rep_stats {
 	__u64 records;		/* process records (every event with a pid) */
 	__u64 connects;		/* connect + sendmsg, each 1 + suppressed */
 	__u64 names;		/* tls, http, proxy */
-	__u64 existing, dns, exits, kills, credentials;
+	__u64 existing, dns, exits, kills;
+	__u64 credentials;	/* credential records that name a key */
+	__u64 cred_errors;	/* ... that say the process was not read */
 	__u64 flows, bytes, packets;	/* flow records: flows, their sums */
 	__u64 actions[RA_N];	/* decisions: connects, names, existing */
 	__s64 first_ns, last_ns;	/* 0: none seen */

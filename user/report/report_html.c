@@ -252,13 +252,17 @@ static void credentials(const struct report *r, FILE *f)
 	struct rtab_ent **l;
 
 	fprintf(f, "<h2>Credentials to rotate</h2>\n");
-	if (!r->total.credentials) {
+	if (!r->total.credentials && !r->total.cred_errors) {
 		fprintf(f, "<p>no credential records</p>\n");
 		return;
 	}
-	fprintf(f, "<table><tr><th>exe</th><th>provider</th><th>kind</th>"
-		"<th>where</th><th>fingerprint</th><th>destination</th>"
-		"<th>action</th><th>records</th></tr>\n");
+	fprintf(f, "<p>%llu keys named, %llu processes not inspected.</p>\n"
+		"<table><tr><th>exe</th>",
+		(unsigned long long)r->total.credentials,
+		(unsigned long long)r->total.cred_errors);
+	for (int n = 0; n < REP_CRED_N; n++)
+		fprintf(f, "<th>%s</th>", rep_cred_fields[n]);
+	fprintf(f, "<th>records</th></tr>\n");
 	l = report_groups_by_records(&r->bins);
 	for (size_t i = 0; l && l[i]; i++) {
 		const struct rep_group *g = l[i]->val;
@@ -267,7 +271,7 @@ static void credentials(const struct report *r, FILE *f)
 		for (size_t k = 0; c && c[k]; k++) {
 			fprintf(f, "<tr><td>");
 			efield(f, l[i]->key, 0);
-			for (int n = 0; n < 6; n++) {
+			for (int n = 0; n < REP_CRED_N; n++) {
 				fprintf(f, "</td><td>");
 				efield(f, c[k]->key, n);
 			}

@@ -55,6 +55,7 @@ static json_object *stats(const struct rep_stats *s)
 	add_u64(j, "exits", s->exits);
 	add_u64(j, "kills", s->kills);
 	add_u64(j, "credentials", s->credentials);
+	add_u64(j, "credentials_not_inspected", s->cred_errors);
 	for (int a = 0; a < RA_N; a++)
 		if (s->actions[a])
 			add_u64(acts, rep_action_names[a], s->actions[a]);
@@ -84,13 +85,11 @@ static json_object *stats(const struct rep_stats *s)
 
 static json_object *creds(const struct rep_group *g)
 {
-	static const char *const cn[] = { "provider", "kind", "where",
-		"fingerprint", "destination", "action" };
 	struct rtab_ent **l = report_by_count(&g->creds);
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; l && l[i]; i++) {
-		json_object *o = split(l[i]->key, cn, 6);
+		json_object *o = split(l[i]->key, rep_cred_fields, REP_CRED_N);
 
 		add_u64(o, "records", *(__u64 *)l[i]->val);
 		json_object_array_add(a, o);

@@ -95,20 +95,26 @@ static void stats(FILE *f, const struct rep_stats *s, bool detail)
 	free(l);
 }
 
+/* one line a key: whose, what, where; then its display form and
+ * fingerprint (what to look up in the key's console), the destination
+ * and the decision */
 static void creds(FILE *f, const struct rep_group *g)
 {
 	struct rtab_ent **l = report_by_count(&g->creds);
-	static const char *const names[] = { "provider", "kind", "where",
-		"fingerprint", "destination", "action" };
-	char v[512];
+	char v[REP_CRED_N][512];
 
 	for (size_t i = 0; l && l[i]; i++) {
-		fprintf(f, "    rotate:");
-		for (int n = 0; n < 6; n++)
-			fprintf(f, " %s=%s", names[n],
-				field(l[i]->key, n, v, sizeof(v)));
-		fprintf(f, " (%llu records)\n",
-			(unsigned long long)*(__u64 *)l[i]->val);
+		for (int n = 0; n < REP_CRED_N; n++)
+			field(l[i]->key, n, v[n], sizeof(v[n]));
+		if (!strcmp(v[0], "(not inspected)"))
+			fprintf(f, "    not inspected (%s): %s -> %s, %s "
+				"(%llu records)\n", v[1], v[2], v[5], v[6],
+				(unsigned long long)*(__u64 *)l[i]->val);
+		else
+			fprintf(f, "    rotate: %s %s in %s: %s %s -> %s, %s "
+				"(%llu records)\n", v[0], v[1], v[2], v[3],
+				v[4], v[5], v[6],
+				(unsigned long long)*(__u64 *)l[i]->val);
 	}
 	free(l);
 }
@@ -206,15 +212,17 @@ void report_text(const struct report *r, FILE *f)
 		fprintf(f, "  nothing denied or killed\n");
 	free(l);
 
-	fprintf(f, "\nCREDENTIALS TO ROTATE\n");
-	if (!r->total.credentials) {
+	fprintf(f, "\nCREDENTIALS TO ROTATE (%llu keys named, %llu processes "
+		"not inspected)\n", (unsigned long long)r->total.credentials,
+		(unsigned long long)r->total.cred_errors);
+	if (!r->total.credentials && !r->total.cred_errors) {
 		fprintf(f, "  no credential records\n");
 	} else {
 		l = report_groups_by_records(&r->bins);
 		for (size_t i = 0; l && l[i]; i++) {
 			const struct rep_group *g = l[i]->val;
 
-			if (!g->s.credentials)
+			if (!g->s.credentials && !g->s.cred_errors)
 				continue;
 			fprintf(f, "  %s\n", field(l[i]->key, 0, k[0],
 						   sizeof(k[0])));
