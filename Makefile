@@ -27,7 +27,8 @@ endif
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 # user/: by layer; every layer's headers are included by name
-USER_DIRS := user user/policy user/kernel user/events user/sinks user/cli
+USER_DIRS := user user/policy user/kernel user/events user/sinks user/cli \
+	     user/report
 USER_SRCS := $(filter-out user/cli/main.c,$(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c)))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -35,7 +36,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ_%,$(INTEG_SRCS))
 
-.PHONY: all test unit run bench deps deps-test clean test-kernels man \
+.PHONY: all test unit run bench bench-report deps deps-test clean test-kernels man \
 	install uninstall deb
 .DELETE_ON_ERROR:
 
@@ -173,11 +174,22 @@ $(BUILD)/bench_sinks: tests/bench/sinks.c tests/bench/bench_util.h $(BUILD)/libr
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
 
+$(BUILD)/bench_report: tests/bench/report.c tests/bench/bench_util.h $(BUILD)/librw.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(BUILD)/librw.a $(LDLIBS) -o $@
+
+# make bench-report: relaywatch report's reading speed alone (no root,
+# no kernel); REPORT_MB sets the generated log's size
+REPORT_MB ?= 256
+bench-report: $(BUILD)/bench_report
+	$(Q)./$(BUILD)/bench_report $(REPORT_MB)
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart $(BUILD)/bench_sinks
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_restart $(BUILD)/bench_sinks $(BUILD)/bench_report
 	$(Q)./$(BUILD)/bench $(ARGS)
 	$(Q)./$(BUILD)/bench_restart
 	$(Q)./$(BUILD)/bench_sinks
+	$(Q)./$(BUILD)/bench_report $(REPORT_MB)
 
 clean:
 	$(Q)rm -rf $(BUILD)

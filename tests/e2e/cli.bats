@@ -14,7 +14,7 @@ teardown() {
 }
 
 @test "--help has examples for every command" {
-	for c in trace run check "intel show" "policy validate"; do
+	for c in trace run check "intel show" "policy validate" report; do
 		run $RW $c --help
 		[ "$status" -eq 0 ]
 		[[ "$output" == *EXAMPLES* ]]
@@ -113,7 +113,7 @@ man_opts() {
 }
 
 @test "the man page and --help name the same options, command by command" {
-	for c in trace run status detach check "intel show" probe; do
+	for c in trace run status detach check "intel show" probe report; do
 		help_opts "$c" > "$TMP/help"
 		man_opts "$c" > "$TMP/man"
 		# a command with options has them in both
@@ -144,4 +144,27 @@ man_opts() {
 	[ "$status" = 1 ]
 	[[ "$output" == *"not permitted to use BPF"*"CAP_BPF, CAP_PERFMON"* ]]
 	[[ "$output" != *"Linux 5.10 or later"* ]]
+}
+
+@test "report: --format bogus, a missing file, a bad time: exit 2, one sentence" {
+	run $RW report --format bogus /dev/null
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"unknown format 'bogus'"* ]]
+	run $RW report "$TMP/nope.jsonl"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"$TMP/nope.jsonl"*"No such file or directory"* ]]
+	run $RW report --since yesterday /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--since expects an RFC 3339 time"* ]]
+	run $RW report
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"at least one LOG"* ]]
+	run $RW report "$TMP"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is a directory"* ]]
+	run $RW report --since 2h --until 3h /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--since 2h is after --until 3h"* ]]
 }

@@ -20,6 +20,7 @@
 #include "output.h"
 #include "policy.h"
 #include "progload.h"
+#include "report.h"
 #include "watch.h"
 
 
@@ -186,6 +187,7 @@ static const char main_help[] =
 "  run               the enforcing daemon (JSON lines log)\n"
 "  check             how a name, address or URL is classified, and decided\n"
 "  intel show        an entry of the intelligence, with its source\n"
+"  report            a responder's summary of run's JSON logs\n"
 "  policy validate   check a policy file\n"
 "  status            is enforcement attached, by what, is a daemon reading\n"
 "  detach            remove the enforcement run left in force\n"
@@ -199,7 +201,8 @@ static const char main_help[] =
 "  relaywatch run --policy etc/policy.yaml --log /var/log/relaywatch.jsonl\n"
 "  relaywatch check https://api.openai.com/v1/chat/completions\n"
 "  relaywatch intel show api.openai.com\n"
-"  relaywatch policy validate etc/policy.yaml\n";
+"  relaywatch policy validate etc/policy.yaml\n"
+"  relaywatch report --since 24h /var/log/relaywatch.jsonl*\n";
 
 static int parse_long(const char *flag, const char *s, long lo, long hi,
 		      long *out)
@@ -485,6 +488,7 @@ static const struct {
 	{ "policy", cmd_policy },
 	{ "check", cmd_check },
 	{ "intel", cmd_intel },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

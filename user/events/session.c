@@ -336,7 +336,7 @@ static int handle_event(struct session *s, void *data, size_t size)
 		if (size < sizeof(*e))
 			break;
 		pi = attribute_tgid(s, e->tgid);
-		if (!filtered(s, e->tgid, pi))
+		if (!filtered(s, e->tgid, e->uid, pi))
 			record_key(&s->out, e, pi);
 		break;
 	}
