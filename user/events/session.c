@@ -6,7 +6,7 @@
  * attributed from /proc while the process lives, else from the exec-time
  * snapshot the kernel attached. A kill the kernel could not deliver at
  * syscall exit (io_uring workers never return to user space) is delivered
- * here after a short grace period.
+ * after a short grace period (kills.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,61 +34,10 @@
 #include "log.h"
 
 #define POLL_MS 100
-#define KILL_GRACE_NS (100 * 1000000ULL)
 
 volatile sig_atomic_t session_stop, session_hup, session_reopen;
 
-struct pending_kill {
-	__u32 tgid;
-	int pidfd;
-	int rule;
-	unsigned gen;
-	__u64 deadline;
-	char comm[RW_COMM_LEN + 1];
-};
-
 static struct proc_info pinfo; /* large; one event at a time */
-
-static int pidfd_open(pid_t pid)
-{
-	return syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int pidfd_kill(int pidfd)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-}
-
-int session_kill_now(pid_t pid)
-{
-	int fd = pidfd_open(pid), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = pidfd_kill(fd) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* a zombie counts as gone: it was killed, it just was not reaped */
-static bool alive(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
 
 struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap)
 {
@@ -117,63 +66,6 @@ static bool filtered(struct session *s, __u32 tgid, long kuid,
 	return true;
 }
 
-static void queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,
-		       const char *comm)
-{
-	struct pending_kill *k;
-	int fd = pidfd_open(tgid);
-
-	if (fd < 0)
-		return; /* already gone: the kernel's kill got there first */
-	if (GROW(s->kills, s->cap_kills, s->nr_kills, 16)) {
-		pidfd_kill(fd); /* cannot wait: act now */
-		close(fd);
-		return;
-	}
-	k = &s->kills[s->nr_kills++];
-	k->tgid = tgid;
-	k->pidfd = fd;
-	k->rule = rule;
-	k->gen = gen;
-	k->deadline = mono_ns() + KILL_GRACE_NS;
-	snprintf(k->comm, sizeof(k->comm), "%s", comm);
-}
-
-static void drop_kill(struct session *s, size_t i)
-{
-	close(s->kills[i].pidfd);
-	s->kills[i] = s->kills[--s->nr_kills];
-}
-
-static void kernel_killed(struct session *s, __u32 tgid)
-{
-	for (size_t i = 0; i < s->nr_kills; i++)
-		if (s->kills[i].tgid == tgid) {
-			drop_kill(s, i);
-			return;
-		}
-}
-
-static void fallback_kills(struct session *s, bool all)
-{
-	__u64 now = mono_ns();
-
-	for (size_t i = 0; i < s->nr_kills;) {
-		struct pending_kill *k = &s->kills[i];
-
-		if (!all && k->deadline > now) {
-			i++;
-			continue;
-		}
-		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
-			s->user_kills++;
-			record_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
-				    k->gen, k->rule, "userspace", -1, NULL);
-		}
-		drop_kill(s, i);
-	}
-}
-
 /* the name DNS gave the process (or the host) for an address, or NULL */
 static const char *dns_name(struct session *s, __u32 tgid, bool v4,
 			    const __u8 *addr)
@@ -197,7 +89,7 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	/* actions first: the per-process cap holds back records only */
 	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED)) {
 		snprintf(comm, sizeof(comm), "%s", e->comm);
-		queue_kill(s, e->tgid, e->gen, e->rule, comm);
+		session_queue_kill(s, e->tgid, e->gen, e->rule, comm);
 	}
 	if (!fold_admit(&s->fold, e->tgid, e->hdr.type, mono_ns()))
 		return;
@@ -248,7 +140,7 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 
 	if (e->action == RW_ACT_KILL && (e->flags & RW_NF_ENFORCED)) {
 		pi = attribute_tgid(s, e->tgid);
-		queue_kill(s, e->tgid, e->gen, e->rule, pi ? pi->comm : "");
+		session_queue_kill(s, e->tgid, e->gen, e->rule, pi ? pi->comm : "");
 	}
 	if (!fold_admit(&s->fold, e->tgid, e->hdr.type, mono_ns()))
 		return;
@@ -380,7 +272,7 @@ static int handle_event(struct session *s, void *data, size_t size)
 
 		if (size < sizeof(*e))
 			break;
-		kernel_killed(s, e->tgid);
+		session_kernel_killed(s, e->tgid);
 		snprintf(comm, sizeof(comm), "%s", e->comm);
 		if (!filtered(s, e->tgid, -1, attribute_tgid(s, e->tgid)))
 			record_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
@@ -530,7 +422,7 @@ int session_run(struct session *s)
 			return more;
 		}
 		session_heartbeat(s);
-		fallback_kills(s, false);
+		session_fallback_kills(s, false);
 		fold_flush(&s->fold, mono_ns(), false, folded_flow,
 			   capped_proc, s);
 		output_tick(&s->out, false);
@@ -563,7 +455,7 @@ void session_finish(struct session *s)
 	/* bounded: a flood must not hold the exit; what stays queued is
 	 * the next daemon's (a pinned set) and counted below */
 	session_drain_for(s, 20000000ULL);
-	fallback_kills(s, true);
+	session_fallback_kills(s, true);
 	fold_flush(&s->fold, mono_ns(), true, folded_flow, capped_proc, s);
 	output_tick(&s->out, true);
 	kstate_counters(s->l, c);
@@ -627,10 +519,7 @@ void session_free(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
-	while (s->nr_kills)
-		drop_kill(s, 0);
-	free(s->kills);
-	s->kills = NULL;
+	session_drop_kills(s);
 	output_free(&s->out);
 	logfile_close(s->lf);
 	s->lf = NULL;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* What session.c lends existing.c (attribution, a kill by pid) and
- * session_gap.c (a bounded drain), and what that lends session.c. */
+ * session_gap.c (a bounded drain), and what they and kills.c lend
+ * session.c. */
 #ifndef RW_SESSION_IMPL_H
 #define RW_SESSION_IMPL_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "relaywatch.h"
 #include "proc.h"
@@ -21,5 +23,14 @@ void session_drain_for(struct session *s, __u64 ns);
 void session_check_lost(struct session *s);
 /* tells a pinned set a daemon reads it (what it consumed, when) */
 void session_heartbeat(struct session *s);
+
+/* kills.c: a kill rule's target the kernel may not reach (held by a
+ * pidfd, SIGKILLed after a grace period); the kernel's kill record
+ * (drops it); the fallbacks due (all: at exit); the held ones freed */
+void session_queue_kill(struct session *s, __u32 tgid, unsigned gen,
+			int rule, const char *comm);
+void session_kernel_killed(struct session *s, __u32 tgid);
+void session_fallback_kills(struct session *s, bool all);
+void session_drop_kills(struct session *s);
 
 #endif

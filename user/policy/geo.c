@@ -15,10 +15,7 @@
 
 #define GEO_INTERNAL
 #include "geo.h"
-#include "relaywatch.h"
 #include "util.h"
-
-_Static_assert(GEO_NR_CC == RW_NR_CC, "the kernel's country codes are geo.c's");
 
 #define NR_SPECIAL ARRAY_SIZE(specials)
 
@@ -536,55 +533,6 @@ int geo_foreach(const struct geo *g, int family, geo_range_cb cb, void *ctx)
 			return ret;
 	}
 	return 0;
-}
-
-void geo_entries(const struct geo *g, size_t *n4, size_t *n6)
-{
-	*n4 = g->t[0].nr;
-	*n6 = g->t[1].nr;
-}
-
-static void kernel_entry6(const struct geo_tab *t, size_t k,
-			  struct rw_geo6 *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->hi = (__u64)(t->s6[k] >> 64);
-	e->lo = (__u64)t->s6[k];
-	e->cc = t->cc[k];
-}
-
-int geo_kernel_fill(void *ctx, void *v4, void *v6)
-{
-	const struct geo *g = ctx;
-	const struct geo_tab *t4 = &g->t[0], *t6 = &g->t[1];
-	struct rw_geo4 *a = v4;
-	struct rw_geo6 *b = v6;
-
-	for (size_t k = 0; k < t4->nr; k++)
-		a[k] = (struct rw_geo4){ .start = t4->s4[k], .cc = t4->cc[k] };
-	for (size_t k = 0; k < t6->nr; k++)
-		kernel_entry6(t6, k, &b[k]);
-	return 0;
-}
-
-bool geo_kernel_same(void *ctx, const void *v4, const void *v6)
-{
-	const struct geo *g = ctx;
-	const struct geo_tab *t4 = &g->t[0], *t6 = &g->t[1];
-	const struct rw_geo4 *a = v4;
-	const struct rw_geo6 *b = v6;
-
-	for (size_t k = 0; k < t4->nr; k++)
-		if (a[k].start != t4->s4[k] || a[k].cc != t4->cc[k])
-			return false;
-	for (size_t k = 0; k < t6->nr; k++) {
-		struct rw_geo6 e;
-
-		kernel_entry6(t6, k, &e);
-		if (memcmp(&e, &b[k], sizeof(e)))
-			return false;
-	}
-	return true;
 }
 
 size_t geo_count(const struct geo *g, int family)

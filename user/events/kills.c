@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kills the kernel could not deliver at syscall exit (io_uring
+ * workers never return to user space): each held by a pidfd, delivered
+ * here after a short grace period unless the kernel's kill record came
+ * first; and a kill by pid for existing connections. Split from
+ * session.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "session_impl.h"
+#include "record.h"
+#include "util.h"
+
+#define KILL_GRACE_NS (100 * 1000000ULL)
+
+struct pending_kill {
+	__u32 tgid;
+	int pidfd;
+	int rule;
+	unsigned gen;
+	__u64 deadline;
+	char comm[RW_COMM_LEN + 1];
+};
+
+static int pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_kill(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+int session_kill_now(pid_t pid)
+{
+	int fd = pidfd_open(pid), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = pidfd_kill(fd) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* a zombie counts as gone: it was killed, it just was not reaped */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+void session_queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,
+		       const char *comm)
+{
+	struct pending_kill *k;
+	int fd = pidfd_open(tgid);
+
+	if (fd < 0)
+		return; /* already gone: the kernel's kill got there first */
+	if (GROW(s->kills, s->cap_kills, s->nr_kills, 16)) {
+		pidfd_kill(fd); /* cannot wait: act now */
+		close(fd);
+		return;
+	}
+	k = &s->kills[s->nr_kills++];
+	k->tgid = tgid;
+	k->pidfd = fd;
+	k->rule = rule;
+	k->gen = gen;
+	k->deadline = mono_ns() + KILL_GRACE_NS;
+	snprintf(k->comm, sizeof(k->comm), "%s", comm);
+}
+
+static void drop_kill(struct session *s, size_t i)
+{
+	close(s->kills[i].pidfd);
+	s->kills[i] = s->kills[--s->nr_kills];
+}
+
+void session_kernel_killed(struct session *s, __u32 tgid)
+{
+	for (size_t i = 0; i < s->nr_kills; i++)
+		if (s->kills[i].tgid == tgid) {
+			drop_kill(s, i);
+			return;
+		}
+}
+
+void session_fallback_kills(struct session *s, bool all)
+{
+	__u64 now = mono_ns();
+
+	for (size_t i = 0; i < s->nr_kills;) {
+		struct pending_kill *k = &s->kills[i];
+
+		if (!all && k->deadline > now) {
+			i++;
+			continue;
+		}
+		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
+			s->user_kills++;
+			record_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
+				    k->gen, k->rule, "userspace", -1, NULL);
+		}
+		drop_kill(s, i);
+	}
+}
+
+void session_drop_kills(struct session *s)
+{
+	while (s->nr_kills)
+		drop_kill(s, 0);
+	free(s->kills);
+	s->kills = NULL;
+}
