@@ -421,17 +421,12 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	c.uid = f->uid;
 	c.proto = IPPROTO_TCP;
 	m = lookup_dest(&c.d, c.gen);
-	cr = country_of(&c.d, s, c.gen);
 	if (m)
 		c.home = m->home;
-	if (cr && c.home != RW_SPECIAL)
-		c.home = cr->home;
 	if (m && w->proto < WIRE_P_CONNECT) {
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
 	}
-	if (cr && w->proto < WIRE_P_CONNECT)
-		c.kind[RW_KIND_COUNTRY] = cr->rules;
 	match_name(RW_SLOT_EGRESS, c.gen, w->host.hash, w->host.sfx, w->host.labels,
 		   w->host.name, w->host.len, &c.kind[RW_KIND_DOMAIN],
 		   &c.kind[RW_KIND_INTEL]);
@@ -439,6 +434,13 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	c.cand = c.kind[RW_KIND_DOMAIN] | c.kind[RW_KIND_INTEL];
 	if (!c.cand)
 		return 1;
+	/* the country (a search of the table) only for a name a rule
+	 * names: countries add no candidate here */
+	cr = country_of(&c.d, s, c.gen);
+	if (cr && c.home != RW_SPECIAL)
+		c.home = cr->home;
+	if (cr && w->proto < WIRE_P_CONNECT)
+		c.kind[RW_KIND_COUNTRY] = cr->rules;
 	c.cand |= s->any_mask;
 	if (s->has_cgroup)
 		for (__u32 l = 0; l < RW_CG_LEVELS; l++)

@@ -64,10 +64,7 @@ nobody_in_cg() {
 hold_connection() {
 	nc -l "$NET.3" "$PORT" >/dev/null &
 	PIDS+=($!)
-	for _ in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$PORT")" ] && break
-		sleep 0.05
-	done
+	rw_listening "$PORT" nc || true
 	# `; :` keeps bash itself waiting, so the connection stays its own
 	nobody_in_cg "exec 3<>/dev/tcp/$NET.3/$PORT && sleep 30; :" &
 	PIDS+=($!)

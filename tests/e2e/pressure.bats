@@ -98,13 +98,7 @@ big_prefixes() {
 	# the deny rule's one /32: the countries are in the country table
 	[[ "$output" == *"prefixes 1 IPv4, 0 IPv6"* ]]
 	start_daemon -v
-	for i in $(seq 10); do
-		kill -HUP "${PIDS[0]}"
-		for _ in $(seq 200); do
-			[ "$(grep -c '"event":"reload"' "$LOG")" -ge "$i" ] && break
-			sleep 0.05
-		done
-	done
+	rw_reloads 10 200
 	[ "$(jq -s 'map(select(.event == "reload" and .ok)) | length' "$LOG")" = 10 ]
 	run in_cg nc -zv "$NET.2" 9
 	[[ "$output" == *"not permitted"* ]]
@@ -120,13 +114,7 @@ big_prefixes() {
 	# the rule's own /32 and the relays'
 	[ "$n4" = 150001 ] && [ "$n6" = 150000 ]
 	start_daemon -v
-	for i in $(seq 10); do
-		kill -HUP "${PIDS[0]}"
-		for _ in $(seq 400); do
-			[ "$(grep -c '"event":"reload"' "$LOG")" -ge "$i" ] && break
-			sleep 0.05
-		done
-	done
+	rw_reloads 10 400
 	[ "$(jq -s 'map(select(.event == "reload" and .ok)) | length' "$LOG")" = 10 ]
 	run in_cg nc -zv "$NET.2" 9
 	[[ "$output" == *"not permitted"* ]]

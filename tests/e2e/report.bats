@@ -48,12 +48,7 @@ serve() {
 }
 
 listening() {
-	for _ in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$PORT")" ] && return 0
-		sleep 0.05
-	done
-	echo "nc never listened on $NET.1:$PORT" >&2
-	return 1
+	rw_listening "$PORT" nc
 }
 
 # a log of real events: 3 alerted curls that send a body (flows with

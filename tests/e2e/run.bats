@@ -29,12 +29,7 @@ http_once() {
 		nc -l $NET.1 "$PORT" >/dev/null &
 	PIDS+=($!)
 	# listening before curl connects (a fixed sleep lost that race)
-	for _ in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$PORT")" ] && return 0
-		sleep 0.05
-	done
-	echo "nc never listened on $NET.1:$PORT" >&2
-	return 1
+	rw_listening "$PORT" nc
 }
 
 @test "curl to a denied address fails, the log names curl field by field" {

@@ -37,12 +37,7 @@ http_server() {
 	/usr/bin/python3 -m http.server "$PORT" --bind "$NET.1" \
 		--directory "$TMP" >/dev/null 2>&1 &
 	PIDS+=($!)
-	for _ in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$PORT")" ] && return 0
-		sleep 0.05
-	done
-	echo "the HTTP server never listened on $NET.1:$PORT" >&2
-	return 1
+	rw_listening "$PORT" "the HTTP server"
 }
 
 # trace ARGS..., text on $TMP/trace (a pipe's file), summary on $TMP/err

@@ -48,31 +48,6 @@ struct ctx {
 	int found;
 };
 
-static unsigned long long start_time(__u32 pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* field 22; p is at the end of field 2 */
-	for (int f = 2; p && f < 22; f++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	return t;
-}
-
 /* the whole file (NUL-terminated), or NULL with errno */
 static char *slurp(const char *path, size_t *len)
 {
@@ -247,6 +222,7 @@ void exposure_check(struct output *o, const struct record *r)
 	const struct policy *p = o->policy[o->gen % RW_GENS];
 	const struct proc_info *pi = r->pi;
 	struct ctx c = { .o = o, .about = r };
+	unsigned long long start;
 	char path[64];
 	size_t envlen = 0;
 	char *env;
@@ -254,7 +230,9 @@ void exposure_check(struct output *o, const struct record *r)
 	if (!pi || !r->pid || (r->dest.category != INTEL_CAT_AI_RELAY &&
 			       r->dest.category != INTEL_CAT_AI_OVERSEAS))
 		return;
-	if (!first_look(r->pid, start_time(r->pid)))
+	if (proc_stat(r->pid, NULL, &start))
+		start = 0; /* gone: the environment read below says so */
+	if (!first_look(r->pid, start))
 		return;
 	c.where = "cmdline";
 	for (int i = 0; i < pi->nr_cmdline_keys; i++)
@@ -298,12 +276,7 @@ void exposure_wire(struct output *o, const struct record *r,
 	if (!len || !r->pid || (r->dest.category != INTEL_CAT_AI_RELAY &&
 				r->dest.category != INTEL_CAT_AI_OVERSEAS))
 		return;
-	if (!keys_named("", 0, key, len, &h)) {
-		memset(&h, 0, sizeof(h));
-		h.provider = "unknown";
-		h.kind = "token in a request header";
-		keys_name(key, len, 0, &h);
-	}
+	keys_value(key, len, "token in a request header", &h);
 	slot = ((r->pid * 2654435761u) ^ (unsigned)h.fingerprint[20]) %
 	       SEEN_SLOTS;
 	if (wire_seen[slot].pid == r->pid &&

@@ -7,7 +7,6 @@
  * session.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "session.h"
 #include "session_impl.h"
+#include "proc.h"
 #include "record.h"
 #include "util.h"
 
@@ -55,21 +55,9 @@ int session_kill_now(pid_t pid)
 /* a zombie counts as gone: it was killed, it just was not reaped */
 static bool alive(pid_t pid)
 {
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	return !proc_stat(pid, &state, NULL) && state != 'Z' && state != 'X';
 }
 
 void session_queue_kill(struct session *s, __u32 tgid, unsigned gen, int rule,

@@ -380,6 +380,27 @@ static void redact(struct proc_info *out)
 					   PROC_MAX_CMDLINE_KEYS);
 }
 
+int proc_stat(pid_t pid, char *state, unsigned long long *start)
+{
+	char buf[1024], *p;
+	ssize_t n = read_pidfile(pid, "stat", buf, sizeof(buf), NULL);
+
+	if (n <= 0)
+		return -ESRCH;
+	/* the comm (field 2) may hold spaces and ')': after its last ')' */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	if (state)
+		*state = p[2];
+	/* field 22; p is at the end of field 2 */
+	for (int f = 2; p && f < 22; f++)
+		p = strchr(p + 1, ' ');
+	if (start)
+		*start = p ? strtoull(p + 1, NULL, 10) : 0;
+	return 0;
+}
+
 int proc_read(pid_t pid, struct proc_info *out)
 {
 	char path[PATH_MAX + 64], text[8192];

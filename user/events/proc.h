@@ -50,6 +50,9 @@ struct proc_info {
  * proc_set_root()). -ESRCH if it is gone or a zombie. Fields that cannot be
  * read (exe of another user's process without privilege) stay empty. */
 int proc_read(pid_t pid, struct proc_info *out);
+/* /proc/PID/stat: its state letter (R, S, Z, ...) and start time (clock
+ * ticks since boot), either may be NULL; -ESRCH when it is gone. */
+int proc_stat(pid_t pid, char *state, unsigned long long *start);
 /* Fallback for a process that exited before we looked: fill from the kernel
  * snapshot (exe = snap->exe; cmdline from the NUL-separated args; ppid, uid,
  * comm; cgroup via cgroup_path_by_id). sha256 only when the file at exe

@@ -221,3 +221,13 @@ bool keys_named(const char *name, size_t nlen, const char *value,
 		}
 	return false;
 }
+
+void keys_value(const char *v, size_t n, const char *kind, struct key_hit *h)
+{
+	if (keys_named("", 0, v, n, h))
+		return;
+	memset(h, 0, sizeof(*h));
+	h->provider = "unknown";
+	h->kind = kind;
+	keys_name(v, n, 0, h);
+}

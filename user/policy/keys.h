@@ -53,6 +53,10 @@ bool keys_named(const char *name, size_t nlen, const char *value,
  */
 int keys_redact(char *cmdline, size_t cap, struct key_hit *hits, int max);
 
+/* a value known to be a credential (a header's, an option's): named by
+ * its shape, else as provider "unknown" of kind `kind` */
+void keys_value(const char *v, size_t n, const char *kind, struct key_hit *h);
+
 /* the display form and fingerprint of secret s[0..n) into h */
 void keys_name(const char *s, size_t n, size_t prefix, struct key_hit *h);
 

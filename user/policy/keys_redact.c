@@ -37,12 +37,7 @@ static void add(struct spans *s, const char *text, size_t off, size_t len,
 	if (!len || s->n == MAX_SPANS || overlaps(s, off, len))
 		return;
 	h = &s->h[s->n];
-	if (!keys_named("", 0, text + off, len, h)) {
-		memset(h, 0, sizeof(*h));
-		h->provider = "unknown";
-		h->kind = kind;
-		keys_name(text + off, len, 0, h);
-	}
+	keys_value(text + off, len, kind, h);
 	h->off = off;
 	h->len = len;
 	s->n++;

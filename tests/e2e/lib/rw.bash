@@ -75,6 +75,28 @@ start_daemon() {
 	return 1
 }
 
+# wait until something listens on TCP port $1 (what: $2, for the message)
+rw_listening() {
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+		sleep 0.05
+	done
+	echo "${2:-nothing} never listened on port $1" >&2
+	return 1
+}
+
+# SIGHUP the daemon (PIDS[0]) $1 times, each time until its reload record
+# is written (at most $2 polls of 50 ms)
+rw_reloads() {
+	for i in $(seq "$1"); do
+		kill -HUP "${PIDS[0]}"
+		for _ in $(seq "$2"); do
+			[ "$(grep -c '"event":"reload"' "$LOG")" -ge "$i" ] && break
+			sleep 0.05
+		done
+	done
+}
+
 # wait until jq filter F selects a line of file $2 (default the log)
 wait_for() {
 	local f=$1 file=${2:-$LOG}
