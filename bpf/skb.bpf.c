@@ -37,6 +37,8 @@ struct scratch {
 	struct wire_key key;
 	__u64 key_cookie;
 	struct rw_flow key_flow;
+	/* the flow being decided, for rw_flow_verdict */
+	struct rw_flow jflow;
 };
 
 struct {
@@ -48,6 +50,7 @@ struct {
 
 struct l4 {
 	__u32 off;      /* payload offset */
+	__u32 hdr;      /* the TCP or UDP header's offset */
 	__u16 sport;
 };
 
@@ -79,6 +82,7 @@ static __always_inline int parse_l4_copy(struct __sk_buff *skb, __u8 want,
 	if (ihl < 20 || bpf_skb_load_bytes(skb, ihl, &sport, 2))
 		return -1;
 	h->sport = bpf_ntohs(sport);
+	h->hdr = ihl;
 	if (want == IPPROTO_UDP) {
 		h->off = ihl + 8;
 		return 0;
@@ -118,6 +122,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
 	if (l4 + 13 > end)
 		return parse_l4_copy(skb, want, h);
 	h->sport = (__u16)l4[0] << 8 | l4[1];
+	h->hdr = ihl;
 	h->off = ihl + (want == IPPROTO_UDP ? 8 : (l4[12] >> 4) * 4);
 	return 0;
 }
@@ -150,8 +155,24 @@ __weak __noinline int flow_parse_compat(void)
 
 	return sc ? wire_flow_parse(&sc->buf, &sc->flow) : WIRE_MALFORMED;
 }
+__weak __noinline int ip_step_compat(__u32 c)
+{
+	struct scratch *sc = scratch();
+
+	if (sc)
+		wire_ip_step(&sc->flow.ip, (__u8)c);
+	return 0;
+}
+
+__weak __noinline int ip_literal_compat(void)
+{
+	struct scratch *sc = scratch();
+
+	return sc ? wire_ip_literal(&sc->flow) : WIRE_NOT_PROTO;
+}
 #define rw_dns_parse(sc) dns_parse_compat()
 #define rw_flow_parse(sc) flow_parse_compat()
+#define rw_ip_literal(sc) ip_literal_compat()
 #else
 __noinline int rw_dns_parse(struct scratch *sc)
 {
@@ -166,6 +187,8 @@ __noinline int rw_flow_parse(struct scratch *sc)
 		return WIRE_MALFORMED;
 	return wire_flow_parse(&sc->buf, &sc->flow);
 }
+
+#define rw_ip_literal(sc) wire_ip_literal(&(sc)->flow)
 #endif
 
 /* the credential header of a matched flow's cleartext request, to the
@@ -373,6 +396,7 @@ static __always_inline __u16 name_event_type(__u8 proto)
 }
 
 static __always_inline void emit_name(struct __sk_buff *skb,
+				      struct bpf_sock *sk,
 				      const struct rw_flow *f,
 				      const struct wire_flow *w, int rule,
 				      __u8 action, __u8 gen, __u8 flags)
@@ -387,19 +411,115 @@ static __always_inline void emit_name(struct __sk_buff *skb,
 	e->cookie = bpf_get_socket_cookie(skb);
 	__builtin_memcpy(e->daddr, f->daddr, 16);
 	e->dport = f->dport;
-	e->tport = w->proto >= WIRE_P_CONNECT ? w->port : 0;
+	e->tport = wire_flow_is_proxy(w) ? w->port : 0;
 	e->family = f->family;
 	e->action = action;
 	e->rule = rule;
-	e->flags = flags;
 	e->gen = gen;
+	e->proto = w->proto;
+	e->connector = f->connector;
+	if (f->connector)
+		flags |= RW_NF_SENDER;
+	e->flags = flags;
+	if (w->family) {
+		e->tfamily = w->family == WIRE_AF_INET ? AF_INET : AF_INET6;
+		__builtin_memcpy(e->taddr, w->addr, 16);
+	}
+	/* what a SOCK_DESTROY needs to find the socket */
+	e->sfamily = sk->family;
+	e->sport = sk->src_port;
+	e->ifindex = sk->bound_dev_if;
+	if (sk->family == AF_INET) {
+		__u32 a = sk->src_ip4;
+
+		__builtin_memcpy(e->saddr, &a, 4);
+	} else {
+		__u32 a[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
+			       sk->src_ip6[3] };
+
+		__builtin_memcpy(e->saddr, a, 16);
+	}
 	__builtin_memcpy(e->name, w->host.name, RW_NAME_LEN);
 	count(RW_CNT_EMITTED);
-	submit(e, action == RW_ACT_KILL && (flags & RW_NF_ENFORCED));
+	/* a deny carried out wakes the daemon at once: it resets the
+	 * connection (its caller fails now, not at its timeout) */
+	submit(e, action >= RW_ACT_DENY && (flags & RW_NF_ENFORCED));
 }
 
-/* decide a flow on the name its first bytes carry; 0 drops the packet */
-static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
+/* what a flow's verdict does to it: counted, tagged, and for a deny
+ * carried out, every later packet dropped; 0 drops this one */
+static __always_inline int verdict(struct __sk_buff *skb, struct bpf_sock *sk,
+				   struct rw_flow *f, struct wire_flow *w,
+				   int rule, __u8 action, __u8 enforce,
+				   __u8 gen, __u8 flags)
+{
+	count(RW_CNT_MATCHED);
+	count(RW_CNT_ACT_ALLOW + action - 1);
+	tag(f->tgid, rule, action, bpf_ktime_get_boot_ns());
+	f->flags |= RW_FF_TRACKED;
+	f->rule = rule;
+	f->action = action;
+	f->gen = gen;
+	if (enforce && action >= RW_ACT_DENY) {
+		flags |= RW_NF_ENFORCED;
+		count(RW_CNT_BLOCKED);
+		f->state = RW_FS_DENIED;
+		f->flags |= RW_FF_BLOCKED;
+		if (action == RW_ACT_KILL) {
+			struct rw_kill kv = { .tgid = f->tgid, .rule = rule,
+					       .gen = gen };
+
+			bpf_map_update_elem(&killtg, &f->tgid, &kv, BPF_ANY);
+		}
+	}
+	emit_name(skb, sk, f, w, rule, action, gen, flags);
+	return (flags & RW_NF_ENFORCED) ? 0 : 1;
+}
+
+/* first bytes that stayed unreadable past the bound (or broke their
+ * protocol): the policy's `undecided` action, never a silent pass */
+static __always_inline int undecided(struct __sk_buff *skb,
+				     struct bpf_sock *sk, struct rw_flow *f,
+				     struct wire_flow *w)
+{
+	struct rw_settings *s;
+	__u8 gen;
+
+	count(RW_CNT_FLOW_UNDECIDED);
+	s = policy_now(&gen);
+	if (!s || s->undecided <= RW_ACT_ALLOW || s->undecided > RW_ACT_DENY)
+		return 1;
+	return verdict(skb, sk, f, w, RW_RULE_UNDECIDED, s->undecided,
+		       s->default_enforce, gen, RW_NF_UNDECIDED);
+}
+
+/* the name a DNS answer gave an address (host-wide or the sender's) */
+static __always_inline void target_names(struct caller *c, __u32 tgid)
+{
+	struct rw_dns_key k = { .tgid = tgid,
+				.family = c->d.v4 ? AF_INET : AF_INET6 };
+	struct rw_dns_val *v;
+
+	__builtin_memcpy(k.addr, c->d.addr, 16);
+	v = bpf_map_lookup_elem(&dns_ips, &k);
+	if (!v || v->expires <= bpf_ktime_get_boot_ns()) {
+		k.tgid = 0;
+		v = bpf_map_lookup_elem(&dns_ips, &k);
+		if (!v || v->expires <= bpf_ktime_get_boot_ns())
+			return;
+	}
+	match_name(RW_SLOT_EGRESS, c->gen, v->hash, v->sfx, v->labels, v->name,
+		   v->len, &c->kind[RW_KIND_DOMAIN], &c->kind[RW_KIND_INTEL]);
+}
+
+/*
+ * Decide a flow on what its first bytes name; 0 drops the packet. A name
+ * (SNI, Host, a proxy's named target) is looked up like a DNS answer's;
+ * a proxy's address target like a connect's address: sets, country,
+ * overseas, and the name a DNS answer gave it.
+ */
+static __always_inline int judge_name(struct __sk_buff *skb,
+				      struct bpf_sock *sk, struct rw_flow *f,
 				      struct wire_flow *w)
 {
 	struct rw_settings *s;
@@ -407,40 +527,66 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	struct rw_proc *proc;
 	struct rw_dest *m;
 	struct rw_cc *cr;
-	__u8 action = 0, enforce = 0, flags = 0;
+	__u8 action = 0, enforce = 0;
 	int rule;
 
 	s = policy_now(&c.gen);
 	if (!s)
 		return 1;
-	__builtin_memcpy(c.d.addr, f->daddr, 16);
-	c.d.family = f->family;
-	c.d.v4 = f->family == AF_INET;
-	/* through a proxy the rule's port is the target's */
-	c.d.port = w->proto >= WIRE_P_CONNECT && w->port ? w->port : f->dport;
+	if (w->family) {
+		/* the proxy's target address, not the proxy's */
+		__builtin_memcpy(c.d.addr, w->addr, 16);
+		c.d.family = w->family == WIRE_AF_INET ? AF_INET : AF_INET6;
+		c.d.v4 = w->family == WIRE_AF_INET;
+		c.d.port = w->port;
+	} else {
+		__builtin_memcpy(c.d.addr, f->daddr, 16);
+		c.d.family = f->family;
+		c.d.v4 = f->family == AF_INET;
+		/* through a proxy the rule's port is the target's */
+		c.d.port = wire_flow_is_proxy(w) && w->port ? w->port :
+							      f->dport;
+	}
 	c.uid = f->uid;
 	c.proto = IPPROTO_TCP;
 	m = lookup_dest(&c.d, c.gen);
 	if (m)
 		c.home = m->home;
-	if (m && w->proto < WIRE_P_CONNECT) {
+	if (m && (w->family || !wire_flow_is_proxy(w))) {
 		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
 		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
 	}
-	match_name(RW_SLOT_EGRESS, c.gen, w->host.hash, w->host.sfx, w->host.labels,
-		   w->host.name, w->host.len, &c.kind[RW_KIND_DOMAIN],
-		   &c.kind[RW_KIND_INTEL]);
-	/* only names decide here: the address was judged at connect */
-	c.cand = c.kind[RW_KIND_DOMAIN] | c.kind[RW_KIND_INTEL];
-	if (!c.cand)
-		return 1;
-	/* the country (a search of the table) only for a name a rule
-	 * names: countries add no candidate here */
-	cr = country_of(&c.d, s, c.gen);
-	if (cr && c.home != RW_SPECIAL)
-		c.home = cr->home;
-	if (cr && w->proto < WIRE_P_CONNECT)
-		c.kind[RW_KIND_COUNTRY] = cr->rules;
+	if (w->family) {
+		if (s->has_names)
+			target_names(&c, f->tgid);
+		c.cand = c.kind[RW_KIND_CIDR] | c.kind[RW_KIND_INTEL] |
+			 c.kind[RW_KIND_DOMAIN];
+		cr = country_of(&c.d, s, c.gen);
+		if (cr) {
+			if (c.home != RW_SPECIAL)
+				c.home = cr->home;
+			c.kind[RW_KIND_COUNTRY] = cr->rules;
+			c.cand |= cr->rules;
+		}
+		if (!c.cand)
+			return 1;
+	} else {
+		match_name(RW_SLOT_EGRESS, c.gen, w->host.hash, w->host.sfx,
+			   w->host.labels, w->host.name, w->host.len,
+			   &c.kind[RW_KIND_DOMAIN], &c.kind[RW_KIND_INTEL]);
+		/* only names decide here: the address was judged at
+		 * connect */
+		c.cand = c.kind[RW_KIND_DOMAIN] | c.kind[RW_KIND_INTEL];
+		if (!c.cand)
+			return 1;
+		/* the country (a search of the table) only for a name a
+		 * rule names: countries add no candidate here */
+		cr = country_of(&c.d, s, c.gen);
+		if (cr && c.home != RW_SPECIAL)
+			c.home = cr->home;
+		if (cr && !wire_flow_is_proxy(w))
+			c.kind[RW_KIND_COUNTRY] = cr->rules;
+	}
 	c.cand |= s->any_mask;
 	if (s->has_cgroup)
 		for (__u32 l = 0; l < RW_CG_LEVELS; l++)
@@ -450,29 +596,32 @@ static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
 	rule = decide(RW_SLOT_EGRESS, &c, s, &action, &enforce);
 	if (rule < 0)
 		return 1;
-	count(RW_CNT_MATCHED);
-	count(RW_CNT_ACT_ALLOW + action - 1);
-	tag(f->tgid, rule, action, bpf_ktime_get_boot_ns());
-	f->flags |= RW_FF_TRACKED;
-	f->rule = rule;
-	f->action = action;
-	f->gen = c.gen;
-	if (c.deadman)
-		flags |= RW_NF_DEADMAN;
-	if (enforce && action >= RW_ACT_DENY) {
-		flags |= RW_NF_ENFORCED;
-		count(RW_CNT_BLOCKED);
-		f->state = RW_FS_DENIED;
-		f->flags |= RW_FF_BLOCKED;
-		if (action == RW_ACT_KILL) {
-			struct rw_kill kv = { .tgid = f->tgid, .rule = rule,
-					       .gen = c.gen };
+	return verdict(skb, sk, f, w, rule, action, enforce, c.gen,
+		       c.deadman ? RW_NF_DEADMAN : 0);
+}
 
-			bpf_map_update_elem(&killtg, &f->tgid, &kv, BPF_ANY);
-		}
-	}
-	emit_name(skb, f, w, rule, action, c.gen, flags);
-	return (flags & RW_NF_ENFORCED) ? 0 : 1;
+/*
+ * The verdict on a flow's first bytes (sc->flow, parsed with result rc)
+ * for the flow copied into sc->jflow: a global function on the context
+ * and a scalar, so the verifier checks it once, on its own, in both
+ * builds. Returns 0 to drop the packet.
+ */
+__weak __noinline int rw_flow_verdict(struct __sk_buff *skb, int rc)
+{
+	struct scratch *sc = scratch();
+	struct bpf_sock *sk;
+
+	if (!sc || !skb)
+		return 1;
+	sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	if (rc != WIRE_OK)
+		return undecided(skb, sk, &sc->jflow, &sc->flow);
+	return judge_name(skb, sk, &sc->jflow, &sc->flow);
 }
 
 /* what a matched flow sends: the data-exposure figure */
@@ -495,6 +644,38 @@ static __always_inline void key_out(struct __sk_buff *skb,
 	rw_key_scan(sc);
 #else
 	(void)skb, (void)sc, (void)f;
+#endif
+}
+
+/* a TCP segment with RST: a denied flow's reset goes out */
+static __always_inline bool tcp_rst(struct __sk_buff *skb, __u32 l4)
+{
+	__u8 fl;
+
+	return !bpf_skb_load_bytes(skb, l4 + 13, &fl, 1) && (fl & 0x04);
+}
+
+/*
+ * The process that sends the first bytes: the egress hook runs in its
+ * context for a direct write (and for connect's, with TCP Fast Open).
+ * A socket passed over a unix socket, or inherited, is then blamed on
+ * its sender; the connector stays in f->connector. Only on a flow's
+ * first send (later ones may come from a timer). Kernels before 5.17
+ * (the compat build) lack the helper here: the connector stays.
+ */
+static __always_inline void take_sender(struct rw_flow *f)
+{
+#ifndef RW_COMPAT
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (!tgid || tgid == f->tgid || f->connector)
+		return;
+	f->connector = f->tgid;
+	f->tgid = tgid;
+	f->uid = (__u32)bpf_get_current_uid_gid();
+#else
+	(void)f;
 #endif
 }
 
@@ -525,6 +706,9 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 		f = &p->flow;
 	}
 	if (f->state == RW_FS_DENIED) {
+		/* the reset the daemon's destroy sends goes out */
+		if (!parse_l4(skb, IPPROTO_TCP, &h) && tcp_rst(skb, h.hdr))
+			return 1;
 		count(RW_CNT_DROPPED);
 		return 0;
 	}
@@ -536,9 +720,25 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 	sc = scratch();
 	if (!sc || wire_buf_load(skb, h.off, &sc->buf))
 		return 1;
+	if (f->state == RW_FS_NEW && !f->tries)
+		take_sender(f);
+	/* a ClientHello over several records is joined first */
+	rc = WIRE_OK;
+#ifdef RW_BISECT_JOIN
+	if (0) {
+#else
+	if (wire_u8(&sc->buf, 0) == 22) {
+#endif
+		struct wire_src src = { .skb = skb, .off = h.off };
+
+		rc = wire_tls_join(&src, &sc->buf);
+	}
 	/* a SOCKS5 request starts with 5 like its greeting: the same
 	 * dispatcher parses both, and a greeting waits for the request */
-	rc = rw_flow_parse(sc);
+	if (rc == WIRE_OK)
+		rc = rw_flow_parse(sc);
+	else
+		sc->flow.proto = WIRE_P_TLS;
 	if (f->state == RW_FS_AUTH) {
 		/* judged at connect: read only for a key sent in clear */
 		f->state = RW_FS_DONE;
@@ -547,18 +747,48 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 			key_out(skb, sc, f);
 		return count_sent(skb, f);
 	}
-	if (rc != WIRE_OK && f->state == RW_FS_NEW &&
+	if (rc == WIRE_NOT_PROTO && f->state == RW_FS_NEW &&
 	    wire_u8(&sc->buf, 0) == 5) {
 		f->state = RW_FS_SOCKS;
 		return count_sent(skb, f);
 	}
+	/* a proxy's target written as an address is judged as one */
+#ifndef RW_BISECT_LIT
+	if (rc == WIRE_OK && wire_flow_is_proxy(&sc->flow) &&
+	    !sc->flow.family && rw_ip_literal(sc) == WIRE_MALFORMED)
+#else
+	if (0)
+#endif
+		rc = WIRE_MALFORMED;
+	/*
+	 * Incomplete: the bytes stay unsent. TCP keeps a segment the
+	 * egress path refused at the head of its queue and appends the
+	 * sender's next write to it, so the next try carries more of the
+	 * same start (a hello split over writes arrives whole) — and none
+	 * of it has left. Up to RW_HOLD_TRIES sends and WIRE_JOIN_MAX bytes.
+	 */
+	if (rc == WIRE_INCOMPLETE) {
+		if (f->tries < RW_HOLD_TRIES - 1 &&
+		    sc->buf.len < WIRE_JOIN_MAX) {
+			f->tries++;
+			count(RW_CNT_FLOW_HELD);
+			return 0;
+		}
+		rc = WIRE_LIMIT;
+	}
 	f->state = RW_FS_DONE;
-	if (rc != WIRE_OK || !sc->flow.host.len) {
+	if (rc == WIRE_NOT_PROTO || rc == WIRE_NO_SNI || rc == WIRE_NO_HOST ||
+	    (rc == WIRE_OK && !sc->flow.host.len && !sc->flow.family)) {
+		/* nothing named: judged at connect by address */
 		if (rc != WIRE_NOT_PROTO)
 			count(RW_CNT_FLOW_UNPARSED);
 		return count_sent(skb, f);
 	}
-	pass = judge_name(skb, f, &sc->flow);
+	if (rc != WIRE_OK)
+		count(RW_CNT_FLOW_UNPARSED);
+	__builtin_memcpy(&sc->jflow, f, sizeof(*f));
+	pass = rw_flow_verdict(skb, rc);
+	__builtin_memcpy(f, &sc->jflow, sizeof(*f));
 	/* matched: the flow moves to socket storage, where its bytes are
 	 * counted and its verdict outlives the slot (which stays as it is
 	 * should the storage fail) */

@@ -211,9 +211,14 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 		c.kind[RW_KIND_COUNTRY] = cr->rules;
 		c.cand |= cr->rules;
 	}
+	/* TCP: the first bytes are judged at egress (a name, a proxy's
+	 * target) whenever the policy has rules; DNS clients: answers are
+	 * attributed to the socket's owner */
+	pend = type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
+	       (s->has_names || s->nr_rules);
 	/* the common case, a destination no rule names: leave before the
 	 * clock and the identity helpers */
-	if (!c.cand && !s->has_names && d->port != 53 &&
+	if (!c.cand && !pend && d->port != 53 &&
 	    s->default_action <= RW_ACT_ALLOW)
 		return 1;
 	id = bpf_get_current_pid_tgid();
@@ -229,11 +234,6 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	}
 	c.cand |= c.kind[RW_KIND_INTEL] | c.kind[RW_KIND_DOMAIN];
 
-	/* TCP: the first bytes are judged by name at egress (when rules
-	 * name names); DNS clients: answers are attributed to the socket's
-	 * owner */
-	pend = type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
-	       s->has_names;
 	if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
 		struct rw_flow *df = flow_open(ctx, d, tgid, (__u32)ugid, now);
 

@@ -894,7 +894,7 @@ static const struct wire_case wire_cases[] = {
 	RC("http headers cut", WK_HTTP, c_http_cut, WIRE_INCOMPLETE),
 	RC("http Host in the body", WK_HTTP, c_http_body_host, WIRE_NO_HOST),
 	OK_FLOW("http absolute form", WK_HTTP, c_http_absolute,
-		"api.openai.com", 0, WIRE_P_HTTP, NULL),
+		"api.openai.com", 80, WIRE_P_FORWARD, NULL),
 	RC("http port 99999", WK_HTTP, c_http_bad_port, WIRE_MALFORMED),
 	RC("http empty Host", WK_HTTP, c_http_empty_host, WIRE_MALFORMED),
 	RC("http bare LF", WK_HTTP, c_http_bare_lf, WIRE_NOT_PROTO),

@@ -14,8 +14,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
 #include "session.h"
 #include "session_impl.h"
+#include "sockscan.h"
+#include "log.h"
 #include "proc.h"
 #include "record.h"
 #include "util.h"
@@ -123,4 +127,44 @@ void session_drop_kills(struct session *s)
 		drop_kill(s, 0);
 	free(s->kills);
 	s->kills = NULL;
+}
+
+/*
+ * A deny at a flow's first bytes: the kernel drops its packets, and here
+ * the socket is destroyed (SOCK_DESTROY by its 4-tuple and cookie, as the
+ * kernel reported them), so the peer gets a RST and the caller's next
+ * call fails with ECONNABORTED instead of waiting for its timeout.
+ */
+void session_reset(struct session *s, const struct rw_name_event *e)
+{
+	struct sock_entry se = {
+		.family = e->sfamily,
+		.proto = IPPROTO_TCP,
+		.sport = e->sport,
+		.dport = e->dport,
+		.ifindex = e->ifindex,
+		.cookie = e->cookie,
+	};
+	int ret;
+
+	memcpy(se.saddr, e->saddr, 16);
+	if (e->sfamily == AF_INET6 && e->family == AF_INET) {
+		/* a v4-mapped destination of an IPv6 socket */
+		se.daddr[10] = se.daddr[11] = 0xff;
+		memcpy(se.daddr + 12, e->daddr, 4);
+	} else {
+		memcpy(se.daddr, e->daddr, 16);
+	}
+	ret = sockscan_destroy(&se);
+	if (!ret) {
+		s->resets++;
+		return;
+	}
+	s->reset_failed++;
+	/* gone already (closed, or reset by a peer): nothing is waiting */
+	if (ret != -ENOENT)
+		pr_warn("cannot reset a denied flow of pid %u (its packets are "
+			"dropped; it fails at its own timeout): %s", e->tgid,
+			ret == -EOPNOTSUPP ? "this kernel lacks SOCK_DESTROY "
+			"(CONFIG_INET_DIAG_DESTROY)" : strerror(-ret));
 }

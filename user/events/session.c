@@ -131,8 +131,17 @@ static const char *flow_name(__u64 cookie)
 
 static void on_name(struct session *s, const struct rw_name_event *e)
 {
-	struct proc_info *pi = NULL;
+	static struct proc_info conn; /* attribution's buffer is shared */
+	struct proc_info *pi = NULL, *cpi = NULL;
 	unsigned slot = e->cookie % FLOW_NAMES;
+
+	/* a deny at the first bytes resets the connection now */
+	if (e->action >= RW_ACT_DENY && (e->flags & RW_NF_ENFORCED))
+		session_reset(s, e);
+	if ((e->flags & RW_NF_SENDER) && (cpi = attribute_tgid(s, e->connector))) {
+		conn = *cpi;
+		cpi = &conn;
+	}
 
 	flow_names[slot].cookie = e->cookie;
 	snprintf(flow_names[slot].name, sizeof(flow_names[slot].name), "%s",
@@ -149,7 +158,7 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 	if (filtered(s, e->tgid, e->uid, pi))
 		return;
 	view_count(&s->view, e->hdr.type, e->action, 0);
-	record_name(&s->out, e, pi);
+	record_name(&s->out, e, pi, cpi);
 }
 
 static void write_flow(struct session *s, const struct rw_flow_event *e,
@@ -473,6 +482,8 @@ void session_finish(struct session *s)
 	F("blocked", c[RW_CNT_BLOCKED]);
 	F("kernel_kills", c[RW_CNT_KILLS]);
 	F("userspace_kills", s->user_kills);
+	F("flow_resets", s->resets);
+	F("flow_reset_failed", s->reset_failed);
 	F("received_connect", s->seen[RW_EV_CONNECT]);
 	F("received_sendmsg", s->seen[RW_EV_SENDMSG]);
 	F("received_exec", s->seen[RW_EV_EXEC]);
@@ -488,6 +499,8 @@ void session_finish(struct session *s)
 	F("flow_unparsed", c[RW_CNT_FLOW_UNPARSED]);
 	F("packets_dropped", c[RW_CNT_DROPPED]);
 	F("pending_lost", c[RW_CNT_PENDING_LOST]);
+	F("flow_held", c[RW_CNT_FLOW_HELD]);
+	F("flow_undecided", c[RW_CNT_FLOW_UNDECIDED]);
 	F("folded", s->folded);
 	F("flows_folded", s->fold.folded_flows);
 	F("rate_capped", s->fold.capped);

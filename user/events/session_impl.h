@@ -32,5 +32,7 @@ void session_queue_kill(struct session *s, __u32 tgid, unsigned gen,
 void session_kernel_killed(struct session *s, __u32 tgid);
 void session_fallback_kills(struct session *s, bool all);
 void session_drop_kills(struct session *s);
+/* a flow denied at its first bytes: its socket destroyed (RST) */
+void session_reset(struct session *s, const struct rw_name_event *e);
 
 #endif

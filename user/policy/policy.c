@@ -450,7 +450,7 @@ static const char *loss_name(int v)
 static int parse_top(struct ydoc *d, struct policy *p)
 {
 	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER, CRED_FILES,
-	       FP_KEY };
+	       FP_KEY, UNDECIDED };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
@@ -460,6 +460,7 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		[LOSS_AFTER] = { .key = "daemon_loss_after" },
 		[CRED_FILES] = { .key = "credential_files" },
 		[FP_KEY] = { .key = "fingerprint_key" },
+		[UNDECIDED] = { .key = "undecided" },
 	};
 	unsigned int after = 10;
 	int loss = 0;
@@ -495,6 +496,11 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		ret = ydoc_uint(d, &f[LOSS_AFTER], 1, 3600, &after);
 	if (!ret && loss)
 		p->deadman_ns = after * 1000000000ULL;
+	/* first bytes that stay unreadable: allow, alert or deny */
+	p->undecided = RW_ACT_ALERT;
+	if (!ret && f[UNDECIDED].k)
+		ret = ydoc_enum(d, &f[UNDECIDED], action_name, RW_ACT_ALLOW,
+				RW_ACT_KILL, &p->undecided);
 	if (!ret && f[CRED_FILES].k)
 		ret = ydoc_bool(d, &f[CRED_FILES], &p->credential_files);
 	if (!ret && f[FP_KEY].k) {
