@@ -203,3 +203,55 @@ split() { in_cg /usr/bin/python3 "$SPLIT" "$@"; }
 	line=$(wait_for '.event == "tls" and .domain == "api.openai.com"')
 	[ "$(jq -r 'has("connector_pid")' <<<"$line")" = false ]
 }
+
+# an HTTP request in pieces: PARTS written 50 ms apart (a stall: seconds);
+# prints "ok <status line>" or "error <errno name>"
+http_parts() {
+	in_cg /usr/bin/python3 -c '
+import errno, socket, sys, time
+ip, port, stall = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.create_connection((ip, port), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+try:
+    for i, p in enumerate(sys.argv[4:]):
+        if i:
+            time.sleep(stall)
+        s.sendall(p.encode().decode("unicode_escape").encode("latin1"))
+    r = s.recv(4096)
+    print("ok " + r.split(b"\r\n")[0].decode() if r else "error EOF")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print("error " + errno.errorcode.get(e.errno, str(e.errno)))
+' "$@"
+}
+
+@test "an HTTP request split before its Host line is denied by Host; control passes" {
+	start_http "$IP" 80
+	start_daemon
+	run http_parts "$IP" 80 0.05 'GET /v1/models HTTP/1.1\r\nHo' 'st: api.openai.com\r\n\r\n'
+	[[ "$output" == "error ECONN"* ]]
+	line=$(wait_for '.event == "http" and .domain == "api.openai.com"')
+	[ "$(jq -r .action <<<"$line")" = deny ]
+	! grep -q '"host":"api.openai.com"' "$HTTP_LOG"
+	run http_parts "$IP" 80 0.05 'GET / HTTP/1.1\r\nHo' 'st: example.internal\r\n\r\n'
+	[[ "$output" == "ok HTTP/1.1 200 OK" ]]
+	grep -q '"host":"example.internal"' "$HTTP_LOG"
+}
+
+@test "first bytes that stall past the bound: undecided (alert passes, deny resets)" {
+	start_http "$IP" 80
+	start_daemon
+	# 3 bytes, then nothing for 2.5 s: held 4 sends, then undecided
+	run http_parts "$IP" 80 2.5 'GET' ' / HTTP/1.1\r\nHost: example.internal\r\n\r\n'
+	[[ "$output" == "ok HTTP/1.1 200 OK" ]]
+	line=$(wait_for '.event == "http" and .rule == "undecided"')
+	[ "$(jq -r .action <<<"$line")" = alert ]
+	printf 'undecided: deny\n' >>"$TMP/policy.yaml"
+	kill -HUP "${PIDS[0]}"
+	wait_for '.event == "reload"' >/dev/null
+	run http_parts "$IP" 80 2.5 'GET' ' / HTTP/1.1\r\nHost: example.internal\r\n\r\n'
+	[[ "$output" == "error ECONN"* ]]
+	line=$(wait_for '.event == "http" and .rule == "undecided" and .action == "deny"')
+	[ "$(jq -r .undecided <<<"$line")" = true ]
+}

@@ -11,6 +11,8 @@
  *	                                    SNI; 0 when the peer answered,
  *	                                    ETIMEDOUT when it did not in 3 s,
  *	                                    ENODATA when it closed first
+ *	rwclient tls-split ADDR PORT SNI N  the same, the hello in two writes
+ *	                                    (N bytes, 50 ms, the rest)
  *	rwclient dns-connect SRV NAME PORT  ask SRV:53 for NAME's A record,
  *	                                    then connect to it
  *	rwclient dns-server ADDR NAME=IP..  answer A queries on ADDR:53
@@ -102,19 +104,29 @@ static size_t client_hello(unsigned char *b, const char *sni)
 	return i;
 }
 
-static int cmd_tls(const char *addr, int port, const char *sni)
+static int cmd_tls(const char *addr, int port, const char *sni, int split)
 {
 	unsigned char b[512], r[16];
 	struct pollfd p;
-	int fd, rc;
+	int fd, rc, one = 1;
+	size_t n;
 
 	if (strlen(sni) > 253)
 		return 2;
 	rc = tcp_connect(addr, port, &fd);
 	if (rc)
 		return rc;
-	if (write(fd, b, client_hello(b, sni)) < 0)
+	n = client_hello(b, sni);
+	if (split > 0 && (size_t)split < n) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (write(fd, b, split) < 0)
+			return fail("write");
+		usleep(50000);
+		if (write(fd, b + split, n - split) < 0)
+			return fail("write");
+	} else if (write(fd, b, n) < 0) {
 		return fail("write");
+	}
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, 3000) != 1) {
 		fprintf(stderr, "rwclient: no answer in 3 s\n");
@@ -304,7 +316,9 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "udp") && argc == 4)
 		return cmd_udp(argv[2], atoi(argv[3]));
 	if (!strcmp(c, "tls") && argc == 5)
-		return cmd_tls(argv[2], atoi(argv[3]), argv[4]);
+		return cmd_tls(argv[2], atoi(argv[3]), argv[4], 0);
+	if (!strcmp(c, "tls-split") && argc == 6)
+		return cmd_tls(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
 	if (!strcmp(c, "dns-connect") && argc == 5)
 		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]));
 	if (!strcmp(c, "dns-server") && argc >= 3)

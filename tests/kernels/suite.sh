@@ -31,12 +31,12 @@ is() { # is WANT CMD...: the command exits WANT
 	"$@"; got=$?
 	[ "$got" = "$want" ] || { echo "exit $got, want $want"; return 1; }
 }
-# unanswered CMD...: rwclient tls connected (no EPERM) and got no answer:
-# 110 (nothing in 3 s) or 61 (the peer gave up first and closed)
-unanswered() {
+# reset CMD...: rwclient tls failed at once because the daemon reset the
+# denied flow: ECONNABORTED (103) or ECONNRESET (104), not a timeout
+reset() {
 	"$@"; got=$?
-	case $got in 110|61) return 0 ;; esac
-	echo "exit $got, want 110 or 61"; return 1
+	case $got in 103|104) return 0 ;; esac
+	echo "exit $got, want 103 or 104 (a reset)"; return 1
 }
 # wait_log FILTER: a line of the daemon's log matches the jq FILTER
 wait_log() {
@@ -118,11 +118,16 @@ fi
 check "first-bytes feature" feature_test first-bytes flow_egress
 if [ "$(feature first-bytes)" = on ]; then
 	: >$T/sink443
-	check "a ClientHello naming a denied host gets no answer" unanswered in_cg $C tls 127.0.0.7 443 api.openai.com
+	check "a ClientHello naming a denied host: the call fails at once (reset)" reset in_cg $C tls 127.0.0.7 443 api.openai.com
 	check "the tls record says deny" wait_log '.event == "tls" and .action == "deny" and .domain == "api.openai.com"'
 	sleep 1.2
 	check "nothing of the denied flow reached the peer" grep -qx 0 $T/sink443
 	check "a ClientHello naming another host is answered" is 0 in_cg $C tls 127.0.0.7 443 www.example.org
+	: >$T/sink443
+	check "a ClientHello split over two writes is denied (reset)" reset in_cg $C tls-split 127.0.0.7 443 api.openai.com 3
+	sleep 1.2
+	check "nothing of the split hello reached the peer" grep -qx 0 $T/sink443
+	check "a split ClientHello naming another host is answered" is 0 in_cg $C tls-split 127.0.0.7 443 www.example.org 3
 else
 	skip "first bytes (SNI) deny" "first-bytes is off on $(uname -r), as expected"
 fi
