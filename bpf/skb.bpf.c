@@ -486,6 +486,8 @@ static __always_inline int undecided(struct __sk_buff *skb,
 	__u8 gen;
 
 	count(RW_CNT_FLOW_UNDECIDED);
+	/* whatever of a name the parser had read is no name */
+	w->host.name[0] = 0;
 	s = policy_now(&gen);
 	if (!s || s->undecided <= RW_ACT_ALLOW || s->undecided > RW_ACT_DENY)
 		return 1;

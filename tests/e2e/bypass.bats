@@ -255,3 +255,21 @@ except OSError as e:
 	line=$(wait_for '.event == "http" and .rule == "undecided" and .action == "deny"')
 	[ "$(jq -r .undecided <<<"$line")" = true ]
 }
+
+@test "IPv6 and IPv4-mapped sockets: a split hello is denied and reset too" {
+	port=$(pick_port)
+	start_tls ::1 "$port" api.openai.com
+	start_tls "$IP" "$port" api.openai.com
+	start_daemon
+	run split ::1 "$port" api.openai.com split:3
+	[ "$status" -eq 3 ]
+	[[ "$output" == *ECONN* ]]
+	run split "::ffff:$IP" "$port" api.openai.com split:3
+	[ "$status" -eq 3 ]
+	[[ "$output" == *ECONN* ]]
+	[ "$(jq -c 'select(.event == "tls" and .action == "deny")' "$LOG" | wc -l)" = 2 ]
+	# control: the same IPv6 client to another name
+	start_tls ::1 "$((port + 1))" example.internal
+	run split ::1 "$((port + 1))" example.internal split:3
+	[ "$status" -eq 0 ]
+}
