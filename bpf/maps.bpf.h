@@ -17,6 +17,10 @@
 #define RW_DEDUP_MAX 65536
 #define RW_CIDR_MAX 262144
 
+/* the egress hook may ask who sends (bpf_get_current_pid_tgid, offered
+ * to cgroup_skb programs from Linux 6.10; set by the loader's probe) */
+const volatile __u8 cfg_sender __weak = 0;
+
 /* wake the reader only once this much is waiting (set by the loader) */
 const volatile __u64 cfg_wakeup_bytes __weak = 256 * 1024;
 

@@ -608,7 +608,7 @@ static __always_inline int judge_name(struct __sk_buff *skb,
  * and a scalar, so the verifier checks it once, on its own, in both
  * builds. Returns 0 to drop the packet.
  */
-__weak __noinline int rw_flow_verdict(struct __sk_buff *skb, int rc)
+__weak __noinline int RW_HOOK(rw_flow_verdict)(struct __sk_buff *skb, int rc)
 {
 	struct scratch *sc = scratch();
 	struct bpf_sock *sk;
@@ -662,20 +662,27 @@ static __always_inline bool tcp_rst(struct __sk_buff *skb, __u32 l4)
  * context for a direct write (and for connect's, with TCP Fast Open).
  * A socket passed over a unix socket, or inherited, is then blamed on
  * its sender; the connector stays in f->connector. Only on a flow's
- * first send (later ones may come from a timer). Kernels before 5.17
- * (the compat build) lack the helper here: the connector stays.
+ * first send (later ones may come from a timer). cgroup_skb programs
+ * may ask only from Linux 6.10 (cfg_sender: the call is dead code the
+ * verifier drops where the loader's probe said no); before, the
+ * connector stays. The uid is the process table's.
  */
 static __always_inline void take_sender(struct rw_flow *f)
 {
 #ifndef RW_COMPAT
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	struct rw_proc *pr;
+	__u32 tgid;
 
+	if (!cfg_sender)
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!tgid || tgid == f->tgid || f->connector)
 		return;
 	f->connector = f->tgid;
 	f->tgid = tgid;
-	f->uid = (__u32)bpf_get_current_uid_gid();
+	pr = bpf_map_lookup_elem(&procs, &tgid);
+	if (pr)
+		f->uid = pr->uid;
 #else
 	(void)f;
 #endif
@@ -789,7 +796,7 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 	if (rc != WIRE_OK)
 		count(RW_CNT_FLOW_UNPARSED);
 	__builtin_memcpy(&sc->jflow, f, sizeof(*f));
-	pass = rw_flow_verdict(skb, rc);
+	pass = RW_HOOK(rw_flow_verdict)(skb, rc);
 	__builtin_memcpy(f, &sc->jflow, sizeof(*f));
 	/* matched: the flow moves to socket storage, where its bytes are
 	 * counted and its verdict outlives the slot (which stays as it is

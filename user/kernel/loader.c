@@ -260,6 +260,15 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	geomap_size(skel->obj, &o->geo);
 	skel->rodata->cfg_wakeup_bytes =
 		bpf_map__max_entries(skel->maps.events) / 8;
+	/* who sends a flow's first bytes: cgroup_skb programs may ask from
+	 * Linux 6.10 */
+	skel->rodata->cfg_sender = libbpf_probe_bpf_helper(
+		BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid,
+		NULL) == 1;
+	if (!skel->rodata->cfg_sender)
+		pr_info("the first bytes are blamed on the process that "
+			"connected: this kernel's packet hooks cannot ask who "
+			"sends them (Linux 6.10+)");
 	{
 		struct bpf_program *p;
 
