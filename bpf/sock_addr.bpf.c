@@ -213,7 +213,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	}
 	/* the common case, a destination no rule names: leave before the
 	 * clock and the identity helpers */
-	if (!c.cand && !s->has_names && d->port != 53 &&
+	if (!c.cand && !s->has_names && !dns_port(s, d->port) &&
 	    s->default_action <= RW_ACT_ALLOW)
 		return 1;
 	id = bpf_get_current_pid_tgid();
@@ -234,7 +234,8 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	 * owner */
 	pend = type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
 	       s->has_names;
-	if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
+	if (dns_port(s, d->port) && (ctx->protocol == IPPROTO_UDP ||
+				     type == RW_EV_CONNECT)) {
 		struct rw_flow *df = flow_open(ctx, d, tgid, (__u32)ugid, now);
 
 		if (df) {

@@ -70,8 +70,13 @@ enum rw_counter {
 				   * before their first bytes: not inspected */
 	/* ring buffer full, by the lost event's type: + enum rw_event_type */
 	RW_CNT_LOST_TYPE = 16,
-	RW_CNT__MAX = 32,
+	RW_CNT_DNS_TCP_LOST = 32, /* DNS over TCP: streams given up (a gap,
+				   * joined mid-stream, no socket storage) */
+	RW_CNT_DNS_TCP_BIG = 33,  /* DNS over TCP: answers longer than
+				   * RW_DNS_TCP_MAX, passed over unread */
+	RW_CNT__MAX = 40,
 };
+#define RW_CNT_LOST_TYPES 16  /* event types counted from RW_CNT_LOST_TYPE */
 
 /* rw_net_event.flags */
 #define RW_NF_ENFORCED 0x01  /* deny/kill took effect (enforce mode) */
@@ -207,6 +212,8 @@ struct rw_rule {
 _Static_assert(sizeof(struct rw_rule) == 24, "rw_rule size");
 
 /* Policy-wide settings, one entry per generation. */
+#define RW_DNS_PORTS 8       /* dns_ports: at most this many */
+#define RW_DNS_TCP_MAX 2048  /* DNS over TCP: longest answer reassembled */
 struct rw_settings {
 	__u64 any_mask;  /* rules naming no destination set: every address */
 	__u64 dedup_ns;  /* fold repeats of (tgid, dest, rule) within this */
@@ -227,6 +234,9 @@ struct rw_settings {
 	__u64 deadman_ns; /* on_daemon_loss: deny-alerts once no daemon has
 			   * read the ring for this long (rw_meta.heartbeat);
 			   * 0 = keep */
+	__u16 dns_ports[RW_DNS_PORTS]; /* dns_ports: answers from these
+					* source ports (UDP and TCP) are
+					* parsed; 0 = unused entry */
 };
 
 /* LPM keys: the generation is the first byte of the matched data, so a
@@ -502,7 +512,7 @@ _Static_assert(sizeof(struct rw_escape_event) == 192 + sizeof(struct rw_proc),
  * layout does.
  */
 #define RW_META_MAGIC 0x00314154454d5752ULL /* "RWMETA1" */
-#define RW_FORMAT 3
+#define RW_FORMAT 4
 enum rw_set_state {
 	RW_SET_BUILDING = 1, /* being made: not yet enforcing its policy */
 	RW_SET_READY = 2,    /* enforcing */

@@ -488,6 +488,8 @@ void session_finish(struct session *s)
 	F("flow_unparsed", c[RW_CNT_FLOW_UNPARSED]);
 	F("packets_dropped", c[RW_CNT_DROPPED]);
 	F("pending_lost", c[RW_CNT_PENDING_LOST]);
+	F("dns_tcp_lost", c[RW_CNT_DNS_TCP_LOST]);
+	F("dns_tcp_big", c[RW_CNT_DNS_TCP_BIG]);
 	F("folded", s->folded);
 	F("flows_folded", s->fold.folded_flows);
 	F("rate_capped", s->fold.capped);
