@@ -272,7 +272,7 @@ INTEG_BINS += $(BUILD)/tests/integ_wire_check
 # make fuzz: each parser FUZZ_TIME seconds (libFuzzer + ASan + UBSan),
 # corpus seeded with the unit-test payloads; crashes land in build/fuzz/
 FUZZ_TIME ?= 600
-FUZZ_PARSERS := dns tls http socks5 flow
+FUZZ_PARSERS := dns tls http socks5 flow dnstcp
 .PHONY: fuzz
 $(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(WIRE_DEPS)
 	$(call msg,FUZZ,$@)

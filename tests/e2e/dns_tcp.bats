@@ -104,3 +104,17 @@ tcp_to_dns() { ss -Htan state time-wait "dst $NSIP" "dport = :$1" | wc -l; }
 	sleep 0.3
 	[ "$(grep -c -E '"event":"(connect|dns)"' "$LOG")" = 0 ]
 }
+
+@test "policy validate names a bad dns_ports entry, file:line:col" {
+	printf 'mode: enforce\ndns_ports: [53, 0]\nrules: []\n' >"$TMP/bad.yaml"
+	run "$RW" policy validate "$TMP/bad.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.yaml:2:17: bad dns_ports '0' (expected a number 1..65535)"* ]]
+	printf 'dns_ports: [1, 2, 3, 4, 5, 6, 7, 8, 9]\nrules: []\n' >"$TMP/many.yaml"
+	run "$RW" policy validate "$TMP/many.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"too many dns_ports: 9 (at most 8)"* ]]
+	printf 'dns_ports: [53, 8053]\nrules: []\n' >"$TMP/ok.yaml"
+	run "$RW" policy validate "$TMP/ok.yaml"
+	[ "$status" -eq 0 ]
+}
