@@ -165,6 +165,70 @@ static __always_inline int dns_msg_load(struct __sk_buff *skb, __u32 off,
 	return 0;
 }
 
+/* a segment's walk: what each step needs */
+struct dns_tcp_walk {
+	struct __sk_buff *skb;
+	struct wire_dns_tcp *st;
+	struct scratch *sc;
+	__u64 cookie;
+	__u32 off;      /* the payload's offset in the packet */
+	__u32 tgid;
+	__u32 stop;     /* the walk ended before its steps ran out */
+};
+
+/* one step of wire_dns_tcp_next(), carried out; 1 ends the walk. Its
+ * own function: bpf_loop's callback where the kernel has it (verified
+ * once), the body of a bounded loop elsewhere (RW_LOOP) */
+static int dns_tcp_step(__u64 i, void *arg)
+{
+	struct dns_tcp_walk *w = arg;
+	struct wire_dns_tcp *st = w->st;
+	struct scratch *sc = w->sc;
+	struct wire_tcp_step *step = &sc->step;
+	__u64 at, len;
+	int op = wire_dns_tcp_next(st, &sc->buf, step);
+
+	(void)i;
+	if (op == WIRE_TCP_END) {
+		w->stop = 1;
+		return 1;
+	}
+	if (op == WIRE_TCP_LOST) {
+		count(RW_CNT_DNS_TCP_LOST);
+		w->stop = 1;
+		return 1;
+	}
+	if (op == WIRE_TCP_BIG)
+		count(RW_CNT_DNS_TCP_BIG);
+	if (op == WIRE_TCP_MSG &&
+	    !dns_msg_load(w->skb, w->off + step->off, step->len, sc))
+		dns_answer(sc, w->tgid, w->cookie);
+	if (op != WIRE_TCP_KEEP)
+		return 0;
+	at = step->at & (WIRE_DNS_TCP_MAX - 1);
+	/* 64-bit and hidden from clang, less one (see wire_buf_load): the
+	 * verifier must see 1..WIRE_DNS_TCP_MAX */
+	len = step->len;
+	len -= 1;
+	asm volatile("" : "+r"(len));
+	if (len >= WIRE_DNS_TCP_MAX ||
+	    bpf_skb_load_bytes(w->skb, w->off + step->off, &st->data[at],
+			       len + 1)) {
+		st->state = WIRE_TCP_GONE;
+		count(RW_CNT_DNS_TCP_LOST);
+		w->stop = 1;
+		return 1;
+	}
+	if (!step->done)
+		return 0;
+	/* whole: to where the parser reads (aligned, 8 at a time) */
+	for (int k = 0; k < WIRE_DNS_TCP_MAX; k += 8)
+		*(__u64 *)&sc->msg.data[k] = *(__u64 *)&st->data[k];
+	sc->msg.len = st->msglen;
+	dns_answer(sc, w->tgid, w->cookie);
+	return 0;
+}
+
 /*
  * A TCP segment from a DNS port (RFC 1035 4.2.2: each message after a
  * 2-byte length): its whole messages parsed where they lie, a message
@@ -179,6 +243,7 @@ static __always_inline void dns_tcp_in(struct __sk_buff *skb,
 				       __u64 cookie)
 {
 	struct wire_tcp_step *step = &sc->step;
+	struct dns_tcp_walk w = {};
 	struct wire_dns_tcp *st;
 	__u32 seq, seglen, thoff;
 	__u8 b0;
@@ -223,44 +288,15 @@ static __always_inline void dns_tcp_in(struct __sk_buff *skb,
 		count(RW_CNT_DNS_TCP_LOST);
 		return;
 	}
-	for (int i = 0; i < WIRE_DNS_TCP_STEPS; i++) {
-		__u64 at, len;
-		int op = wire_dns_tcp_next(st, &sc->buf, step);
-
-		if (op == WIRE_TCP_END)
-			return;
-		if (op == WIRE_TCP_LOST) {
-			count(RW_CNT_DNS_TCP_LOST);
-			return;
-		}
-		if (op == WIRE_TCP_BIG)
-			count(RW_CNT_DNS_TCP_BIG);
-		if (op == WIRE_TCP_MSG &&
-		    !dns_msg_load(skb, h->off + step->off, step->len, sc))
-			dns_answer(sc, tgid, cookie);
-		if (op != WIRE_TCP_KEEP)
-			continue;
-		at = step->at & (WIRE_DNS_TCP_MAX - 1);
-		/* 64-bit and hidden from clang, less one (see wire_buf_load):
-		 * the verifier must see 1..WIRE_DNS_TCP_MAX */
-		len = step->len;
-		len -= 1;
-		asm volatile("" : "+r"(len));
-		if (len >= WIRE_DNS_TCP_MAX ||
-		    bpf_skb_load_bytes(skb, h->off + step->off, &st->data[at],
-				       len + 1)) {
-			st->state = WIRE_TCP_GONE;
-			count(RW_CNT_DNS_TCP_LOST);
-			return;
-		}
-		if (!step->done)
-			continue;
-		/* whole: to where the parser reads (aligned, 8 at a time) */
-		for (int k = 0; k < WIRE_DNS_TCP_MAX; k += 8)
-			*(__u64 *)&sc->msg.data[k] = *(__u64 *)&st->data[k];
-		sc->msg.len = st->msglen;
-		dns_answer(sc, tgid, cookie);
-	}
+	w.skb = skb;
+	w.st = st;
+	w.sc = sc;
+	w.off = h->off;
+	w.tgid = tgid;
+	w.cookie = cookie;
+	RW_LOOP(WIRE_DNS_TCP_STEPS, dns_tcp_step, &w);
+	if (w.stop)
+		return;
 	/* more steps than a segment may take: the rest cannot be framed */
 	if (step->pos < step->seglen) {
 		st->state = WIRE_TCP_GONE;
