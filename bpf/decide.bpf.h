@@ -507,4 +507,15 @@ static __always_inline struct rw_settings *policy_now(__u8 *gen)
 	return bpf_map_lookup_elem(&settings, &idx);
 }
 
+/* whether answers from this port are DNS (the policy's dns_ports): a
+ * fixed compare of every entry, no branch per entry */
+static __always_inline int dns_port(const struct rw_settings *s, __u16 port)
+{
+	int hit = 0;
+
+	for (int i = 0; i < RW_DNS_PORTS; i++)
+		hit |= s->dns_ports[i] == port;
+	return hit & (port != 0);
+}
+
 #endif /* RW_DECIDE_BPF_H */

@@ -239,7 +239,7 @@ static __always_inline void count(__u32 idx)
 static __always_inline void count_lost(__u32 idx, __u16 type)
 {
 	count(idx);
-	if (type < RW_CNT__MAX - RW_CNT_LOST_TYPE)
+	if (type < RW_CNT_LOST_TYPES)
 		count(RW_CNT_LOST_TYPE + type);
 }
 

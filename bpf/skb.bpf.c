@@ -3,7 +3,8 @@
  * cgroup_skb ingress and egress: names. AI APIs sit behind shared CDNs, so
  * an address says little; these programs learn which name a process is
  * talking to and decide on it before data leaves.
- * - ingress parses DNS answers (UDP from port 53) before the application
+ * - ingress parses DNS answers (UDP and TCP from the policy's dns_ports,
+ *   TCP messages reassembled across segments) before the application
  *   reads them, and maps each answered address to the question's name, for
  *   the receiving process and host-wide. A connect() right after
  *   getaddrinfo() is then judged by name every time.
@@ -13,7 +14,8 @@
  *   so the handshake never completes. It counts what matched flows send.
  * - sock_release reports a matched flow's totals when its socket goes,
  *   and frees the pending slot of a flow that never sent a byte.
- * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer.
+ * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer;
+ * the ingress half is bpf/dns.bpf.h.
  * Built twice (skb_compat.bpf.c): see RW_COMPAT in decide.bpf.h.
  */
 #ifndef RW_COMPAT
@@ -39,6 +41,10 @@ struct scratch {
 	struct rw_flow key_flow;
 	/* the flow being decided, for rw_flow_verdict */
 	struct rw_flow jflow;
+	/* ingress: the DNS message parsed (a datagram, or one message of a
+	 * TCP stream) and the TCP walk's step */
+	struct wire_buf msg;
+	struct wire_tcp_step step;
 };
 
 struct {
@@ -146,7 +152,7 @@ __weak __noinline int dns_parse_compat(void)
 {
 	struct scratch *sc = scratch();
 
-	return sc ? wire_dns_parse(&sc->buf, &sc->dns) : WIRE_MALFORMED;
+	return sc ? wire_dns_parse(&sc->msg, &sc->dns) : WIRE_MALFORMED;
 }
 
 __weak __noinline int flow_parse_compat(void)
@@ -178,7 +184,7 @@ __noinline int rw_dns_parse(struct scratch *sc)
 {
 	if (!sc)
 		return WIRE_MALFORMED;
-	return wire_dns_parse(&sc->buf, &sc->dns);
+	return wire_dns_parse(&sc->msg, &sc->dns);
 }
 
 __noinline int rw_flow_parse(struct scratch *sc)
@@ -245,144 +251,7 @@ __noinline int rw_key_scan(struct scratch *sc)
 }
 #endif
 
-/* ---- ingress: DNS answers ---------------------------------------------- */
-
-struct dns_put {
-	struct wire_dns *dns;
-	struct rw_dns_val *val;
-	__u32 tgid;
-	__u64 now;
-	__u32 ttl_min, ttl_max, min_ttl;
-};
-
-static int dns_put_cb(__u64 i, void *arg)
-{
-	struct dns_put *p = arg;
-	struct wire_dns_addr *a;
-	struct rw_dns_key k = {};
-	__u32 ttl;
-
-	if (i >= p->dns->naddr || i >= WIRE_DNS_ADDRS)
-		return 1;
-	a = &p->dns->addr[i & (WIRE_DNS_ADDRS - 1)];
-	ttl = a->ttl;
-	if (ttl < p->ttl_min)
-		ttl = p->ttl_min;
-	if (ttl > p->ttl_max)
-		ttl = p->ttl_max;
-	if (ttl < p->min_ttl)
-		p->min_ttl = ttl;
-	p->val->expires = p->now + (__u64)ttl * 1000000000ULL;
-	__builtin_memcpy(k.addr, a->addr, 16);
-	k.family = a->family;
-	/* host-wide first, then the process's own: both before the
-	 * application can read the answer */
-	bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
-	if (p->tgid) {
-		k.tgid = p->tgid;
-		bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
-	}
-	count(RW_CNT_DNS_MAPPED);
-	return 0;
-}
-
-/* the dns_ips value being written: per CPU, like the parser scratch */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rw_dns_val);
-} dns_scratch __weak SEC(".maps");
-
-SEC("cgroup_skb/ingress")
-int RW_HOOK(dns_ingress)(struct __sk_buff *skb)
-{
-	struct scratch *sc;
-	struct rw_dns_event *e;
-	struct dns_put p = {};
-	struct rw_settings *s;
-	struct rw_flow *f;
-	struct bpf_sock *sk;
-	struct l4 h;
-	__u64 dom = 0, intel = 0;
-	__u32 zero = 0;
-	__u8 gen;
-	int rc;
-
-	/* every packet of the cgroup comes here: leave before any lookup */
-	if (parse_l4(skb, IPPROTO_UDP, &h) || h.sport != 53)
-		return 1;
-	sc = scratch();
-	if (!sc)
-		return 1;
-	s = policy_now(&gen);
-	if (!s || wire_buf_load(skb, h.off, &sc->buf))
-		return 1;
-	rc = rw_dns_parse(sc);
-	if (rc != WIRE_OK) {
-		if (rc != WIRE_NOT_PROTO)
-			count(RW_CNT_DNS_UNPARSED);
-		return 1;
-	}
-	if (!sc->dns.naddr)
-		return 1;
-	p.val = bpf_map_lookup_elem(&dns_scratch, &zero);
-	if (!p.val)
-		return 1;
-	p.dns = &sc->dns;
-	p.now = bpf_ktime_get_boot_ns();
-	p.ttl_min = s->ttl_min;
-	p.ttl_max = s->ttl_max;
-	p.min_ttl = 0xffffffff;
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk) {
-		f = bpf_sk_storage_get(&flows, sk, 0, 0);
-		if (f)
-			p.tgid = f->tgid;
-	}
-	__builtin_memset(p.val, 0, sizeof(*p.val));
-	p.val->hash = sc->dns.qname.hash;
-	for (int i = 0; i < RW_SFX_MAX; i++)
-		p.val->sfx[i] = sc->dns.qname.sfx[i];
-	p.val->len = sc->dns.qname.len;
-	p.val->labels = sc->dns.qname.labels;
-	__builtin_memcpy(p.val->name, sc->dns.qname.name, sizeof(p.val->name));
-
-	/* report only names a rule refers to, like connects */
-	match_name(RW_SLOT_INGRESS, gen, p.val->hash, p.val->sfx, p.val->labels, p.val->name,
-		   p.val->len, &dom, &intel);
-	RW_LOOP(WIRE_DNS_ADDRS, dns_put_cb, &p);
-	if (!(dom | intel))
-		return 1;
-	/* reserved only after the loop: Linux 6.1's verifier refuses a
-	 * reservation held across bpf_loop ("Unreleased reference") */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost(RW_CNT_RB_FULL_PROC, RW_EV_DNS);
-		return 1;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	hdr_init(&e->hdr, RW_EV_DNS, sizeof(*e), p.now);
-	e->tgid = p.tgid;
-	e->naddr = sc->dns.naddr;
-	e->cookie = bpf_get_socket_cookie(skb);
-	e->ttl = p.min_ttl;
-	e->qtype = sc->dns.qtype;
-	e->rule = RW_RULE_NONE;
-	e->gen = gen;
-	for (int i = 0; i < WIRE_DNS_ADDRS; i++) {
-		if (i >= sc->dns.naddr)
-			break;
-		__builtin_memcpy(e->addr[i], sc->dns.addr[i].addr, 16);
-		e->family[i] = sc->dns.addr[i].family;
-	}
-	__builtin_memcpy(e->name, sc->dns.qname.name, RW_NAME_LEN);
-	count(RW_CNT_EMITTED);
-	submit(e, false);
-	return 1;
-}
+#include "dns.bpf.h"
 
 /* ---- egress: the first bytes of a flow -------------------------------- */
 

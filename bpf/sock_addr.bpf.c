@@ -218,7 +218,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	       (s->has_names || s->nr_rules);
 	/* the common case, a destination no rule names: leave before the
 	 * clock and the identity helpers */
-	if (!c.cand && !pend && d->port != 53 &&
+	if (!c.cand && !pend && !dns_port(s, d->port) &&
 	    s->default_action <= RW_ACT_ALLOW)
 		return 1;
 	id = bpf_get_current_pid_tgid();
@@ -234,12 +234,16 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	}
 	c.cand |= c.kind[RW_KIND_INTEL] | c.kind[RW_KIND_DOMAIN];
 
-	if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
+	if (dns_port(s, d->port) && (ctx->protocol == IPPROTO_UDP ||
+				     type == RW_EV_CONNECT)) {
 		struct rw_flow *df = flow_open(ctx, d, tgid, (__u32)ugid, now);
 
 		if (df) {
 			df->flags |= RW_FF_DNS;
-			df->state = RW_FS_DONE;
+			/* a TCP flow to a DNS port still has its first
+			 * bytes read: TLS on port 53 is no way around */
+			df->state = ctx->protocol == IPPROTO_TCP ? RW_FS_NEW :
+								   RW_FS_DONE;
 		}
 	}
 	if (!c.cand && s->default_action <= RW_ACT_ALLOW)

@@ -529,6 +529,246 @@ WIRE_FN int wire_dns_parse(const struct wire_buf *b, struct wire_dns *out)
 	return WIRE_OK;
 }
 
+/* ---- DNS over TCP ------------------------------------------------------- */
+
+/*
+ * RFC 1035 4.2.2: over TCP every message follows a 2-byte length, network
+ * order. An answer may share a segment with others, or be split across
+ * segments. struct wire_dns_tcp is one socket's reassembly (socket storage
+ * in BPF): wire_dns_tcp_seg() places a segment in the stream by its
+ * sequence number, then wire_dns_tcp_next() says, one step at a time, what
+ * to do with its bytes; the caller moves them (bpf_skb_load_bytes in BPF,
+ * memcpy in wire_dns_tcp_feed()). Only the length prefixes are read here.
+ * A segment that starts past the next byte expected (one missed, or
+ * queued out of order) ends the socket's reassembly: what follows cannot
+ * be framed. A message longer than WIRE_DNS_TCP_MAX is passed over.
+ */
+#define WIRE_DNS_TCP_MAX 2048  /* longest message kept; a power of two */
+#define WIRE_DNS_TCP_STEPS 8   /* steps per segment (a message is one or
+				* two: its prefix may end a segment) */
+
+enum wire_tcp_state {
+	WIRE_TCP_FRESH = 0,    /* no byte seen: the next segment starts it */
+	WIRE_TCP_SYNCED = 1,
+	WIRE_TCP_GONE = 2,     /* given up: the stream cannot be framed */
+};
+
+struct wire_dns_tcp {
+	__u32 next_seq;  /* sequence number of the next byte expected */
+	__u32 skip;      /* bytes of a message too long, still to pass */
+	__u16 msglen;    /* the message being kept: its length ... */
+	__u16 have;      /* ... and its bytes in data so far */
+	__u8 npfx;       /* 0 between messages, 1 after a prefix's first
+			  * byte (pfx), 2 inside a message kept */
+	__u8 pfx;
+	__u8 state;      /* enum wire_tcp_state */
+	__u8 pad;
+	/* twice what is kept: any offset below WIRE_DNS_TCP_MAX plus any
+	 * length up to it stays inside (the verifier's bound) */
+	__u8 data[2 * WIRE_DNS_TCP_MAX];
+};
+_Static_assert(sizeof(struct wire_dns_tcp) == 16 + 2 * WIRE_DNS_TCP_MAX,
+	       "wire_dns_tcp");
+
+/* what wire_dns_tcp_next() asks of the caller; stable values */
+enum wire_tcp_op {
+	WIRE_TCP_END = 0,  /* nothing more in this segment */
+	WIRE_TCP_MSG = 1,  /* a whole message: segment bytes [off, off + len) */
+	WIRE_TCP_KEEP = 2, /* copy segment [off, off + len) to data[at]; with
+			    * done, data[0, msglen) is now a whole message */
+	WIRE_TCP_SKIP = 3, /* bytes passed over: nothing to do */
+	WIRE_TCP_BIG = 4,  /* a message longer than WIRE_DNS_TCP_MAX: count it */
+	WIRE_TCP_LOST = 5, /* the stream cannot be followed: count it; the
+			    * state is WIRE_TCP_GONE from now on */
+};
+
+/* a segment being walked, and the step asked for */
+struct wire_tcp_step {
+	__u32 pos;     /* segment offset of the next step */
+	__u32 seglen;  /* payload bytes of the segment (wire_buf holds the
+			* first WIRE_BUF of them) */
+	__u32 off, len, at;
+	__u8 op;       /* enum wire_tcp_op */
+	__u8 done;
+	__u8 pad[2];
+};
+
+/*
+ * Place a segment of seglen payload bytes starting at sequence number seq.
+ * Returns WIRE_TCP_LOST when it starts past the next byte expected (the
+ * socket is given up), else WIRE_TCP_END; step->pos skips the bytes seen
+ * already (a retransmission).
+ */
+WIRE_FN int wire_dns_tcp_seg(struct wire_dns_tcp *st, __u32 seq,
+			     __u32 seglen, struct wire_tcp_step *step)
+{
+	__s32 d;
+
+	step->pos = seglen;
+	step->seglen = seglen;
+	if (st->state == WIRE_TCP_GONE || !seglen)
+		return WIRE_TCP_END;
+	if (st->state == WIRE_TCP_FRESH) {
+		st->next_seq = seq;
+		st->state = WIRE_TCP_SYNCED;
+	}
+	d = (__s32)(seq - st->next_seq);
+	if (d > 0) {
+		st->state = WIRE_TCP_GONE;
+		return WIRE_TCP_LOST;
+	}
+	if ((__u32)-d >= seglen)
+		return WIRE_TCP_END;
+	step->pos = (__u32)-d;
+	st->next_seq = seq + seglen;
+	return WIRE_TCP_END;
+}
+
+/* one step through the segment b (its first WIRE_BUF bytes); the op is
+ * also in step->op */
+WIRE_FN int wire_dns_tcp_next(struct wire_dns_tcp *st,
+			      const struct wire_buf *b,
+			      struct wire_tcp_step *step)
+{
+	__u32 pos = step->pos, seglen = step->seglen, blen = wire_len(b);
+	__u32 avail, len, n;
+
+	step->done = 0;
+	step->op = WIRE_TCP_END;
+	if (pos >= seglen || st->state != WIRE_TCP_SYNCED)
+		return WIRE_TCP_END;
+	avail = seglen - pos;
+	step->op = WIRE_TCP_SKIP;
+	if (st->skip) {
+		n = st->skip < avail ? st->skip : avail;
+		st->skip -= n;
+		step->pos = pos + n;
+		return WIRE_TCP_SKIP;
+	}
+	if (st->npfx < 2) {
+		/* a length prefix, read from the bytes loaded */
+		if (pos >= blen || (!st->npfx && avail >= 2 && pos + 1 >= blen)) {
+			st->state = WIRE_TCP_GONE;
+			step->op = WIRE_TCP_LOST;
+			return WIRE_TCP_LOST;
+		}
+		if (!st->npfx && avail < 2) {
+			st->pfx = wire_u8(b, pos);
+			st->npfx = 1;
+			step->pos = pos + 1;
+			return WIRE_TCP_SKIP;
+		}
+		if (st->npfx) {
+			len = (__u32)st->pfx << 8 | wire_u8(b, pos);
+			pos += 1;
+		} else {
+			len = wire_be16(b, pos);
+			pos += 2;
+		}
+		st->npfx = 0;
+		step->pos = pos;
+		if (len > WIRE_DNS_TCP_MAX) {
+			st->skip = len;
+			step->op = WIRE_TCP_BIG;
+			return WIRE_TCP_BIG;
+		}
+		if (!len)
+			return WIRE_TCP_SKIP;
+		avail = seglen - pos;
+		if (len <= avail) {
+			step->off = pos;
+			step->len = len;
+			step->pos = pos + len;
+			step->op = WIRE_TCP_MSG;
+			return WIRE_TCP_MSG;
+		}
+		st->msglen = (__u16)len;
+		st->have = 0;
+		st->npfx = 2;
+		if (!avail)
+			return WIRE_TCP_SKIP; /* the segment ended after it */
+	}
+	/* the part of a split message this segment holds */
+	n = (__u32)st->msglen - st->have;
+	if (n > avail)
+		n = avail;
+	step->off = pos;
+	step->len = n;
+	step->at = st->have;
+	step->pos = pos + n;
+	st->have = (__u16)(st->have + n);
+	if (st->have >= st->msglen) {
+		step->done = 1;
+		st->npfx = 0;
+	}
+	step->op = WIRE_TCP_KEEP;
+	return WIRE_TCP_KEEP;
+}
+
+#ifndef __BPF__
+/*
+ * The userspace twin of dns_ingress's TCP path, for the tests and the
+ * fuzzer: one segment (seg: its seglen payload bytes) through the steps,
+ * each message parsed into out and passed to fn (its wire_dns_parse
+ * result too). Returns how many messages were parsed, or -1 when the
+ * stream was lost; *big counts messages passed over.
+ */
+typedef void (*wire_dns_tcp_fn)(int rc, const struct wire_dns *out,
+				void *arg);
+static inline int wire_dns_tcp_feed(struct wire_dns_tcp *st, __u32 seq,
+				    const __u8 *seg, __u32 seglen,
+				    struct wire_dns *out, int *big,
+				    wire_dns_tcp_fn fn, void *arg)
+{
+	static struct wire_buf b, m;
+	struct wire_tcp_step step = {};
+	int i, n = 0;
+
+	b.len = seglen < WIRE_BUF ? seglen : WIRE_BUF;
+	memcpy(b.data, seg, b.len);
+	if (wire_dns_tcp_seg(st, seq, seglen, &step) == WIRE_TCP_LOST)
+		return -1;
+	for (i = 0; i < WIRE_DNS_TCP_STEPS; i++) {
+		switch (wire_dns_tcp_next(st, &b, &step)) {
+		case WIRE_TCP_END:
+			return n;
+		case WIRE_TCP_LOST:
+			return -1;
+		case WIRE_TCP_BIG:
+			++*big;
+			continue;
+		case WIRE_TCP_SKIP:
+			continue;
+		case WIRE_TCP_MSG:
+			m.len = step.len;
+			memcpy(m.data, seg + step.off, step.len);
+			break;
+		case WIRE_TCP_KEEP:
+			/* what dns_ingress can copy, or it gives up */
+			if (step.len < 1 || step.len > WIRE_DNS_TCP_MAX ||
+			    step.at >= WIRE_DNS_TCP_MAX) {
+				st->state = WIRE_TCP_GONE;
+				return -1;
+			}
+			memcpy(st->data + step.at, seg + step.off, step.len);
+			if (!step.done)
+				continue;
+			m.len = st->msglen;
+			memcpy(m.data, st->data, st->msglen);
+			break;
+		}
+		fn(wire_dns_parse(&m, out), out, arg);
+		n++;
+	}
+	/* steps left: as dns_ingress, the rest cannot be framed */
+	if (step.pos < step.seglen) {
+		st->state = WIRE_TCP_GONE;
+		return -1;
+	}
+	return n;
+}
+#endif
+
 /* ---- TLS ClientHello ---------------------------------------------------- */
 
 /* end: where the structure says it stops; avail: bytes we can read */

@@ -72,10 +72,15 @@ enum rw_counter {
 				   * before their first bytes: not inspected */
 	/* ring buffer full, by the lost event's type: + enum rw_event_type */
 	RW_CNT_LOST_TYPE = 16,
-	RW_CNT_FLOW_HELD = 32,      /* first payloads held back: incomplete */
-	RW_CNT_FLOW_UNDECIDED = 33, /* flows given the `undecided` action */
+	RW_CNT_DNS_TCP_LOST = 32, /* DNS over TCP: streams given up (a gap,
+				   * joined mid-stream, no socket storage) */
+	RW_CNT_DNS_TCP_BIG = 33,  /* DNS over TCP: answers longer than
+				   * RW_DNS_TCP_MAX, passed over unread */
+	RW_CNT_FLOW_HELD = 34,      /* first payloads held back: incomplete */
+	RW_CNT_FLOW_UNDECIDED = 35, /* flows given the `undecided` action */
 	RW_CNT__MAX = 40,
 };
+#define RW_CNT_LOST_TYPES 16  /* event types counted from RW_CNT_LOST_TYPE */
 
 /* rw_net_event.flags */
 #define RW_NF_ENFORCED 0x01  /* deny/kill took effect (enforce mode) */
@@ -213,6 +218,8 @@ struct rw_rule {
 _Static_assert(sizeof(struct rw_rule) == 24, "rw_rule size");
 
 /* Policy-wide settings, one entry per generation. */
+#define RW_DNS_PORTS 8       /* dns_ports: at most this many */
+#define RW_DNS_TCP_MAX 2048  /* DNS over TCP: longest answer reassembled */
 struct rw_settings {
 	__u64 any_mask;  /* rules naming no destination set: every address */
 	__u64 dedup_ns;  /* fold repeats of (tgid, dest, rule) within this */
@@ -233,6 +240,9 @@ struct rw_settings {
 	__u64 deadman_ns; /* on_daemon_loss: deny-alerts once no daemon has
 			   * read the ring for this long (rw_meta.heartbeat);
 			   * 0 = keep */
+	__u16 dns_ports[RW_DNS_PORTS]; /* dns_ports: answers from these
+					* source ports (UDP and TCP) are
+					* parsed; 0 = unused entry */
 	__u8 undecided;   /* action for first bytes that stay unreadable */
 	__u8 pad3[7];
 };

@@ -80,6 +80,9 @@ feature_test() { # feature_test NAME PROG
 echo
 echo "RWK-KERNEL $(uname -r)"
 $C dns-server 127.0.0.1 api.openai.com=127.0.0.6 chat.example.net=127.0.0.1 &
+# over TCP, each answer split in three segments; its own address for the
+# name, so only the TCP answer can name it
+$C dns-server-tcp 127.0.0.1 api.openai.com=127.0.0.9 &
 $C sink 127.0.0.7 443 $T/sink443 &
 $C sink 127.0.0.1 8080 $T/sink8080 &
 sleep 0.3
@@ -111,6 +114,10 @@ if [ "$(feature dns)" = on ]; then
 	check "the connect record carries the name" \
 		wait_log '.event == "connect" and .rule == "deny-name" and .domain == "api.openai.com"'
 	check "another name's address connects" is 0 in_cg $C dns-connect 127.0.0.1 chat.example.net 8080
+	check "DNS over TCP, the answer split in three segments, then connect: EPERM" \
+		is 1 in_cg $C dns-connect-tcp 127.0.0.1 api.openai.com 80
+	check "the connect record carries the name from TCP" \
+		wait_log '.event == "connect" and .domain == "api.openai.com" and .daddr == "127.0.0.9"'
 else
 	check "without DNS answers the address rules still deny" is 1 in_cg $C connect 127.0.0.2 81
 fi

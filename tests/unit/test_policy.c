@@ -179,6 +179,47 @@ static void test_daemon_loss(void **state)
 	policy_free(q);
 }
 
+/* dns_ports: [53, 5353] when absent; a list or one port as given */
+static void test_dns_ports(void **state)
+{
+	struct policy *p;
+
+	(void)state;
+	p = load("rules: []\n");
+	assert_int_equal(p->nr_dns_ports, 2);
+	assert_int_equal(p->dns_ports[0], 53);
+	assert_int_equal(p->dns_ports[1], 5353);
+	policy_free(p);
+	p = load("dns_ports: [53, 5353, 8053, 1, 65535, 2, 3, 4]\nrules: []\n");
+	assert_int_equal(p->nr_dns_ports, POLICY_DNS_PORTS);
+	assert_int_equal(p->dns_ports[2], 8053);
+	assert_int_equal(p->dns_ports[4], 65535);
+	policy_free(p);
+	p = load("dns_ports: 5300\nrules: []\n");
+	assert_int_equal(p->nr_dns_ports, 1);
+	assert_int_equal(p->dns_ports[0], 5300);
+	policy_free(p);
+}
+
+/* undecided: alert unless told; allow, alert, deny */
+static void test_undecided(void **state)
+{
+	static const char *const v[] = { "allow", "alert", "deny" };
+	char text[64];
+	struct policy *p;
+
+	(void)state;
+	p = load("rules: []\n");
+	assert_int_equal(p->undecided, RW_ACT_ALERT);
+	policy_free(p);
+	for (int i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "undecided: %s\nrules: []\n", v[i]);
+		p = load(text);
+		assert_int_equal(p->undecided, RW_ACT_ALLOW + i);
+		policy_free(p);
+	}
+}
+
 struct bad {
 	const char *text;
 	const char *where; /* "LINE:COL" */
@@ -205,7 +246,10 @@ static const struct bad bad[] = {
 	{ "# just a comment\n", "1:1", "empty policy" },
 	{ "- a\n", "1:1", "top level must be a mapping" },
 	{ "mode: monitor\nrulez: []\n", "2:1",
-	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after, credential_files, fingerprint_key)" },
+	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after, credential_files, fingerprint_key, undecided, dns_ports)" },
+	{ "undecided: kill\nrules: []\n", "1:12",
+	  "bad undecided 'kill' (expected allow, alert or deny)" },
+	{ "undecided: [deny]\nrules: []\n", "1:12", "undecided" },
 	{ "credential_files: maybe\nrules: []\n", "1:19", "bad credential_files" },
 	{ "fingerprint_key: key.bin\nrules: []\n", "1:18",
 	  "fingerprint_key 'key.bin' is not an absolute path" },
@@ -341,6 +385,17 @@ static const struct bad bad[] = {
 	  "daemon_loss_after" },
 	{ "daemon_loss_after: 7200\nrules: []\n", "1:20",
 	  "daemon_loss_after" },
+	{ "dns_ports: [53, 0]\nrules: []\n", "1:17",
+	  "bad dns_ports '0' (expected a number 1..65535)" },
+	{ "dns_ports: [53, 65536]\nrules: []\n", "1:17",
+	  "bad dns_ports '65536' (expected a number 1..65535)" },
+	{ "dns_ports: domain\nrules: []\n", "1:12",
+	  "bad dns_ports 'domain'" },
+	{ "dns_ports: []\nrules: []\n", "1:12", "empty dns_ports list" },
+	{ "dns_ports: [53, 53]\nrules: []\n", "1:12",
+	  "dns_ports lists port 53 twice" },
+	{ "dns_ports: [1, 2, 3, 4, 5, 6, 7, 8, 9]\nrules: []\n", "1:12",
+	  "too many dns_ports: 9 (at most 8)" },
 };
 
 /* Each mistake is refused with -EINVAL and one line "t.yaml:L:C: reason",
@@ -1032,6 +1087,8 @@ int main(void)
 		cmocka_unit_test(test_full_policy),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_daemon_loss),
+		cmocka_unit_test(test_dns_ports),
+		cmocka_unit_test(test_undecided),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_rule_limit),
 		cmocka_unit_test(test_file),

@@ -501,6 +501,8 @@ void session_finish(struct session *s)
 	F("pending_lost", c[RW_CNT_PENDING_LOST]);
 	F("flow_held", c[RW_CNT_FLOW_HELD]);
 	F("flow_undecided", c[RW_CNT_FLOW_UNDECIDED]);
+	F("dns_tcp_lost", c[RW_CNT_DNS_TCP_LOST]);
+	F("dns_tcp_big", c[RW_CNT_DNS_TCP_BIG]);
 	F("folded", s->folded);
 	F("flows_folded", s->fold.folded_flows);
 	F("rate_capped", s->fold.capped);

@@ -450,7 +450,7 @@ static const char *loss_name(int v)
 static int parse_top(struct ydoc *d, struct policy *p)
 {
 	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER, CRED_FILES,
-	       FP_KEY, UNDECIDED };
+	       FP_KEY, UNDECIDED, DNS_PORTS };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
@@ -461,6 +461,7 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		[CRED_FILES] = { .key = "credential_files" },
 		[FP_KEY] = { .key = "fingerprint_key" },
 		[UNDECIDED] = { .key = "undecided" },
+		[DNS_PORTS] = { .key = "dns_ports", .nested = true },
 	};
 	unsigned int after = 10;
 	int loss = 0;
@@ -510,6 +511,14 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		p->fingerprint_key = strdup(f[FP_KEY].s);
 		if (!p->fingerprint_key)
 			return ydoc_nomem(d);
+	}
+	if (!ret && f[DNS_PORTS].k)
+		ret = ydoc_ports(d, &f[DNS_PORTS], p->dns_ports,
+				 POLICY_DNS_PORTS, &p->nr_dns_ports);
+	if (!ret && !f[DNS_PORTS].k) {
+		p->dns_ports[0] = 53;   /* DNS */
+		p->dns_ports[1] = 5353; /* mDNS, and resolvers moved there */
+		p->nr_dns_ports = 2;
 	}
 	if (!ret && f[HOME].k)
 		ret = ydoc_list(d, &f[HOME], "a code", "country codes",
