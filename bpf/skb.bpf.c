@@ -524,6 +524,14 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 			return 1;
 		f = &p->flow;
 	}
+	/* a packet out of a socket past SYN_SENT: the peer took the
+	 * handshake (a SYN's retransmits, or none, when it refused) */
+	if (sk->state != BPF_TCP_SYN_SENT) {
+		if (!(f->flags & RW_FF_EST))
+			f->flags |= RW_FF_EST;
+	} else if (f->state == RW_FS_DONE) {
+		return 1; /* a SYN is not what the flow sent */
+	}
 	if (f->state == RW_FS_DENIED) {
 		count(RW_CNT_DROPPED);
 		return 0;
@@ -598,6 +606,12 @@ int sock_release(struct bpf_sock *sk)
 		p->cookie = 0;
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!f || !(f->flags & RW_FF_TRACKED))
+		return 1;
+	/* nothing left the host: a connect the peer refused (RST, timeout),
+	 * or a flow whose first bytes were denied. Its connect or name
+	 * record is the only one */
+	if (!f->bytes && (!(f->flags & RW_FF_EST) ||
+			  (f->flags & RW_FF_BLOCKED)))
 		return 1;
 	/* the owner's total, reported with its exit */
 	t = bpf_map_lookup_elem(&tags, &f->tgid);

@@ -348,6 +348,9 @@ enum rw_flow_state {
 #define RW_FF_HOSTONLY 0x02 /* name known host-wide only: decide at first bytes */
 #define RW_FF_DNS 0x04      /* a DNS client socket (answers attributed) */
 #define RW_FF_BLOCKED 0x08  /* the deny/kill was carried out */
+#define RW_FF_EST 0x10      /* a packet left past SYN_SENT: the handshake
+			     * completed (a flow that never got this far
+			     * and sent nothing is not reported) */
 struct rw_flow {
 	__u64 bytes;
 	__u64 pkts;
