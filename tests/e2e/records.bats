@@ -83,3 +83,50 @@ records() { jq -c "select($1)" "$LOG"; }
 	[ "$(jq -r .exe <<<"$line")" = "$PY" ]
 	[ "$(jq -r .sha256 <<<"$line")" = "$(sha256sum "$PY" | cut -d' ' -f1)" ]
 }
+
+@test "the flow record of a process that exited has its exe and sha256" {
+	port=$(rw_port)
+	listen "$NET.3" "$port"
+	start
+	# the socket closes at the process's exit: its flow record is read
+	# after the exit record, when the process table has let it go
+	run in_cg /usr/bin/python3 "$CLIENT" "$NET.3" "$port" --send 100
+	[ "$output" = 0 ]
+	line=$(wait_for ".event == \"flow\" and .dport == $port")
+	[ "$(jq -r .attribution <<<"$line")" = snapshot ]
+	[ "$(jq -r .exe <<<"$line")" = "$PY" ]
+	[ "$(jq -r .sha256 <<<"$line")" = "$(sha256sum "$PY" | cut -d' ' -f1)" ]
+	[ "$(jq -r .exe_deleted <<<"$line")" = false ]
+}
+
+@test "the kill record of a killed process has its exe and sha256" {
+	port=$(rw_port)
+	listen "$NET.4" "$port"
+	start
+	run in_cg /usr/bin/python3 "$CLIENT" "$NET.4" "$port"
+	[ "$status" -eq 137 ]
+	line=$(wait_for '.event == "kill"')
+	[ "$(jq -r .exe <<<"$line")" = "$PY" ]
+	[ "$(jq -r .sha256 <<<"$line")" = "$(sha256sum "$PY" | cut -d' ' -f1)" ]
+}
+
+@test "a binary deleted after exec: exe_deleted, and its sha256 taken while it ran" {
+	port=$(rw_port)
+	listen "$NET.3" "$port"
+	mkdir "$TMP/bin"
+	cp "$PY" "$TMP/bin/py"
+	sha=$(sha256sum "$TMP/bin/py" | cut -d' ' -f1)
+	start
+	# alive for 1 s after its connect: the daemon reads that while it
+	# runs; its flow record comes after its exit
+	run in_cg "$TMP/bin/py" "$CLIENT" "$NET.3" "$port" --unlink --send 100 --live 1
+	[ "$output" = 0 ]
+	[ ! -e "$TMP/bin/py" ]
+	for ev in connect flow; do
+		line=$(wait_for ".event == \"$ev\" and .dport == $port")
+		[ "$(jq -r .exe <<<"$line")" = "$TMP/bin/py" ]
+		[ "$(jq -r .exe_deleted <<<"$line")" = true ]
+		[ "$(jq -r .sha256 <<<"$line")" = "$sha" ] ||
+			{ echo "$ev: $line" >&2; false; }
+	done
+}
