@@ -447,10 +447,16 @@ static const char *loss_name(int v)
 	return v == 0 ? "keep" : v == 1 ? "deny-alerts" : NULL;
 }
 
+static const char *quic_name(int v)
+{
+	return v == RW_QUIC_ALLOW ? "allow" :
+	       v == RW_QUIC_DENY_UNNAMED ? "deny-unnamed" : NULL;
+}
+
 static int parse_top(struct ydoc *d, struct policy *p)
 {
 	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER, CRED_FILES,
-	       FP_KEY };
+	       FP_KEY, QUIC };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
@@ -460,6 +466,7 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		[LOSS_AFTER] = { .key = "daemon_loss_after" },
 		[CRED_FILES] = { .key = "credential_files" },
 		[FP_KEY] = { .key = "fingerprint_key" },
+		[QUIC] = { .key = "quic" },
 	};
 	unsigned int after = 10;
 	int loss = 0;
@@ -491,6 +498,8 @@ static int parse_top(struct ydoc *d, struct policy *p)
 	}
 	if (!ret && f[LOSS].k)
 		ret = ydoc_enum(d, &f[LOSS], loss_name, 0, 2, &loss);
+	if (!ret && f[QUIC].k)
+		ret = ydoc_enum(d, &f[QUIC], quic_name, 0, 2, &p->quic);
 	if (!ret && f[LOSS_AFTER].k)
 		ret = ydoc_uint(d, &f[LOSS_AFTER], 1, 3600, &after);
 	if (!ret && loss)

@@ -106,6 +106,8 @@ struct policy {
 				 * /etc/relaywatch/fingerprint.key */
 	__u64 deadman_ns;      /* on_daemon_loss: deny-alerts, after this long
 				* without a daemon; 0 = keep */
+	int quic;              /* quic: RW_QUIC_ALLOW (default) or
+				* RW_QUIC_DENY_UNNAMED */
 };
 
 /*
