@@ -13,6 +13,7 @@
  *	                                    ENODATA when it closed first
  *	rwclient dns-connect SRV NAME PORT  ask SRV:53 for NAME's A record,
  *	                                    then connect to it
+ *	rwclient dns-udp SRV NAME PORT      the same, then one UDP sendto()
  *	rwclient dns-server ADDR NAME=IP..  answer A queries on ADDR:53
  *	rwclient sink ADDR PORT FILE        accept; append each peer's byte
  *	                                    count to FILE, answer "ok"
@@ -210,7 +211,8 @@ static int cmd_dns_server(const char *addr, int argc, char **argv)
 	}
 }
 
-static int cmd_dns_connect(const char *srv, const char *name, int port)
+static int cmd_dns_connect(const char *srv, const char *name, int port,
+			   int udp)
 {
 	struct sockaddr_storage ss;
 	unsigned char q[512] = { 0x12, 0x34, 1, 0, 0, 1 };
@@ -243,7 +245,7 @@ static int cmd_dns_connect(const char *srv, const char *name, int port)
 	/* the one answer our server gives ends the message */
 	inet_ntop(AF_INET, q + n - 4, ip, sizeof(ip));
 	close(fd);
-	c = tcp_connect(ip, port, &fd);
+	c = udp ? cmd_udp(ip, port) : tcp_connect(ip, port, &fd);
 	if (!c)
 		printf("%s\n", ip);
 	return c;
@@ -306,13 +308,15 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "tls") && argc == 5)
 		return cmd_tls(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(c, "dns-connect") && argc == 5)
-		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]));
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 0);
+	if (!strcmp(c, "dns-udp") && argc == 5)
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 1);
 	if (!strcmp(c, "dns-server") && argc >= 3)
 		return cmd_dns_server(argv[2], argc - 3, argv + 3);
 	if (!strcmp(c, "sink") && argc == 5)
 		return cmd_sink(argv[2], atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: rwclient connect|udp ADDR PORT | tls ADDR PORT "
-		"SNI | dns-connect SRV NAME PORT | dns-server ADDR NAME=IP... "
+		"SNI | dns-connect|dns-udp SRV NAME PORT | dns-server ADDR NAME=IP... "
 		"| sink ADDR PORT FILE\n");
 	return 2;
 }
