@@ -11,8 +11,10 @@
  *   connect4/6 (ClientHello SNI, HTTP Host, CONNECT, SOCKS5), decides on
  *   the name, and drops the packet and every later one of a denied flow,
  *   so the handshake never completes. It counts what matched flows send.
- * - sock_release reports a matched flow's totals when its socket goes,
- *   and frees the pending slot of a flow that never sent a byte.
+ * - sock_release reports a matched flow's totals when its socket goes
+ *   (not a flow that sent nothing and never got through the handshake,
+ *   or was denied), and frees the pending slot of a flow that never
+ *   sent a byte.
  * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer.
  * Built twice (skb_compat.bpf.c): see RW_COMPAT in decide.bpf.h.
  */
