@@ -261,8 +261,9 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
 	c.exe_mask = exe_rules(proc, c.gen);
 	rule = decide(RW_SLOT_SOCK, &c, s, &action, &enforce);
-	/* no name to judge: refused unless a rule denies it anyway */
-	if (unnamed && (rule < 0 || action < RW_ACT_DENY)) {
+	/* no name to judge: refused, unless a rule allows the call (an
+	 * exemption) or denies it anyway; an alert does not let it by */
+	if (unnamed && (rule < 0 || action == RW_ACT_ALERT)) {
 		rule = RW_RULE_QUIC;
 		action = RW_ACT_DENY;
 		enforce = s->default_enforce;

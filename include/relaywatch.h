@@ -235,7 +235,7 @@ struct rw_settings {
 
 #define RW_QUIC_ALLOW 0         /* judged like any other UDP */
 #define RW_QUIC_DENY_UNNAMED 1  /* denied (would_deny in monitor mode)
-				 * unless a deny rule decided it already */
+				 * unless a rule allows or denies it */
 
 /* LPM keys: the generation is the first byte of the matched data, so a
  * key's prefixlen is 8 + the address prefix length. */

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* `quic: deny-unnamed`: UDP to port 443 of an address no DNS answer named
  * is refused with EPERM at sendto() and connect() (IPv4 and IPv6), and
- * recorded with rule quic-unnamed; controls: an address a real DNS answer
- * named (received by the caller through dns_ingress) passes, UDP to
- * another port and TCP to 443 pass, monitor mode only records
- * (would_deny), and `quic: allow` leaves UDP/443 alone. Each group has its
- * own cgroup and daemon. */
+ * recorded with rule quic-unnamed, though an alert rule matches; controls:
+ * an address a real DNS answer named (received by the caller through
+ * dns_ingress) passes, as does one an allow rule names, UDP to another
+ * port and TCP to 443; monitor mode only records (would_deny), and
+ * `quic: allow` leaves UDP/443 alone. Each group has its own cgroup and
+ * daemon. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,7 +17,8 @@
 
 #define DNS_SRV "127.0.0.7"     /* answers in the child itself */
 #define NAMED "127.0.0.8"       /* the answer's address */
-#define UNNAMED "127.0.0.6"
+#define UNNAMED "127.0.0.6"     /* an alert rule names it */
+#define EXEMPT "127.0.0.10"     /* an allow rule names it */
 #define QNAME "\4quic\7example\0"
 
 static struct h_env env;
@@ -84,6 +86,7 @@ static int udp_sendto(int family, const char *addr, int port)
 static int do_unnamed4(void *a) { (void)a; return udp_sendto(AF_INET, UNNAMED, 443); }
 static int do_unnamed6(void *a) { (void)a; return udp_sendto(AF_INET6, "::1", 443); }
 static int do_unnamed_connect(void *a) { (void)a; return h_connect(AF_INET, UNNAMED, 443, SOCK_DGRAM); }
+static int do_exempt(void *a) { (void)a; return udp_sendto(AF_INET, EXEMPT, 443); }
 static int do_other_port(void *a) { (void)a; return udp_sendto(AF_INET, UNNAMED, 8443); }
 static int tcp_port;
 static int do_tcp443(void *a) { (void)a; return h_connect(AF_INET, UNNAMED, tcp_port, SOCK_STREAM); }
@@ -166,7 +169,7 @@ static int quic_records(void)
 
 static int setup_with(void **state, const char *mode, const char *quic)
 {
-	char yaml[256], name[64];
+	char yaml[512], name[64];
 	const char *why = h_missing();
 
 	(void)state;
@@ -178,8 +181,11 @@ static int setup_with(void **state, const char *mode, const char *quic)
 	if (h_setup(&env, name))
 		return -1;
 	tcp_port = h_listen(&env, AF_INET, UNNAMED, 0, SOCK_STREAM);
-	snprintf(yaml, sizeof(yaml), "mode: %s\nquic: %s\nrules: []\n", mode,
-		 quic);
+	snprintf(yaml, sizeof(yaml), "mode: %s\nquic: %s\nrules:\n"
+		 "  - name: exempt\n    match: {cidr: [" EXEMPT "/32]}\n"
+		 "    action: allow\n"
+		 "  - name: watch\n    match: {cidr: [" UNNAMED "/32]}\n"
+		 "    action: alert\n", mode, quic);
 	if (h_write_policy(&env, yaml) || h_start(&env, NULL))
 		return -1;
 	return 0;
@@ -207,7 +213,8 @@ static int teardown(void **state)
 			skip();                                                \
 	} while (0)
 
-/* unnamed UDP/443: EPERM at sendto (v4, v6) and at connect, recorded */
+/* unnamed UDP/443: EPERM at sendto (v4, v6) and at connect, recorded,
+ * though an alert rule matches the v4 address */
 static void t_unnamed_denied(void **s)
 {
 	(void)s;
@@ -226,6 +233,14 @@ static void t_named_passes(void **s)
 	(void)s;
 	SKIP_IF_MISSING();
 	assert_int_equal(run_child(do_named), 0);
+}
+
+/* an address an allow rule names is exempt */
+static void t_exempt_passes(void **s)
+{
+	(void)s;
+	SKIP_IF_MISSING();
+	assert_int_equal(run_child(do_exempt), 0);
 }
 
 /* UDP to another port and TCP to the address pass */
@@ -271,6 +286,7 @@ int main(void)
 	const struct CMUnitTest enforce[] = {
 		cmocka_unit_test(t_unnamed_denied),
 		cmocka_unit_test(t_named_passes),
+		cmocka_unit_test(t_exempt_passes),
 		cmocka_unit_test(t_others_pass),
 		cmocka_unit_test(t_only_unnamed_recorded),
 	};

@@ -290,9 +290,10 @@ int cmd_check(int argc, char **argv)
 		snprintf(why, sizeof(why), "no rule matches: the policy's "
 			 "default applies");
 	/* an address asked alone is one no DNS answer named: as the kernel
-	 * does (sock_addr.bpf.c), unless a rule denies it anyway */
+	 * does (sock_addr.bpf.c), unless a rule allows or denies it */
 	if (c.policy->quic == RW_QUIC_DENY_UNNAMED && is_addr &&
-	    q.proto == IPPROTO_UDP && q.port == 443 && action < RW_ACT_DENY) {
+	    q.proto == IPPROTO_UDP && q.port == 443 &&
+	    (action == RW_ACT_ALERT || (idx < 0 && action < RW_ACT_DENY))) {
 		quic = "quic-unnamed";
 		idx = -1;
 		action = RW_ACT_DENY;
