@@ -12,8 +12,10 @@
  *   connect4/6 (ClientHello SNI, HTTP Host, CONNECT, SOCKS5), decides on
  *   the name, and drops the packet and every later one of a denied flow,
  *   so the handshake never completes. It counts what matched flows send.
- * - sock_release reports a matched flow's totals when its socket goes,
- *   and frees the pending slot of a flow that never sent a byte.
+ * - sock_release reports a matched flow's totals when its socket goes
+ *   (not a flow that sent nothing and never got through the handshake,
+ *   or was denied), and frees the pending slot of a flow that never
+ *   sent a byte.
  * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer;
  * the ingress half is bpf/dns.bpf.h.
  * Built twice (skb_compat.bpf.c): see RW_COMPAT in decide.bpf.h.
@@ -583,6 +585,14 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 			return 1;
 		f = &p->flow;
 	}
+	/* a packet out of a socket past SYN_SENT: the peer took the
+	 * handshake (a SYN's retransmits, or none, when it refused) */
+	if (sk->state != BPF_TCP_SYN_SENT) {
+		if (!(f->flags & RW_FF_EST))
+			f->flags |= RW_FF_EST;
+	} else if (f->state == RW_FS_DONE) {
+		return 1; /* a SYN is not what the flow sent */
+	}
 	if (f->state == RW_FS_DENIED) {
 		/* the reset the daemon's destroy sends goes out */
 		if (!parse_l4(skb, IPPROTO_TCP, &h) && tcp_rst(skb, h.hdr))
@@ -706,6 +716,12 @@ int sock_release(struct bpf_sock *sk)
 		p->cookie = 0;
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!f || !(f->flags & RW_FF_TRACKED))
+		return 1;
+	/* nothing left the host: a connect the peer refused (RST, timeout),
+	 * or a flow whose first bytes were denied. Its connect or name
+	 * record is the only one */
+	if (!f->bytes && (!(f->flags & RW_FF_EST) ||
+			  (f->flags & RW_FF_BLOCKED)))
 		return 1;
 	/* the owner's total, reported with its exit */
 	t = bpf_map_lookup_elem(&tags, &f->tgid);

@@ -184,6 +184,8 @@ struct rw_tag {
  */
 #define RW_GENS 2
 #define RW_RULE_DEFAULT RW_MAX_RULES /* event.rule when the default decided */
+#define RW_RULE_QUIC (RW_MAX_RULES + 1) /* event.rule: `quic: deny-unnamed`
+					 * denied UDP/443 to an unnamed address */
 #define RW_CG_LEVELS 8  /* cgroup rules up to this depth (loader checks) */
 
 /* Destination sets a rule can name; the destination must be in each one
@@ -236,7 +238,9 @@ struct rw_settings {
 	__u8 pad;
 	__u32 geo_n4;    /* entries of the country tables (geo4, geo6) */
 	__u32 geo_n6;
-	__u32 pad2;
+	__u8 quic;       /* RW_QUIC_*: UDP to port 443 of an address no DNS
+			  * answer named (QUIC: no SNI to read) */
+	__u8 pad2[3];
 	__u64 deadman_ns; /* on_daemon_loss: deny-alerts once no daemon has
 			   * read the ring for this long (rw_meta.heartbeat);
 			   * 0 = keep */
@@ -246,6 +250,10 @@ struct rw_settings {
 	__u8 undecided;   /* action for first bytes that stay unreadable */
 	__u8 pad3[7];
 };
+
+#define RW_QUIC_ALLOW 0         /* judged like any other UDP */
+#define RW_QUIC_DENY_UNNAMED 1  /* denied (would_deny in monitor mode)
+				 * unless a rule allows or denies it */
 
 /* LPM keys: the generation is the first byte of the matched data, so a
  * key's prefixlen is 8 + the address prefix length. */
@@ -367,6 +375,9 @@ enum rw_flow_state {
 #define RW_FF_HOSTONLY 0x02 /* name known host-wide only: decide at first bytes */
 #define RW_FF_DNS 0x04      /* a DNS client socket (answers attributed) */
 #define RW_FF_BLOCKED 0x08  /* the deny/kill was carried out */
+#define RW_FF_EST 0x10      /* a packet left past SYN_SENT: the handshake
+			     * completed (a flow that never got this far
+			     * and sent nothing is not reported) */
 struct rw_flow {
 	__u64 bytes;
 	__u64 pkts;

@@ -15,6 +15,7 @@
  *	                                    (N bytes, 50 ms, the rest)
  *	rwclient dns-connect SRV NAME PORT  ask SRV:53 for NAME's A record,
  *	                                    then connect to it
+ *	rwclient dns-udp SRV NAME PORT      the same, then one UDP sendto()
  *	rwclient dns-server ADDR NAME=IP..  answer A queries on ADDR:53
  *	rwclient dns-connect-tcp, dns-server-tcp: the same over TCP, each
  *	                                    answer sent as three segments
@@ -283,9 +284,10 @@ static int cmd_dns_server_tcp(const char *addr, int argc, char **argv)
 	}
 }
 
-/* ask SRV:53 (over TCP when tcp) for NAME's A record, then connect to it */
+/* ask SRV:53 (over TCP when tcp) for NAME's A record, then connect to it
+ * (udp: send it one datagram) */
 static int cmd_dns_connect(const char *srv, const char *name, int port,
-			   int tcp)
+			   int tcp, int udp)
 {
 	struct sockaddr_storage ss;
 	unsigned char q[512] = { 0x12, 0x34, 1, 0, 0, 1 };
@@ -333,7 +335,7 @@ static int cmd_dns_connect(const char *srv, const char *name, int port,
 	/* the one answer our server gives ends the message */
 	inet_ntop(AF_INET, q + n - 4, ip, sizeof(ip));
 	close(fd);
-	c = tcp_connect(ip, port, &fd);
+	c = udp ? cmd_udp(ip, port) : tcp_connect(ip, port, &fd);
 	if (!c)
 		printf("%s\n", ip);
 	return c;
@@ -398,9 +400,11 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "tls-split") && argc == 6)
 		return cmd_tls(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
 	if (!strcmp(c, "dns-connect") && argc == 5)
-		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 0);
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 0, 0);
 	if (!strcmp(c, "dns-connect-tcp") && argc == 5)
-		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 1);
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 1, 0);
+	if (!strcmp(c, "dns-udp") && argc == 5)
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 0, 1);
 	if (!strcmp(c, "dns-server") && argc >= 3)
 		return cmd_dns_server(argv[2], argc - 3, argv + 3);
 	if (!strcmp(c, "dns-server-tcp") && argc >= 3)
@@ -408,7 +412,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "sink") && argc == 5)
 		return cmd_sink(argv[2], atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: rwclient connect|udp ADDR PORT | tls ADDR PORT "
-		"SNI | dns-connect[-tcp] SRV NAME PORT | dns-server[-tcp] ADDR NAME=IP... "
+		"SNI | dns-connect[-tcp]|dns-udp SRV NAME PORT | dns-server[-tcp] ADDR NAME=IP... "
 		"| sink ADDR PORT FILE\n");
 	return 2;
 }

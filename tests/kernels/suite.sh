@@ -85,6 +85,7 @@ $C dns-server 127.0.0.1 api.openai.com=127.0.0.6 chat.example.net=127.0.0.1 &
 $C dns-server-tcp 127.0.0.1 api.openai.com=127.0.0.9 &
 $C sink 127.0.0.7 443 $T/sink443 &
 $C sink 127.0.0.1 8080 $T/sink8080 &
+$C sink 127.0.0.5 8080 $T/sink5 &
 sleep 0.3
 
 cp /rw/etc/suite-policy.yaml $T/policy.yaml
@@ -193,6 +194,36 @@ else
 	check "shipped policy: without names an allowed connect still connects" is 0 in_cg $C connect 127.0.0.1 8080
 fi
 check "shipped policy: SIGTERM exits 0" stop
+$RW detach --cgroup $CG >/dev/null
+
+# quic: deny-unnamed (UDP/443 to an address no DNS answer named); flow
+# records: none for a connect the peer refused, and a flow's record, read
+# after its process exited, still names the binary
+cat >$T/quic.yaml <<EOF
+mode: enforce
+quic: deny-unnamed
+rules:
+  - name: watch-sink
+    match: {cidr: [127.0.0.5/32]}
+    action: alert
+EOF
+check "a quic policy loads" start $T/quic.yaml
+check "quic deny-unnamed: UDP/443 to an unnamed address is EPERM" is 1 in_cg $C udp 127.0.0.9 443
+check "the sendmsg record says quic-unnamed" \
+	wait_log '.event == "sendmsg" and .rule == "quic-unnamed" and .action == "deny" and .dport == 443'
+check "quic deny-unnamed: UDP to another port passes" is 0 in_cg $C udp 127.0.0.9 444
+if [ "$(feature dns)" = on ]; then
+	check "quic deny-unnamed: a DNS-named address's UDP/443 passes" is 0 in_cg $C dns-udp 127.0.0.1 chat.example.net 443
+fi
+check "a matched connect the peer refused: ECONNREFUSED" is 111 in_cg $C connect 127.0.0.5 8081
+check "a matched flow that sends is answered" is 0 in_cg $C tls 127.0.0.5 8080 www.example.org
+if [ "$(feature flow-bytes)" = on ]; then
+	check "its flow record has the bytes, and the exited binary's exe and sha256" \
+		wait_log '.event == "flow" and .dport == 8080 and .bytes > 0 and .exe == "/rw/rwclient" and .sha256 != null'
+fi
+check "quic policy: SIGTERM exits 0" stop
+check "no flow record for the refused connect" \
+	sh -c "! jq -c 'select(.event == \"flow\" and .dport == 8081)' $T/log | grep -q ."
 $RW detach --cgroup $CG >/dev/null
 
 # countries: the kernel's binary search of the country table the daemon

@@ -150,6 +150,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p->nr_rules, 0);
 	assert_string_equal(p->path, "<string>");
 	assert_int_equal(p->deadman_ns, 0); /* on_daemon_loss: keep */
+	assert_int_equal(p->quic, RW_QUIC_ALLOW);
 	policy_free(p);
 	policy_free(NULL);
 }
@@ -220,6 +221,22 @@ static void test_undecided(void **state)
 	}
 }
 
+/* quic: deny-unnamed and allow, as the kernel's settings carry them */
+static void test_quic(void **state)
+{
+	static const char a[] = "quic: deny-unnamed\nrules: []\n";
+	static const char b[] = "quic: allow\nrules: []\n";
+	struct policy *p = NULL, *q = NULL;
+
+	(void)state;
+	assert_int_equal(policy_load_string(a, strlen(a), NULL, &p, NULL, 0), 0);
+	assert_int_equal(p->quic, RW_QUIC_DENY_UNNAMED);
+	assert_int_equal(policy_load_string(b, strlen(b), NULL, &q, NULL, 0), 0);
+	assert_int_equal(q->quic, RW_QUIC_ALLOW);
+	policy_free(p);
+	policy_free(q);
+}
+
 struct bad {
 	const char *text;
 	const char *where; /* "LINE:COL" */
@@ -246,7 +263,7 @@ static const struct bad bad[] = {
 	{ "# just a comment\n", "1:1", "empty policy" },
 	{ "- a\n", "1:1", "top level must be a mapping" },
 	{ "mode: monitor\nrulez: []\n", "2:1",
-	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after, credential_files, fingerprint_key, undecided, dns_ports)" },
+	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after, credential_files, fingerprint_key, undecided, dns_ports, quic)" },
 	{ "undecided: kill\nrules: []\n", "1:12",
 	  "bad undecided 'kill' (expected allow, alert or deny)" },
 	{ "undecided: [deny]\nrules: []\n", "1:12", "undecided" },
@@ -381,6 +398,10 @@ static const struct bad bad[] = {
 	  "intel entries must be file names" },
 	{ "on_daemon_loss: deny\nrules: []\n", "1:17",
 	  "bad on_daemon_loss 'deny' (expected keep or deny-alerts)" },
+	{ "mode: enforce\nquic: deny\nrules: []\n", "2:7",
+	  "bad quic 'deny' (expected allow or deny-unnamed)" },
+	{ "quic: [deny-unnamed]\nrules: []\n", "1:7",
+	  "'quic' must be a single value" },
 	{ "daemon_loss_after: 0\nrules: []\n", "1:20",
 	  "daemon_loss_after" },
 	{ "daemon_loss_after: 7200\nrules: []\n", "1:20",
@@ -1089,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_loss),
 		cmocka_unit_test(test_dns_ports),
 		cmocka_unit_test(test_undecided),
+		cmocka_unit_test(test_quic),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_rule_limit),
 		cmocka_unit_test(test_file),

@@ -112,10 +112,20 @@ void session_fallback_kills(struct session *s, bool all)
 			i++;
 			continue;
 		}
-		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
-			s->user_kills++;
-			record_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
-				    k->gen, k->rule, "userspace", -1, NULL);
+		if (alive(k->tgid)) {
+			struct rw_proc snap;
+			/* named while it lives: its record carries the
+			 * binary like any other */
+			struct proc_info *pi = session_attribute(k->tgid,
+				session_snapshot(s->l, k->tgid, 0, now,
+						 &snap) == 0 ? &snap : NULL);
+
+			if (pidfd_kill(k->pidfd) == 0) {
+				s->user_kills++;
+				record_kill(&s->out, 0, k->tgid, k->tgid,
+					    k->comm, k->gen, k->rule,
+					    "userspace", -1, pi);
+			}
 		}
 		drop_kill(s, i);
 	}

@@ -28,6 +28,8 @@ static const char *rule_name(const struct output *o, unsigned gen, int rule)
 		return "default";
 	if (rule == RW_RULE_UNDECIDED)
 		return "undecided";
+	if (rule == RW_RULE_QUIC)
+		return "quic-unnamed";
 	if (!p || rule < 0 || (size_t)rule >= p->nr_rules)
 		return NULL;
 	return p->rules[rule].name;

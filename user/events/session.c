@@ -37,26 +37,6 @@
 
 volatile sig_atomic_t session_stop, session_hup, session_reopen;
 
-static struct proc_info pinfo; /* large; one event at a time */
-
-struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap)
-{
-	struct stat st;
-	char path[64];
-
-	if (proc_read(tgid, &pinfo) == 0) {
-		/* exec'd since the event? then the snapshot is the truth */
-		snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
-		if (!snap || !snap->exe_ino ||
-		    (stat(path, &st) == 0 && st.st_ino == snap->exe_ino &&
-		     dev_to_kernel(st.st_dev) == snap->exe_dev))
-			return &pinfo;
-	}
-	if (snap && proc_from_snapshot(tgid, snap, &pinfo) == 0)
-		return &pinfo;
-	return NULL;
-}
-
 static bool filtered(struct session *s, __u32 tgid, long kuid,
 		     const struct proc_info *pi)
 {
@@ -93,9 +73,11 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	}
 	if (!fold_admit(&s->fold, e->tgid, e->hdr.type, mono_ns()))
 		return;
-	/* the entry outlives a tagged process until its exit is read */
+	/* the entry outlives a tagged process until its exit is read, and
+	 * is kept a while after (attrib.c) */
 	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
-				kstate_proc(s->l, e->tgid, &snap) == 0 ?
+				session_snapshot(s->l, e->tgid, e->hdr.ktime,
+						 mono_ns(), &snap) == 0 ?
 				&snap : NULL);
 	if (filtered(s, e->tgid, e->uid, pi))
 		return;
@@ -104,15 +86,23 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 				      (e->flags & RW_NF_MAPPED), e->daddr));
 }
 
-/* an event's process, from /proc or the table entry the kernel kept */
-static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
+/* an event's process, from /proc or the table entry the kernel kept (or
+ * its copy once the exit was read); before: the event's time, boot ns */
+static struct proc_info *attribute_at(struct session *s, __u32 tgid,
+				      __u64 before)
 {
 	struct rw_proc snap;
 
 	if (!tgid)
 		return NULL;
-	return session_attribute(tgid, kstate_proc(s->l, tgid, &snap) == 0 ? &snap :
-								      NULL);
+	return session_attribute(tgid, session_snapshot(s->l, tgid, before,
+							mono_ns(), &snap) == 0 ?
+				 &snap : NULL);
+}
+
+static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
+{
+	return attribute_at(s, tgid, 0);
 }
 
 /* the name a flow's first bytes carried, kept for its flow record */
@@ -164,7 +154,7 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 static void write_flow(struct session *s, const struct rw_flow_event *e,
 		       __u64 flows)
 {
-	struct proc_info *pi = attribute_tgid(s, e->tgid);
+	struct proc_info *pi = attribute_at(s, e->tgid, e->first_ktime);
 
 	if (!filtered(s, e->tgid, e->uid, pi))
 		record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
@@ -220,8 +210,12 @@ static int handle_event(struct session *s, void *data, size_t size)
 		}
 		if (!filtered(s, e->tgid, -1, pi))
 			record_proc(&s->out, e, pi);
-		if (h->type == RW_EV_EXIT)
+		if (h->type == RW_EV_EXIT) {
+			/* its sockets close after: their flow records */
+			if (e->proc.exe_ino)
+				session_exited(e->tgid, &e->proc, mono_ns());
 			kstate_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
+		}
 		break;
 	}
 	case RW_EV_TLS:
@@ -278,15 +272,17 @@ static int handle_event(struct session *s, void *data, size_t size)
 	case RW_EV_KILL: {
 		const struct rw_proc_event *e = data;
 		char comm[RW_COMM_LEN + 1];
+		struct proc_info *pi;
 
 		if (size < sizeof(*e))
 			break;
 		session_kernel_killed(s, e->tgid);
 		snprintf(comm, sizeof(comm), "%s", e->comm);
-		if (!filtered(s, e->tgid, -1, attribute_tgid(s, e->tgid)))
+		pi = attribute_at(s, e->tgid, e->hdr.ktime);
+		if (!filtered(s, e->tgid, -1, pi))
 			record_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
 				    comm, e->gen, e->rule, "kernel",
-				    e->syscall_nr, NULL);
+				    e->syscall_nr, pi);
 		break;
 	}
 	default:

@@ -491,6 +491,7 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	s.default_action = p->default_action;
 	s.default_enforce = p->mode == POLICY_ENFORCE;
 	s.undecided = p->undecided;
+	s.quic = p->quic;
 	if (s.default_action == RW_ACT_KILL && s.default_enforce)
 		s.has_kill = 1;
 

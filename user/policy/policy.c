@@ -447,10 +447,16 @@ static const char *loss_name(int v)
 	return v == 0 ? "keep" : v == 1 ? "deny-alerts" : NULL;
 }
 
+static const char *quic_name(int v)
+{
+	return v == RW_QUIC_ALLOW ? "allow" :
+	       v == RW_QUIC_DENY_UNNAMED ? "deny-unnamed" : NULL;
+}
+
 static int parse_top(struct ydoc *d, struct policy *p)
 {
 	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER, CRED_FILES,
-	       FP_KEY, UNDECIDED, DNS_PORTS };
+	       FP_KEY, UNDECIDED, DNS_PORTS, QUIC };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
@@ -462,6 +468,7 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		[FP_KEY] = { .key = "fingerprint_key" },
 		[UNDECIDED] = { .key = "undecided" },
 		[DNS_PORTS] = { .key = "dns_ports", .nested = true },
+		[QUIC] = { .key = "quic" },
 	};
 	unsigned int after = 10;
 	int loss = 0;
@@ -493,6 +500,8 @@ static int parse_top(struct ydoc *d, struct policy *p)
 	}
 	if (!ret && f[LOSS].k)
 		ret = ydoc_enum(d, &f[LOSS], loss_name, 0, 2, &loss);
+	if (!ret && f[QUIC].k)
+		ret = ydoc_enum(d, &f[QUIC], quic_name, 0, 2, &p->quic);
 	if (!ret && f[LOSS_AFTER].k)
 		ret = ydoc_uint(d, &f[LOSS_AFTER], 1, 3600, &after);
 	if (!ret && loss)

@@ -113,6 +113,8 @@ struct policy {
 	__u16 dns_ports[POLICY_DNS_PORTS]; /* dns_ports: source ports of DNS
 				* answers (UDP and TCP); [53, 5353] when absent */
 	size_t nr_dns_ports;
+	int quic;              /* quic: RW_QUIC_ALLOW (default) or
+				* RW_QUIC_DENY_UNNAMED */
 };
 
 /*
