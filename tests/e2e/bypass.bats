@@ -276,3 +276,17 @@ except OSError as e:
 	run split ::1 "$((port + 1))" example.internal split:3
 	[ "$status" -eq 0 ]
 }
+
+@test "without SOCK_DESTROY the denied flow is disconnected in its owner's file table (ECONNRESET)" {
+	start_tls "$IP" 443 api.openai.com
+	RELAYWATCH_NO_SOCK_DESTROY=1 start_daemon
+	run split "$IP" 443 api.openai.com split:3
+	[ "$status" -eq 3 ]
+	[[ "$output" == *ECONNRESET* ]]
+	run split "$IP" 443 api.openai.com whole
+	[[ "$output" == *ECONNRESET* ]]
+	! grep -q '"sni"' "$TLS_LOG"
+	grep -q '"ev":"tls-error"' "$TLS_LOG"   # the peer saw the reset
+	kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" || true
+	[ "$(jq -r 'select(.event == "stats") | .flow_resets' "$LOG" | tail -1)" = 2 ]
+}

@@ -6,6 +6,7 @@
  * first; and a kill by pid for existing connections. Split from
  * session.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "session.h"
 #include "session_impl.h"
@@ -139,11 +141,62 @@ void session_drop_kills(struct session *s)
 	s->kills = NULL;
 }
 
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+/*
+ * The socket found in pid's file table by its cookie (each socket
+ * duplicated with pidfd_getfd, Linux 5.6, and asked SO_COOKIE), and
+ * disconnected: connect(AF_UNSPEC) sends the peer a RST and fails the
+ * owner's calls with ECONNRESET. 0, or -errno (-ENOENT: not there).
+ */
+static int reset_in(pid_t pid, __u64 cookie)
+{
+	int pidfd = pidfd_open(pid), ret = -ENOENT;
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && ret == -ENOENT && (de = readdir(d))) {
+		char link[32] = "";
+		__u64 ck = 0;
+		socklen_t len = sizeof(ck);
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+		    readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1) < 7 ||
+		    strncmp(link, "socket:", 7))
+			continue;
+		fd = syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+		if (fd < 0)
+			continue;
+		if (!getsockopt(fd, SOL_SOCKET, SO_COOKIE, &ck, &len) &&
+		    ck == cookie) {
+			struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+			ret = connect(fd, &sa, sizeof(sa)) ? -errno : 0;
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	close(pidfd);
+	return ret;
+}
+
 /*
  * A deny at a flow's first bytes: the kernel drops its packets, and here
  * the socket is destroyed (SOCK_DESTROY by its 4-tuple and cookie, as the
  * kernel reported them), so the peer gets a RST and the caller's next
- * call fails with ECONNABORTED instead of waiting for its timeout.
+ * call fails with ECONNABORTED instead of waiting for its timeout. Where
+ * SOCK_DESTROY cannot (no inet_diag module loaded, as in a bare initramfs;
+ * CONFIG_INET_DIAG_DESTROY off) the socket is disconnected in the file
+ * table of the process that sent, or connected: ECONNRESET.
  */
 void session_reset(struct session *s, const struct rw_name_event *e)
 {
@@ -165,7 +218,17 @@ void session_reset(struct session *s, const struct rw_name_event *e)
 	} else {
 		memcpy(se.daddr, e->daddr, 16);
 	}
-	ret = sockscan_destroy(&se);
+	/* for tests: RELAYWATCH_NO_SOCK_DESTROY=1 acts as a kernel without */
+	ret = getenv("RELAYWATCH_NO_SOCK_DESTROY") ? -EOPNOTSUPP :
+						     sockscan_destroy(&se);
+	if (ret && ret != -EPERM) {
+		int r2 = reset_in(e->tgid, e->cookie);
+
+		if (r2 == -ENOENT && e->connector)
+			r2 = reset_in(e->connector, e->cookie);
+		if (!r2 || ret == -EOPNOTSUPP || r2 != -ENOENT)
+			ret = r2;
+	}
 	if (!ret) {
 		s->resets++;
 		return;
