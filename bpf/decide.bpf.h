@@ -511,11 +511,13 @@ static __always_inline struct rw_settings *policy_now(__u8 *gen)
  * fixed compare of every entry, no branch per entry */
 static __always_inline int dns_port(const struct rw_settings *s, __u16 port)
 {
-	int hit = 0;
+	__u64 hit = 0;
 
+	/* branch-free: a compare per port would be a verifier state each,
+	 * for all that follows in the hook */
 	for (int i = 0; i < RW_DNS_PORTS; i++)
-		hit |= s->dns_ports[i] == port;
-	return hit & (port != 0);
+		hit |= wire_is0((__u64)(s->dns_ports[i] ^ port));
+	return (int)(hit & (wire_is0(port) ^ 1));
 }
 
 #endif /* RW_DECIDE_BPF_H */
