@@ -24,6 +24,7 @@
 #define WIRE_GLOBAL_FNS
 #endif
 #include "decide.bpf.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
 #define ETH_P_IP 0x0800
@@ -533,20 +534,27 @@ static __always_inline bool tcp_rst(struct __sk_buff *skb, __u32 l4)
  * context for a direct write (and for connect's, with TCP Fast Open).
  * A socket passed over a unix socket, or inherited, is then blamed on
  * its sender; the connector stays in f->connector. Only on a flow's
- * first send (later ones may come from a timer). cgroup_skb programs
- * may ask only from Linux 6.10 (cfg_sender: the call is dead code the
- * verifier drops where the loader's probe said no); before, the
- * connector stays. The uid is the process table's.
+ * first send (later ones may come from a timer). How to ask depends on
+ * the kernel (cfg_sender; the calls the loader's probe ruled out are
+ * dead code the verifier drops); where neither way exists the connector
+ * stays. The uid is the process table's.
  */
 static __always_inline void take_sender(struct rw_flow *f)
 {
-#ifndef RW_COMPAT
 	struct rw_proc *pr;
-	__u32 tgid;
+	__u32 tgid = 0;
 
-	if (!cfg_sender)
+	if (cfg_sender == RW_SENDER_PID) {
+		tgid = bpf_get_current_pid_tgid() >> 32;
+	} else if (cfg_sender == RW_SENDER_TASK) {
+		struct task_struct *t = (void *)bpf_get_current_task();
+
+		if (bpf_probe_read_kernel(&tgid, sizeof(tgid),
+					  __builtin_preserve_access_index(&t->tgid)))
+			return;
+	} else {
 		return;
-	tgid = bpf_get_current_pid_tgid() >> 32;
+	}
 	if (!tgid || tgid == f->tgid || f->connector)
 		return;
 	f->connector = f->tgid;
@@ -554,9 +562,6 @@ static __always_inline void take_sender(struct rw_flow *f)
 	pr = bpf_map_lookup_elem(&procs, &tgid);
 	if (pr)
 		f->uid = pr->uid;
-#else
-	(void)f;
-#endif
 }
 
 SEC("cgroup_skb/egress")

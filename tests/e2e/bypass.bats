@@ -207,6 +207,27 @@ split() { in_cg /usr/bin/python3 "$SPLIT" "$@"; }
 	[ "$(jq -r 'has("connector_pid")' <<<"$line")" = false ]
 }
 
+@test "the sender found as kernels before 6.10 allow (the current task's tgid read), and none: the connector" {
+	start_tls "$IP" 443 api.anthropic.com
+	RELAYWATCH_SENDER=task start_daemon
+	run split "$IP" 443 api.anthropic.com whole --via-child
+	[[ "$output" == *"status -9"* ]]
+	child=$(sed -n 's/^parent \([0-9]*\) child \([0-9]*\).*/\2/p' <<<"$output")
+	line=$(wait_for '.event == "tls" and .domain == "api.anthropic.com"')
+	[ "$(jq -r .pid <<<"$line")" = "$child" ]
+	kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+	"$RW" detach --cgroup "$CG" >/dev/null
+	PIDS=()
+	: >"$LOG"
+	# a kernel that cannot ask: the connector is blamed and killed
+	RELAYWATCH_SENDER=none start_daemon
+	run split "$IP" 443 api.anthropic.com whole --via-child
+	parent=$(sed -n 's/^parent \([0-9]*\) child.*/\1/p' <<<"$output")
+	[ -z "$parent" ]   # the parent (connector) was killed: it printed nothing
+	line=$(wait_for '.event == "tls" and .domain == "api.anthropic.com"')
+	[ "$(jq -r 'has("connector_pid")' <<<"$line")" = false ]
+}
+
 # an HTTP request in pieces: PARTS written 50 ms apart (a stall: seconds);
 # prints "ok <status line>" or "error <errno name>"
 http_parts() {

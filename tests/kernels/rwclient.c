@@ -13,6 +13,9 @@
  *	                                    ENODATA when it closed first
  *	rwclient tls-split ADDR PORT SNI N  the same, the hello in two writes
  *	                                    (N bytes, 50 ms, the rest)
+ *	rwclient tls-child ADDR PORT SNI    connect; a forked child sends the
+ *	                                    hello; prints "child PID", exits
+ *	                                    with the child's status
  *	rwclient dns-connect SRV NAME PORT  ask SRV:53 for NAME's A record,
  *	                                    then connect to it
  *	rwclient dns-udp SRV NAME PORT      the same, then one UDP sendto()
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
@@ -107,18 +111,15 @@ static size_t client_hello(unsigned char *b, const char *sni)
 	return i;
 }
 
-static int cmd_tls(const char *addr, int port, const char *sni, int split)
+/* the hello on a connected socket (split: N bytes, 50 ms, the rest), then
+ * the answer's first bytes */
+static int tls_talk(int fd, const char *sni, int split)
 {
 	unsigned char b[512], r[16];
 	struct pollfd p;
-	int fd, rc, one = 1;
+	int rc, one = 1;
 	size_t n;
 
-	if (strlen(sni) > 253)
-		return 2;
-	rc = tcp_connect(addr, port, &fd);
-	if (rc)
-		return rc;
 	n = client_hello(b, sni);
 	if (split > 0 && (size_t)split < n) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -143,6 +144,40 @@ static int cmd_tls(const char *addr, int port, const char *sni, int split)
 		return ENODATA;
 	}
 	return fail("read");
+}
+
+static int cmd_tls(const char *addr, int port, const char *sni, int split)
+{
+	int fd, rc;
+
+	if (strlen(sni) > 253)
+		return 2;
+	rc = tcp_connect(addr, port, &fd);
+	return rc ? rc : tls_talk(fd, sni, split);
+}
+
+/* connect, then a child process sends the hello on the inherited socket:
+ * prints the child's pid; exits with the child's status (128 + signal) */
+static int cmd_tls_child(const char *addr, int port, const char *sni)
+{
+	int fd, rc, st;
+	pid_t c;
+
+	if (strlen(sni) > 253)
+		return 2;
+	rc = tcp_connect(addr, port, &fd);
+	if (rc)
+		return rc;
+	c = fork();
+	if (c < 0)
+		return fail("fork");
+	if (c == 0)
+		_exit(tls_talk(fd, sni, 0));
+	printf("child %d\n", (int)c);
+	fflush(stdout);
+	if (waitpid(c, &st, 0) < 0)
+		return fail("waitpid");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int cmd_udp(const char *addr, int port)
@@ -397,6 +432,8 @@ int main(int argc, char **argv)
 		return cmd_udp(argv[2], atoi(argv[3]));
 	if (!strcmp(c, "tls") && argc == 5)
 		return cmd_tls(argv[2], atoi(argv[3]), argv[4], 0);
+	if (!strcmp(c, "tls-child") && argc == 5)
+		return cmd_tls_child(argv[2], atoi(argv[3]), argv[4]);
 	if (!strcmp(c, "tls-split") && argc == 6)
 		return cmd_tls(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
 	if (!strcmp(c, "dns-connect") && argc == 5)

@@ -136,6 +136,17 @@ if [ "$(feature first-bytes)" = on ]; then
 	sleep 1.2
 	check "nothing of the split hello reached the peer" grep -qx 0 $T/sink443
 	check "a split ClientHello naming another host is answered" is 0 in_cg $C tls-split 127.0.0.7 443 www.example.org 3
+	# the socket inherited by a child that sends: blamed on the child where
+	# the kernel lets the packet hook ask (the daemon says when it cannot)
+	out=$(in_cg $C tls-child 127.0.0.7 443 api.openai.com)
+	child=$(echo "$out" | sed -n 's/^child //p')
+	if grep -q "blamed on the process that connected" $T/err; then
+		check "the sender: this kernel blames the connector (said at start-up)" \
+			wait_log ".event == \"tls\" and .pid != $child and (has(\"connector_pid\") | not)"
+	else
+		check "the sender: the child that wrote the hello is blamed" \
+			wait_log ".event == \"tls\" and .pid == $child and .connector_pid != null"
+	fi
 else
 	skip "first bytes (SNI) deny" "first-bytes is off on $(uname -r), as expected"
 fi
