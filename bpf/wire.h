@@ -1093,7 +1093,6 @@ WIRE_FN int wire_http(const struct wire_buf *b, struct wire_flow *out)
 		w = 0;
 		for (i = 0; i < 8; i++)
 			w = w << 8 | wire_lower(wire_u8(b, start + i));
-#ifndef RW_BISECT_URI
 		if (w >> 8 == WIRE_W_HTTP_URI)
 			rc = wire_uri(b, start + 7, lf - 10, 80, out);
 		else if (w == WIRE_W_HTTPS_URI)
@@ -1102,7 +1101,6 @@ WIRE_FN int wire_http(const struct wire_buf *b, struct wire_flow *out)
 			rc = WIRE_OK;
 		if (rc)
 			return rc;
-#endif
 	}
 	/* CONNECT names its authority in the target; a forward proxy's
 	 * request in the URI; others in Host */
