@@ -250,7 +250,7 @@ $(BUILD)/user/policy/geo_data.o: etc/geo/country.bin.z
 
 # ---- wire parsers (bpf/wire.h): unit tests, kernel twin check, fuzzing
 WIRE_DEPS := bpf/wire.h tests/unit/wire_cases.h
-$(BUILD)/tests/test_wire: $(WIRE_DEPS)
+$(BUILD)/tests/test_wire $(BUILD)/tests/test_wire_proxy $(BUILD)/tests/test_wire_tcp: $(WIRE_DEPS)
 
 # test-only BPF programs (tests/bpf): loaded and test-run, never attached
 $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c tests/bpf/%.h $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
@@ -272,7 +272,7 @@ INTEG_BINS += $(BUILD)/tests/integ_wire_check
 # make fuzz: each parser FUZZ_TIME seconds (libFuzzer + ASan + UBSan),
 # corpus seeded with the unit-test payloads; crashes land in build/fuzz/
 FUZZ_TIME ?= 600
-FUZZ_PARSERS := dns tls http socks5 flow
+FUZZ_PARSERS := dns tls http socks5 flow dnstcp
 .PHONY: fuzz
 $(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(WIRE_DEPS)
 	$(call msg,FUZZ,$@)

@@ -507,4 +507,17 @@ static __always_inline struct rw_settings *policy_now(__u8 *gen)
 	return bpf_map_lookup_elem(&settings, &idx);
 }
 
+/* whether answers from this port are DNS (the policy's dns_ports): a
+ * fixed compare of every entry, no branch per entry */
+static __always_inline int dns_port(const struct rw_settings *s, __u16 port)
+{
+	__u64 hit = 0;
+
+	/* branch-free: a compare per port would be a verifier state each,
+	 * for all that follows in the hook */
+	for (int i = 0; i < RW_DNS_PORTS; i++)
+		hit |= wire_is0((__u64)(s->dns_ports[i] ^ port));
+	return (int)(hit & (wire_is0(port) ^ 1));
+}
+
 #endif /* RW_DECIDE_BPF_H */

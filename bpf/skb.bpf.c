@@ -3,7 +3,8 @@
  * cgroup_skb ingress and egress: names. AI APIs sit behind shared CDNs, so
  * an address says little; these programs learn which name a process is
  * talking to and decide on it before data leaves.
- * - ingress parses DNS answers (UDP from port 53) before the application
+ * - ingress parses DNS answers (UDP and TCP from the policy's dns_ports,
+ *   TCP messages reassembled across segments) before the application
  *   reads them, and maps each answered address to the question's name, for
  *   the receiving process and host-wide. A connect() right after
  *   getaddrinfo() is then judged by name every time.
@@ -11,15 +12,19 @@
  *   connect4/6 (ClientHello SNI, HTTP Host, CONNECT, SOCKS5), decides on
  *   the name, and drops the packet and every later one of a denied flow,
  *   so the handshake never completes. It counts what matched flows send.
- * - sock_release reports a matched flow's totals when its socket goes,
- *   and frees the pending slot of a flow that never sent a byte.
- * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer.
+ * - sock_release reports a matched flow's totals when its socket goes
+ *   (not a flow that sent nothing and never got through the handshake,
+ *   or was denied), and frees the pending slot of a flow that never
+ *   sent a byte.
+ * The parsers are bpf/wire.h, shared with the userspace tests and fuzzer;
+ * the ingress half is bpf/dns.bpf.h.
  * Built twice (skb_compat.bpf.c): see RW_COMPAT in decide.bpf.h.
  */
 #ifndef RW_COMPAT
 #define WIRE_GLOBAL_FNS
 #endif
 #include "decide.bpf.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
 #define ETH_P_IP 0x0800
@@ -37,6 +42,12 @@ struct scratch {
 	struct wire_key key;
 	__u64 key_cookie;
 	struct rw_flow key_flow;
+	/* the flow being decided, for rw_flow_verdict */
+	struct rw_flow jflow;
+	/* ingress: the DNS message parsed (a datagram, or one message of a
+	 * TCP stream) and the TCP walk's step */
+	struct wire_buf msg;
+	struct wire_tcp_step step;
 };
 
 struct {
@@ -48,6 +59,7 @@ struct {
 
 struct l4 {
 	__u32 off;      /* payload offset */
+	__u32 hdr;      /* the TCP or UDP header's offset */
 	__u16 sport;
 };
 
@@ -79,6 +91,7 @@ static __always_inline int parse_l4_copy(struct __sk_buff *skb, __u8 want,
 	if (ihl < 20 || bpf_skb_load_bytes(skb, ihl, &sport, 2))
 		return -1;
 	h->sport = bpf_ntohs(sport);
+	h->hdr = ihl;
 	if (want == IPPROTO_UDP) {
 		h->off = ihl + 8;
 		return 0;
@@ -118,6 +131,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u8 want,
 	if (l4 + 13 > end)
 		return parse_l4_copy(skb, want, h);
 	h->sport = (__u16)l4[0] << 8 | l4[1];
+	h->hdr = ihl;
 	h->off = ihl + (want == IPPROTO_UDP ? 8 : (l4[12] >> 4) * 4);
 	return 0;
 }
@@ -141,7 +155,7 @@ __weak __noinline int dns_parse_compat(void)
 {
 	struct scratch *sc = scratch();
 
-	return sc ? wire_dns_parse(&sc->buf, &sc->dns) : WIRE_MALFORMED;
+	return sc ? wire_dns_parse(&sc->msg, &sc->dns) : WIRE_MALFORMED;
 }
 
 __weak __noinline int flow_parse_compat(void)
@@ -150,14 +164,30 @@ __weak __noinline int flow_parse_compat(void)
 
 	return sc ? wire_flow_parse(&sc->buf, &sc->flow) : WIRE_MALFORMED;
 }
+__weak __noinline int ip_step_compat(__u32 c)
+{
+	struct scratch *sc = scratch();
+
+	if (sc)
+		wire_ip_step(&sc->flow.ip, (__u8)c);
+	return 0;
+}
+
+__weak __noinline int ip_literal_compat(void)
+{
+	struct scratch *sc = scratch();
+
+	return sc ? wire_ip_literal(&sc->flow) : WIRE_NOT_PROTO;
+}
 #define rw_dns_parse(sc) dns_parse_compat()
 #define rw_flow_parse(sc) flow_parse_compat()
+#define rw_ip_literal(sc) ip_literal_compat()
 #else
 __noinline int rw_dns_parse(struct scratch *sc)
 {
 	if (!sc)
 		return WIRE_MALFORMED;
-	return wire_dns_parse(&sc->buf, &sc->dns);
+	return wire_dns_parse(&sc->msg, &sc->dns);
 }
 
 __noinline int rw_flow_parse(struct scratch *sc)
@@ -166,6 +196,8 @@ __noinline int rw_flow_parse(struct scratch *sc)
 		return WIRE_MALFORMED;
 	return wire_flow_parse(&sc->buf, &sc->flow);
 }
+
+#define rw_ip_literal(sc) wire_ip_literal(&(sc)->flow)
 #endif
 
 /* the credential header of a matched flow's cleartext request, to the
@@ -222,258 +254,11 @@ __noinline int rw_key_scan(struct scratch *sc)
 }
 #endif
 
-/* ---- ingress: DNS answers ---------------------------------------------- */
-
-struct dns_put {
-	struct wire_dns *dns;
-	struct rw_dns_val *val;
-	__u32 tgid;
-	__u64 now;
-	__u32 ttl_min, ttl_max, min_ttl;
-};
-
-static int dns_put_cb(__u64 i, void *arg)
-{
-	struct dns_put *p = arg;
-	struct wire_dns_addr *a;
-	struct rw_dns_key k = {};
-	__u32 ttl;
-
-	if (i >= p->dns->naddr || i >= WIRE_DNS_ADDRS)
-		return 1;
-	a = &p->dns->addr[i & (WIRE_DNS_ADDRS - 1)];
-	ttl = a->ttl;
-	if (ttl < p->ttl_min)
-		ttl = p->ttl_min;
-	if (ttl > p->ttl_max)
-		ttl = p->ttl_max;
-	if (ttl < p->min_ttl)
-		p->min_ttl = ttl;
-	p->val->expires = p->now + (__u64)ttl * 1000000000ULL;
-	__builtin_memcpy(k.addr, a->addr, 16);
-	k.family = a->family;
-	/* host-wide first, then the process's own: both before the
-	 * application can read the answer */
-	bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
-	if (p->tgid) {
-		k.tgid = p->tgid;
-		bpf_map_update_elem(&dns_ips, &k, p->val, BPF_ANY);
-	}
-	count(RW_CNT_DNS_MAPPED);
-	return 0;
-}
-
-/* the dns_ips value being written: per CPU, like the parser scratch */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rw_dns_val);
-} dns_scratch __weak SEC(".maps");
-
-SEC("cgroup_skb/ingress")
-int RW_HOOK(dns_ingress)(struct __sk_buff *skb)
-{
-	struct scratch *sc;
-	struct rw_dns_event *e;
-	struct dns_put p = {};
-	struct rw_settings *s;
-	struct rw_flow *f;
-	struct bpf_sock *sk;
-	struct l4 h;
-	__u64 dom = 0, intel = 0;
-	__u32 zero = 0;
-	__u8 gen;
-	int rc;
-
-	/* every packet of the cgroup comes here: leave before any lookup */
-	if (parse_l4(skb, IPPROTO_UDP, &h) || h.sport != 53)
-		return 1;
-	sc = scratch();
-	if (!sc)
-		return 1;
-	s = policy_now(&gen);
-	if (!s || wire_buf_load(skb, h.off, &sc->buf))
-		return 1;
-	rc = rw_dns_parse(sc);
-	if (rc != WIRE_OK) {
-		if (rc != WIRE_NOT_PROTO)
-			count(RW_CNT_DNS_UNPARSED);
-		return 1;
-	}
-	if (!sc->dns.naddr)
-		return 1;
-	p.val = bpf_map_lookup_elem(&dns_scratch, &zero);
-	if (!p.val)
-		return 1;
-	p.dns = &sc->dns;
-	p.now = bpf_ktime_get_boot_ns();
-	p.ttl_min = s->ttl_min;
-	p.ttl_max = s->ttl_max;
-	p.min_ttl = 0xffffffff;
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk) {
-		f = bpf_sk_storage_get(&flows, sk, 0, 0);
-		if (f)
-			p.tgid = f->tgid;
-	}
-	__builtin_memset(p.val, 0, sizeof(*p.val));
-	p.val->hash = sc->dns.qname.hash;
-	for (int i = 0; i < RW_SFX_MAX; i++)
-		p.val->sfx[i] = sc->dns.qname.sfx[i];
-	p.val->len = sc->dns.qname.len;
-	p.val->labels = sc->dns.qname.labels;
-	__builtin_memcpy(p.val->name, sc->dns.qname.name, sizeof(p.val->name));
-
-	/* report only names a rule refers to, like connects */
-	match_name(RW_SLOT_INGRESS, gen, p.val->hash, p.val->sfx, p.val->labels, p.val->name,
-		   p.val->len, &dom, &intel);
-	RW_LOOP(WIRE_DNS_ADDRS, dns_put_cb, &p);
-	if (!(dom | intel))
-		return 1;
-	/* reserved only after the loop: Linux 6.1's verifier refuses a
-	 * reservation held across bpf_loop ("Unreleased reference") */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost(RW_CNT_RB_FULL_PROC, RW_EV_DNS);
-		return 1;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	hdr_init(&e->hdr, RW_EV_DNS, sizeof(*e), p.now);
-	e->tgid = p.tgid;
-	e->naddr = sc->dns.naddr;
-	e->cookie = bpf_get_socket_cookie(skb);
-	e->ttl = p.min_ttl;
-	e->qtype = sc->dns.qtype;
-	e->rule = RW_RULE_NONE;
-	e->gen = gen;
-	for (int i = 0; i < WIRE_DNS_ADDRS; i++) {
-		if (i >= sc->dns.naddr)
-			break;
-		__builtin_memcpy(e->addr[i], sc->dns.addr[i].addr, 16);
-		e->family[i] = sc->dns.addr[i].family;
-	}
-	__builtin_memcpy(e->name, sc->dns.qname.name, RW_NAME_LEN);
-	count(RW_CNT_EMITTED);
-	submit(e, false);
-	return 1;
-}
+#include "dns.bpf.h"
 
 /* ---- egress: the first bytes of a flow -------------------------------- */
 
-static __always_inline __u16 name_event_type(__u8 proto)
-{
-	if (proto == WIRE_P_TLS)
-		return RW_EV_TLS;
-	if (proto == WIRE_P_HTTP)
-		return RW_EV_HTTP;
-	return RW_EV_PROXY;
-}
-
-static __always_inline void emit_name(struct __sk_buff *skb,
-				      const struct rw_flow *f,
-				      const struct wire_flow *w, int rule,
-				      __u8 action, __u8 gen, __u8 flags)
-{
-	struct rw_name_event *e;
-
-	e = event_new(sizeof(*e), name_event_type(w->proto), RW_CNT_RB_FULL);
-	if (!e)
-		return;
-	e->tgid = f->tgid;
-	e->uid = f->uid;
-	e->cookie = bpf_get_socket_cookie(skb);
-	__builtin_memcpy(e->daddr, f->daddr, 16);
-	e->dport = f->dport;
-	e->tport = w->proto >= WIRE_P_CONNECT ? w->port : 0;
-	e->family = f->family;
-	e->action = action;
-	e->rule = rule;
-	e->flags = flags;
-	e->gen = gen;
-	__builtin_memcpy(e->name, w->host.name, RW_NAME_LEN);
-	count(RW_CNT_EMITTED);
-	submit(e, action == RW_ACT_KILL && (flags & RW_NF_ENFORCED));
-}
-
-/* decide a flow on the name its first bytes carry; 0 drops the packet */
-static __always_inline int judge_name(struct __sk_buff *skb, struct rw_flow *f,
-				      struct wire_flow *w)
-{
-	struct rw_settings *s;
-	struct caller c = {};
-	struct rw_proc *proc;
-	struct rw_dest *m;
-	struct rw_cc *cr;
-	__u8 action = 0, enforce = 0, flags = 0;
-	int rule;
-
-	s = policy_now(&c.gen);
-	if (!s)
-		return 1;
-	__builtin_memcpy(c.d.addr, f->daddr, 16);
-	c.d.family = f->family;
-	c.d.v4 = f->family == AF_INET;
-	/* through a proxy the rule's port is the target's */
-	c.d.port = w->proto >= WIRE_P_CONNECT && w->port ? w->port : f->dport;
-	c.uid = f->uid;
-	c.proto = IPPROTO_TCP;
-	m = lookup_dest(&c.d, c.gen);
-	if (m)
-		c.home = m->home;
-	if (m && w->proto < WIRE_P_CONNECT) {
-		c.kind[RW_KIND_CIDR] = m->kind[RW_KIND_CIDR];
-		c.kind[RW_KIND_INTEL] = m->kind[RW_KIND_INTEL];
-	}
-	match_name(RW_SLOT_EGRESS, c.gen, w->host.hash, w->host.sfx, w->host.labels,
-		   w->host.name, w->host.len, &c.kind[RW_KIND_DOMAIN],
-		   &c.kind[RW_KIND_INTEL]);
-	/* only names decide here: the address was judged at connect */
-	c.cand = c.kind[RW_KIND_DOMAIN] | c.kind[RW_KIND_INTEL];
-	if (!c.cand)
-		return 1;
-	/* the country (a search of the table) only for a name a rule
-	 * names: countries add no candidate here */
-	cr = country_of(&c.d, s, c.gen);
-	if (cr && c.home != RW_SPECIAL)
-		c.home = cr->home;
-	if (cr && w->proto < WIRE_P_CONNECT)
-		c.kind[RW_KIND_COUNTRY] = cr->rules;
-	c.cand |= s->any_mask;
-	if (s->has_cgroup)
-		for (__u32 l = 0; l < RW_CG_LEVELS; l++)
-			c.anc[l] = bpf_skb_ancestor_cgroup_id(skb, l);
-	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &f->tgid) : NULL;
-	c.exe_mask = exe_rules(proc, c.gen);
-	rule = decide(RW_SLOT_EGRESS, &c, s, &action, &enforce);
-	if (rule < 0)
-		return 1;
-	count(RW_CNT_MATCHED);
-	count(RW_CNT_ACT_ALLOW + action - 1);
-	tag(f->tgid, rule, action, bpf_ktime_get_boot_ns());
-	f->flags |= RW_FF_TRACKED;
-	f->rule = rule;
-	f->action = action;
-	f->gen = c.gen;
-	if (c.deadman)
-		flags |= RW_NF_DEADMAN;
-	if (enforce && action >= RW_ACT_DENY) {
-		flags |= RW_NF_ENFORCED;
-		count(RW_CNT_BLOCKED);
-		f->state = RW_FS_DENIED;
-		f->flags |= RW_FF_BLOCKED;
-		if (action == RW_ACT_KILL) {
-			struct rw_kill kv = { .tgid = f->tgid, .rule = rule,
-					       .gen = c.gen };
-
-			bpf_map_update_elem(&killtg, &f->tgid, &kv, BPF_ANY);
-		}
-	}
-	emit_name(skb, f, w, rule, action, c.gen, flags);
-	return (flags & RW_NF_ENFORCED) ? 0 : 1;
-}
+#include "verdict.bpf.h"
 
 /* what a matched flow sends: the data-exposure figure */
 static __always_inline int count_sent(struct __sk_buff *skb, struct rw_flow *f)
@@ -496,6 +281,49 @@ static __always_inline void key_out(struct __sk_buff *skb,
 #else
 	(void)skb, (void)sc, (void)f;
 #endif
+}
+
+/* a TCP segment with RST: a denied flow's reset goes out */
+static __always_inline bool tcp_rst(struct __sk_buff *skb, __u32 l4)
+{
+	__u8 fl;
+
+	return !bpf_skb_load_bytes(skb, l4 + 13, &fl, 1) && (fl & 0x04);
+}
+
+/*
+ * The process that sends the first bytes: the egress hook runs in its
+ * context for a direct write (and for connect's, with TCP Fast Open).
+ * A socket passed over a unix socket, or inherited, is then blamed on
+ * its sender; the connector stays in f->connector. Only on a flow's
+ * first send (later ones may come from a timer). How to ask depends on
+ * the kernel (cfg_sender; the calls the loader's probe ruled out are
+ * dead code the verifier drops); where neither way exists the connector
+ * stays. The uid is the process table's.
+ */
+static __always_inline void take_sender(struct rw_flow *f)
+{
+	struct rw_proc *pr;
+	__u32 tgid = 0;
+
+	if (cfg_sender == RW_SENDER_PID) {
+		tgid = bpf_get_current_pid_tgid() >> 32;
+	} else if (cfg_sender == RW_SENDER_TASK) {
+		struct task_struct *t = (void *)bpf_get_current_task();
+
+		if (bpf_probe_read_kernel(&tgid, sizeof(tgid),
+					  __builtin_preserve_access_index(&t->tgid)))
+			return;
+	} else {
+		return;
+	}
+	if (!tgid || tgid == f->tgid || f->connector)
+		return;
+	f->connector = f->tgid;
+	f->tgid = tgid;
+	pr = bpf_map_lookup_elem(&procs, &tgid);
+	if (pr)
+		f->uid = pr->uid;
 }
 
 SEC("cgroup_skb/egress")
@@ -524,7 +352,18 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 			return 1;
 		f = &p->flow;
 	}
+	/* a packet out of a socket past SYN_SENT: the peer took the
+	 * handshake (a SYN's retransmits, or none, when it refused) */
+	if (sk->state != BPF_TCP_SYN_SENT) {
+		if (!(f->flags & RW_FF_EST))
+			f->flags |= RW_FF_EST;
+	} else if (f->state == RW_FS_DONE) {
+		return 1; /* a SYN is not what the flow sent */
+	}
 	if (f->state == RW_FS_DENIED) {
+		/* the reset the daemon's destroy sends goes out */
+		if (!parse_l4(skb, IPPROTO_TCP, &h) && tcp_rst(skb, h.hdr))
+			return 1;
 		count(RW_CNT_DROPPED);
 		return 0;
 	}
@@ -536,9 +375,21 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 	sc = scratch();
 	if (!sc || wire_buf_load(skb, h.off, &sc->buf))
 		return 1;
+	if (f->state == RW_FS_NEW && !f->tries)
+		take_sender(f);
+	/* a ClientHello over several records is joined first */
+	rc = WIRE_OK;
+	if (wire_u8(&sc->buf, 0) == 22) {
+		struct wire_src src = { .skb = skb, .off = h.off };
+
+		rc = wire_tls_join(&src, &sc->buf);
+	}
 	/* a SOCKS5 request starts with 5 like its greeting: the same
 	 * dispatcher parses both, and a greeting waits for the request */
-	rc = rw_flow_parse(sc);
+	if (rc == WIRE_OK)
+		rc = rw_flow_parse(sc);
+	else
+		sc->flow.proto = WIRE_P_TLS;
 	if (f->state == RW_FS_AUTH) {
 		/* judged at connect: read only for a key sent in clear */
 		f->state = RW_FS_DONE;
@@ -547,18 +398,44 @@ int RW_HOOK(flow_egress)(struct __sk_buff *skb)
 			key_out(skb, sc, f);
 		return count_sent(skb, f);
 	}
-	if (rc != WIRE_OK && f->state == RW_FS_NEW &&
+	if (rc == WIRE_NOT_PROTO && f->state == RW_FS_NEW &&
 	    wire_u8(&sc->buf, 0) == 5) {
 		f->state = RW_FS_SOCKS;
 		return count_sent(skb, f);
 	}
+	/* a proxy's target written as an address is judged as one */
+	if (rc == WIRE_OK && wire_flow_is_proxy(&sc->flow) &&
+	    !sc->flow.family && rw_ip_literal(sc) == WIRE_MALFORMED)
+		rc = WIRE_MALFORMED;
+	/*
+	 * Incomplete: the bytes stay unsent. TCP keeps a segment the
+	 * egress path refused at the head of its queue and appends the
+	 * sender's next write to it, so the next try carries more of the
+	 * same start (a hello split over writes arrives whole) — and none
+	 * of it has left. Up to RW_HOLD_TRIES sends and WIRE_JOIN_MAX bytes.
+	 */
+	if (rc == WIRE_INCOMPLETE) {
+		if (f->tries < RW_HOLD_TRIES - 1 &&
+		    sc->buf.len < WIRE_JOIN_MAX) {
+			f->tries++;
+			count(RW_CNT_FLOW_HELD);
+			return 0;
+		}
+		rc = WIRE_LIMIT;
+	}
 	f->state = RW_FS_DONE;
-	if (rc != WIRE_OK || !sc->flow.host.len) {
+	if (rc == WIRE_NOT_PROTO || rc == WIRE_NO_SNI || rc == WIRE_NO_HOST ||
+	    (rc == WIRE_OK && !sc->flow.host.len && !sc->flow.family)) {
+		/* nothing named: judged at connect by address */
 		if (rc != WIRE_NOT_PROTO)
 			count(RW_CNT_FLOW_UNPARSED);
 		return count_sent(skb, f);
 	}
-	pass = judge_name(skb, f, &sc->flow);
+	if (rc != WIRE_OK)
+		count(RW_CNT_FLOW_UNPARSED);
+	__builtin_memcpy(&sc->jflow, f, sizeof(*f));
+	pass = RW_HOOK(rw_flow_verdict)(skb, rc);
+	__builtin_memcpy(f, &sc->jflow, sizeof(*f));
 	/* matched: the flow moves to socket storage, where its bytes are
 	 * counted and its verdict outlives the slot (which stays as it is
 	 * should the storage fail) */
@@ -598,6 +475,12 @@ int sock_release(struct bpf_sock *sk)
 		p->cookie = 0;
 	f = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!f || !(f->flags & RW_FF_TRACKED))
+		return 1;
+	/* nothing left the host: a connect the peer refused (RST, timeout),
+	 * or a flow whose first bytes were denied. Its connect or name
+	 * record is the only one */
+	if (!f->bytes && (!(f->flags & RW_FF_EST) ||
+			  (f->flags & RW_FF_BLOCKED)))
 		return 1;
 	/* the owner's total, reported with its exit */
 	t = bpf_map_lookup_elem(&tags, &f->tgid);

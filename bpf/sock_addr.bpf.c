@@ -6,7 +6,8 @@
  * up in the CIDR tries, the candidate rules are tried in policy order, and a
  * deny returns 0 so the caller gets EPERM. A kill also leaves a note for the
  * syscall-exit tracepoint (proc.bpf.c), which sends SIGKILL before the call
- * returns to user space.
+ * returns to user space. With `quic: deny-unnamed`, UDP to port 443 of an
+ * address no DNS answer named is denied too: QUIC's name is not read.
  */
 #include "decide.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -189,7 +190,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	struct rw_cc *cr;
 	__u64 id, ugid, now;
 	__u8 flags = 0, action = 0, enforce = 0;
-	bool hostonly = false, pend;
+	bool hostonly = false, pend, quic, unnamed = false;
 	__u32 folded, tgid, tid;
 	int rule;
 
@@ -211,9 +212,18 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 		c.kind[RW_KIND_COUNTRY] = cr->rules;
 		c.cand |= cr->rules;
 	}
+	/* TCP: the first bytes are judged at egress (a name, a proxy's
+	 * target) whenever the policy has rules; DNS clients: answers are
+	 * attributed to the socket's owner */
+	pend = type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
+	       (s->has_names || s->nr_rules);
+	/* QUIC carries its name encrypted: UDP/443 is judged by the name a
+	 * DNS answer gave the address, or (deny-unnamed) refused without */
+	quic = s->quic == RW_QUIC_DENY_UNNAMED && d->port == 443 &&
+	       ctx->protocol == IPPROTO_UDP;
 	/* the common case, a destination no rule names: leave before the
 	 * clock and the identity helpers */
-	if (!c.cand && !s->has_names && d->port != 53 &&
+	if (!c.cand && !pend && !dns_port(s, d->port) && !quic &&
 	    s->default_action <= RW_ACT_ALLOW)
 		return 1;
 	id = bpf_get_current_pid_tgid();
@@ -221,28 +231,28 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	tid = (__u32)id;
 	ugid = bpf_get_current_uid_gid();
 	now = bpf_ktime_get_boot_ns();
-	if (s->has_names) {
+	if (s->has_names || quic) {
 		dv = dns_name(d, tgid, now, &hostonly);
-		if (dv)
+		if (dv && s->has_names)
 			dns_masks(dv, c.gen, &c.kind[RW_KIND_DOMAIN],
 				  &c.kind[RW_KIND_INTEL]);
+		unnamed = quic && !dv && !hostonly;
 	}
 	c.cand |= c.kind[RW_KIND_INTEL] | c.kind[RW_KIND_DOMAIN];
 
-	/* TCP: the first bytes are judged by name at egress (when rules
-	 * name names); DNS clients: answers are attributed to the socket's
-	 * owner */
-	pend = type == RW_EV_CONNECT && ctx->protocol == IPPROTO_TCP &&
-	       s->has_names;
-	if (d->port == 53 && ctx->protocol == IPPROTO_UDP) {
+	if (dns_port(s, d->port) && (ctx->protocol == IPPROTO_UDP ||
+				     type == RW_EV_CONNECT)) {
 		struct rw_flow *df = flow_open(ctx, d, tgid, (__u32)ugid, now);
 
 		if (df) {
 			df->flags |= RW_FF_DNS;
-			df->state = RW_FS_DONE;
+			/* a TCP flow to a DNS port still has its first
+			 * bytes read: TLS on port 53 is no way around */
+			df->state = ctx->protocol == IPPROTO_TCP ? RW_FS_NEW :
+								   RW_FS_DONE;
 		}
 	}
-	if (!c.cand && s->default_action <= RW_ACT_ALLOW)
+	if (!c.cand && s->default_action <= RW_ACT_ALLOW && !unnamed)
 		goto pass;
 
 	c.d = *d;
@@ -255,6 +265,13 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, __u16 type,
 	proc = s->has_exe ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
 	c.exe_mask = exe_rules(proc, c.gen);
 	rule = decide(RW_SLOT_SOCK, &c, s, &action, &enforce);
+	/* no name to judge: refused, unless a rule allows the call (an
+	 * exemption) or denies it anyway; an alert does not let it by */
+	if (unnamed && (rule < 0 || action == RW_ACT_ALERT)) {
+		rule = RW_RULE_QUIC;
+		action = RW_ACT_DENY;
+		enforce = s->default_enforce;
+	}
 	if (rule < 0)
 		goto pass;
 	if (!proc)

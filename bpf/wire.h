@@ -90,6 +90,8 @@ enum wire_proto {
 	WIRE_P_HTTP = 2,
 	WIRE_P_CONNECT = 3,
 	WIRE_P_SOCKS5 = 4,
+	WIRE_P_SOCKS4 = 5,   /* SOCKS4 / SOCKS4a CONNECT */
+	WIRE_P_FORWARD = 6,  /* a forward proxy's absolute-URI request */
 };
 
 /* Payload bytes [0, len); nothing past len is ever used. */
@@ -142,16 +144,31 @@ struct wire_dns {
 _Static_assert(sizeof(struct wire_dns) == sizeof(struct wire_name) + 16 +
 		       WIRE_DNS_ADDRS * sizeof(struct wire_dns_addr), "wire_dns");
 
+/* wire_ip_literal's walk state (map memory in BPF: nothing precise) */
+struct wire_ip {
+	__u32 pos, acc, dec, digits;
+	__u32 ng, dc, nd, colon;
+	__u32 v6, bad;
+	__u32 lpos, lhex, lnon, l0; /* the last label: numeric (inet_aton)? */
+	__u32 lead0;  /* a dotted number with a leading 0 (octal to inet_aton) */
+	__u32 len;    /* of the text */
+	__u16 g[8];
+	__u8 q[4];
+	__u32 pad;
+};
+_Static_assert(sizeof(struct wire_ip) == 88, "wire_ip");
+
 struct wire_flow {
-	struct wire_name host; /* SNI, Host, CONNECT target, SOCKS5 domain */
-	__u8 addr[16];         /* SOCKS5 IPv4/IPv6 target, network order */
+	struct wire_name host; /* SNI, Host, proxy target, SOCKS4a/5 domain */
+	__u8 addr[16];         /* a proxy's address target, network order */
 	__u16 port;            /* host order; 0 when the bytes name none */
 	__u8 proto;            /* enum wire_proto */
 	__u8 family;           /* WIRE_AF_* when addr is the target, else 0 */
 	__u32 pad;
+	struct wire_ip ip;     /* scratch of wire_flow_target */
 };
-_Static_assert(sizeof(struct wire_flow) == sizeof(struct wire_name) + 24,
-	       "wire_flow");
+_Static_assert(sizeof(struct wire_flow) == sizeof(struct wire_name) + 24 +
+		       sizeof(struct wire_ip), "wire_flow");
 
 WIRE_FN __u32 wire_len(const struct wire_buf *b)
 {
@@ -512,6 +529,246 @@ WIRE_FN int wire_dns_parse(const struct wire_buf *b, struct wire_dns *out)
 	return WIRE_OK;
 }
 
+/* ---- DNS over TCP ------------------------------------------------------- */
+
+/*
+ * RFC 1035 4.2.2: over TCP every message follows a 2-byte length, network
+ * order. An answer may share a segment with others, or be split across
+ * segments. struct wire_dns_tcp is one socket's reassembly (socket storage
+ * in BPF): wire_dns_tcp_seg() places a segment in the stream by its
+ * sequence number, then wire_dns_tcp_next() says, one step at a time, what
+ * to do with its bytes; the caller moves them (bpf_skb_load_bytes in BPF,
+ * memcpy in wire_dns_tcp_feed()). Only the length prefixes are read here.
+ * A segment that starts past the next byte expected (one missed, or
+ * queued out of order) ends the socket's reassembly: what follows cannot
+ * be framed. A message longer than WIRE_DNS_TCP_MAX is passed over.
+ */
+#define WIRE_DNS_TCP_MAX 2048  /* longest message kept; a power of two */
+#define WIRE_DNS_TCP_STEPS 8   /* steps per segment (a message is one or
+				* two: its prefix may end a segment) */
+
+enum wire_tcp_state {
+	WIRE_TCP_FRESH = 0,    /* no byte seen: the next segment starts it */
+	WIRE_TCP_SYNCED = 1,
+	WIRE_TCP_GONE = 2,     /* given up: the stream cannot be framed */
+};
+
+struct wire_dns_tcp {
+	__u32 next_seq;  /* sequence number of the next byte expected */
+	__u32 skip;      /* bytes of a message too long, still to pass */
+	__u16 msglen;    /* the message being kept: its length ... */
+	__u16 have;      /* ... and its bytes in data so far */
+	__u8 npfx;       /* 0 between messages, 1 after a prefix's first
+			  * byte (pfx), 2 inside a message kept */
+	__u8 pfx;
+	__u8 state;      /* enum wire_tcp_state */
+	__u8 pad;
+	/* twice what is kept: any offset below WIRE_DNS_TCP_MAX plus any
+	 * length up to it stays inside (the verifier's bound) */
+	__u8 data[2 * WIRE_DNS_TCP_MAX];
+};
+_Static_assert(sizeof(struct wire_dns_tcp) == 16 + 2 * WIRE_DNS_TCP_MAX,
+	       "wire_dns_tcp");
+
+/* what wire_dns_tcp_next() asks of the caller; stable values */
+enum wire_tcp_op {
+	WIRE_TCP_END = 0,  /* nothing more in this segment */
+	WIRE_TCP_MSG = 1,  /* a whole message: segment bytes [off, off + len) */
+	WIRE_TCP_KEEP = 2, /* copy segment [off, off + len) to data[at]; with
+			    * done, data[0, msglen) is now a whole message */
+	WIRE_TCP_SKIP = 3, /* bytes passed over: nothing to do */
+	WIRE_TCP_BIG = 4,  /* a message longer than WIRE_DNS_TCP_MAX: count it */
+	WIRE_TCP_LOST = 5, /* the stream cannot be followed: count it; the
+			    * state is WIRE_TCP_GONE from now on */
+};
+
+/* a segment being walked, and the step asked for */
+struct wire_tcp_step {
+	__u32 pos;     /* segment offset of the next step */
+	__u32 seglen;  /* payload bytes of the segment (wire_buf holds the
+			* first WIRE_BUF of them) */
+	__u32 off, len, at;
+	__u8 op;       /* enum wire_tcp_op */
+	__u8 done;
+	__u8 pad[2];
+};
+
+/*
+ * Place a segment of seglen payload bytes starting at sequence number seq.
+ * Returns WIRE_TCP_LOST when it starts past the next byte expected (the
+ * socket is given up), else WIRE_TCP_END; step->pos skips the bytes seen
+ * already (a retransmission).
+ */
+WIRE_FN int wire_dns_tcp_seg(struct wire_dns_tcp *st, __u32 seq,
+			     __u32 seglen, struct wire_tcp_step *step)
+{
+	__s32 d;
+
+	step->pos = seglen;
+	step->seglen = seglen;
+	if (st->state == WIRE_TCP_GONE || !seglen)
+		return WIRE_TCP_END;
+	if (st->state == WIRE_TCP_FRESH) {
+		st->next_seq = seq;
+		st->state = WIRE_TCP_SYNCED;
+	}
+	d = (__s32)(seq - st->next_seq);
+	if (d > 0) {
+		st->state = WIRE_TCP_GONE;
+		return WIRE_TCP_LOST;
+	}
+	if ((__u32)-d >= seglen)
+		return WIRE_TCP_END;
+	step->pos = (__u32)-d;
+	st->next_seq = seq + seglen;
+	return WIRE_TCP_END;
+}
+
+/* one step through the segment b (its first WIRE_BUF bytes); the op is
+ * also in step->op */
+WIRE_FN int wire_dns_tcp_next(struct wire_dns_tcp *st,
+			      const struct wire_buf *b,
+			      struct wire_tcp_step *step)
+{
+	__u32 pos = step->pos, seglen = step->seglen, blen = wire_len(b);
+	__u32 avail, len, n;
+
+	step->done = 0;
+	step->op = WIRE_TCP_END;
+	if (pos >= seglen || st->state != WIRE_TCP_SYNCED)
+		return WIRE_TCP_END;
+	avail = seglen - pos;
+	step->op = WIRE_TCP_SKIP;
+	if (st->skip) {
+		n = st->skip < avail ? st->skip : avail;
+		st->skip -= n;
+		step->pos = pos + n;
+		return WIRE_TCP_SKIP;
+	}
+	if (st->npfx < 2) {
+		/* a length prefix, read from the bytes loaded */
+		if (pos >= blen || (!st->npfx && avail >= 2 && pos + 1 >= blen)) {
+			st->state = WIRE_TCP_GONE;
+			step->op = WIRE_TCP_LOST;
+			return WIRE_TCP_LOST;
+		}
+		if (!st->npfx && avail < 2) {
+			st->pfx = wire_u8(b, pos);
+			st->npfx = 1;
+			step->pos = pos + 1;
+			return WIRE_TCP_SKIP;
+		}
+		if (st->npfx) {
+			len = (__u32)st->pfx << 8 | wire_u8(b, pos);
+			pos += 1;
+		} else {
+			len = wire_be16(b, pos);
+			pos += 2;
+		}
+		st->npfx = 0;
+		step->pos = pos;
+		if (len > WIRE_DNS_TCP_MAX) {
+			st->skip = len;
+			step->op = WIRE_TCP_BIG;
+			return WIRE_TCP_BIG;
+		}
+		if (!len)
+			return WIRE_TCP_SKIP;
+		avail = seglen - pos;
+		if (len <= avail) {
+			step->off = pos;
+			step->len = len;
+			step->pos = pos + len;
+			step->op = WIRE_TCP_MSG;
+			return WIRE_TCP_MSG;
+		}
+		st->msglen = (__u16)len;
+		st->have = 0;
+		st->npfx = 2;
+		if (!avail)
+			return WIRE_TCP_SKIP; /* the segment ended after it */
+	}
+	/* the part of a split message this segment holds */
+	n = (__u32)st->msglen - st->have;
+	if (n > avail)
+		n = avail;
+	step->off = pos;
+	step->len = n;
+	step->at = st->have;
+	step->pos = pos + n;
+	st->have = (__u16)(st->have + n);
+	if (st->have >= st->msglen) {
+		step->done = 1;
+		st->npfx = 0;
+	}
+	step->op = WIRE_TCP_KEEP;
+	return WIRE_TCP_KEEP;
+}
+
+#ifndef __BPF__
+/*
+ * The userspace twin of dns_ingress's TCP path, for the tests and the
+ * fuzzer: one segment (seg: its seglen payload bytes) through the steps,
+ * each message parsed into out and passed to fn (its wire_dns_parse
+ * result too). Returns how many messages were parsed, or -1 when the
+ * stream was lost; *big counts messages passed over.
+ */
+typedef void (*wire_dns_tcp_fn)(int rc, const struct wire_dns *out,
+				void *arg);
+static inline int wire_dns_tcp_feed(struct wire_dns_tcp *st, __u32 seq,
+				    const __u8 *seg, __u32 seglen,
+				    struct wire_dns *out, int *big,
+				    wire_dns_tcp_fn fn, void *arg)
+{
+	static struct wire_buf b, m;
+	struct wire_tcp_step step = {};
+	int i, n = 0;
+
+	b.len = seglen < WIRE_BUF ? seglen : WIRE_BUF;
+	memcpy(b.data, seg, b.len);
+	if (wire_dns_tcp_seg(st, seq, seglen, &step) == WIRE_TCP_LOST)
+		return -1;
+	for (i = 0; i < WIRE_DNS_TCP_STEPS; i++) {
+		switch (wire_dns_tcp_next(st, &b, &step)) {
+		case WIRE_TCP_END:
+			return n;
+		case WIRE_TCP_LOST:
+			return -1;
+		case WIRE_TCP_BIG:
+			++*big;
+			continue;
+		case WIRE_TCP_SKIP:
+			continue;
+		case WIRE_TCP_MSG:
+			m.len = step.len;
+			memcpy(m.data, seg + step.off, step.len);
+			break;
+		case WIRE_TCP_KEEP:
+			/* what dns_ingress can copy, or it gives up */
+			if (step.len < 1 || step.len > WIRE_DNS_TCP_MAX ||
+			    step.at >= WIRE_DNS_TCP_MAX) {
+				st->state = WIRE_TCP_GONE;
+				return -1;
+			}
+			memcpy(st->data + step.at, seg + step.off, step.len);
+			if (!step.done)
+				continue;
+			m.len = st->msglen;
+			memcpy(m.data, st->data, st->msglen);
+			break;
+		}
+		fn(wire_dns_parse(&m, out), out, arg);
+		n++;
+	}
+	/* steps left: as dns_ingress, the rest cannot be framed */
+	if (step.pos < step.seglen) {
+		st->state = WIRE_TCP_GONE;
+		return -1;
+	}
+	return n;
+}
+#endif
+
 /* ---- TLS ClientHello ---------------------------------------------------- */
 
 /* end: where the structure says it stops; avail: bytes we can read */
@@ -644,9 +901,11 @@ WIRE_FN int wire_port(const struct wire_buf *b, __u32 *pos, __u32 len,
 	return WIRE_OK;
 }
 
-/* host[:port] or [v6-literal][:port] at *pos; ends at any non-host byte */
+/* host[:port] or [v6-literal][:port] at *pos; ends at any non-host byte
+ * (hend = len), or exactly at hend < len (an absolute URI's host, whose
+ * port was read already) */
 WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
-			   struct wire_flow *out)
+			   __u32 hend, struct wire_flow *out)
 {
 	__u32 off = *pos;
 	__u8 stop = ':';
@@ -658,9 +917,17 @@ WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
 		stop = ']';
 		off++;
 	}
-	end = wire_host_copy(b, off, len, &out->host, stop);
+	end = wire_host_copy(b, off, hend, &out->host, stop);
 	if (end < 0)
 		return WIRE_MALFORMED;
+	if (hend < len) {
+		/* an absolute URI's host: exactly [*pos, hend) */
+		if (stop == ']' ? end + 1 != hend || wire_u8(b, end) != ']' :
+				  end != hend)
+			return WIRE_MALFORMED;
+		*pos = hend;
+		return WIRE_OK;
+	}
 	if (end >= len)
 		return WIRE_INCOMPLETE;
 	off = (__u32)end;
@@ -678,6 +945,84 @@ WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
 	return wire_port(b, pos, len, out);
 }
 
+#define WIRE_W_HTTP_URI 0x687474703a2f2fULL    /* "http://" */
+#define WIRE_W_HTTPS_URI 0x68747470733a2f2fULL  /* "https://" */
+#define WIRE_URI_AUTH 320 /* bytes of an absolute URI's authority */
+
+/*
+ * The authority of an absolute URI, from off (past "scheme://") to its
+ * end at '/', '?', '#' or the space before the version (stop):
+ * [userinfo@]host[:port], host a name or a [v6] literal. The last '@'
+ * ends the userinfo, the last ':' after it (outside brackets) starts the
+ * port; the positions are kept in memory (out->ip), not in registers. On
+ * WIRE_OK the port is set and the host lies in [ip.acc, ip.dec), for
+ * wire_http's one host copy.
+ */
+WIRE_FN int wire_uri(const struct wire_buf *b, __u32 off, __u32 stop,
+		     __u16 defport, struct wire_flow *out)
+{
+	struct wire_ip *st = &out->ip;
+	__u32 p, hs, he, end = 0, v = 0;
+	int i;
+
+	out->proto = WIRE_P_FORWARD;
+	st->acc = off;  /* host start */
+	st->dec = 0;    /* the port's ':', 0 none */
+	for (i = 0; i < WIRE_URI_AUTH; i++) {
+		__u8 c;
+
+		p = WIRE_LAUNDER(out->host.cur, off + i);
+		if (p >= stop) {
+			end = stop;
+			break;
+		}
+		c = wire_u8(b, p);
+		if (c == '/' || c == '?' || c == '#') {
+			end = p;
+			break;
+		}
+		if (c == '@') {
+			st->acc = p + 1;
+			st->dec = 0;
+		} else if (c == ':') {
+			st->dec = p;
+		} else if (c == ']') {
+			st->dec = 0;
+		}
+		if (i == WIRE_URI_AUTH - 1)
+			return WIRE_LIMIT;
+	}
+	hs = WIRE_ONCE(st->acc);
+	he = WIRE_ONCE(st->dec);
+	if (!he)
+		he = end;
+	if (he > end || hs >= he)
+		return WIRE_MALFORMED;
+	/* the port: 1-5 digits up to the end */
+	if (he < end) {
+		for (i = 0; i < 6; i++) {
+			__u8 c;
+
+			p = WIRE_LAUNDER(out->host.cur, he + 1 + i);
+			if (p >= end)
+				break;
+			c = wire_u8(b, p);
+			if (c < '0' || c > '9' || i == 5)
+				return WIRE_MALFORMED;
+			v = v * 10 + (c - '0');
+		}
+		if (!v || v > 65535)
+			return WIRE_MALFORMED;
+	} else {
+		v = defport;
+	}
+	out->port = (__u16)v;
+	/* the host, [hs, he): copied by wire_http's one wire_authority */
+	st->acc = hs;
+	st->dec = he;
+	return WIRE_OK;
+}
+
 #define WIRE_W_CONNECT 0x434f4e4e454354ULL /* "CONNECT" */
 #define WIRE_W_HTTP1 0x485454502f312e00ULL /* "HTTP/1." + version digit */
 #define WIRE_W_HOST 0x0a686f73743aULL      /* "\nhost:" */
@@ -689,7 +1034,7 @@ WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
 WIRE_FN int wire_http(const struct wire_buf *b, struct wire_flow *out)
 {
 	__u32 *cur = &out->host.cur;
-	__u32 len, off, start, lf;
+	__u32 len, off, start, lf, hend;
 	__u64 w = 0;
 	int i, rc;
 
@@ -741,9 +1086,28 @@ WIRE_FN int wire_http(const struct wire_buf *b, struct wire_flow *out)
 	if ((w & ~0xffULL) != WIRE_W_HTTP1 || (__u8)((w & 0xff) - '0') > 1)
 		return WIRE_NOT_PROTO;
 
-	/* CONNECT names its authority in the target; others in Host */
-	off = start;
+	/* a forward proxy's request names its target in the URI:
+	 * "GET http://host[:port]/path HTTP/1.1" (lf >= start + 11: the
+	 * 8 bytes are there) */
 	if (WIRE_ONCE(out->proto) != WIRE_P_CONNECT) {
+		w = 0;
+		for (i = 0; i < 8; i++)
+			w = w << 8 | wire_lower(wire_u8(b, start + i));
+		if (w >> 8 == WIRE_W_HTTP_URI)
+			rc = wire_uri(b, start + 7, lf - 10, 80, out);
+		else if (w == WIRE_W_HTTPS_URI)
+			rc = wire_uri(b, start + 8, lf - 10, 443, out);
+		else
+			rc = WIRE_OK;
+		if (rc)
+			return rc;
+	}
+	/* CONNECT names its authority in the target; a forward proxy's
+	 * request in the URI; others in Host */
+	off = start;
+	if (WIRE_ONCE(out->proto) == WIRE_P_FORWARD) {
+		off = WIRE_ONCE(out->ip.acc);
+	} else if (WIRE_ONCE(out->proto) != WIRE_P_CONNECT) {
 		/* a window over lower-cased bytes finds "\nhost:" */
 		off = lf + 1;
 		w = '\r' << 8 | '\n';
@@ -775,8 +1139,16 @@ WIRE_FN int wire_http(const struct wire_buf *b, struct wire_flow *out)
 		}
 	}
 	/* one call for both: each inlined copy costs the verifier as much */
-	if ((rc = wire_authority(b, &off, len, out)))
+	/* the end in memory on every path, so the verifier walks the one
+	 * host copy once for all of them */
+	if (WIRE_ONCE(out->proto) != WIRE_P_FORWARD)
+		out->ip.dec = len;
+	hend = WIRE_ONCE(out->ip.dec);
+	off = WIRE_LAUNDER(*cur, off);
+	if ((rc = wire_authority(b, &off, len, hend, out)))
 		return rc;
+	if (WIRE_ONCE(out->proto) == WIRE_P_FORWARD)
+		return WIRE_OK;
 	/* CONNECT: the authority is the whole target, port included */
 	if (WIRE_ONCE(out->proto) == WIRE_P_CONNECT)
 		return off == lf - 10 && out->port ? WIRE_OK : WIRE_MALFORMED;
@@ -849,6 +1221,359 @@ WIRE_FN int wire_socks5(const struct wire_buf *b, struct wire_flow *out)
 	return WIRE_OK;
 }
 
+/* ---- SOCKS4 / SOCKS4a ---------------------------------------------------- */
+
+#define WIRE_SOCKS4_USER 64 /* USERID bytes walked */
+
+/*
+ * "04 01 port(2) ip(4) userid NUL" (SOCKS4), and with ip 0.0.0.x (x != 0)
+ * a host name and NUL after the userid (SOCKS4a). There is no greeting:
+ * the request is the flow's first payload. BIND (02) is not a way out.
+ */
+WIRE_FN int wire_socks4(const struct wire_buf *b, struct wire_flow *out)
+{
+	__u32 len, off = 0;
+	long end;
+	int i;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	wire_name_init(&out->host);
+	out->proto = WIRE_P_SOCKS4;
+	len = WIRE_LAUNDER(out->host.cur, wire_len(b));
+	if (len < 1)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, 0) != 4)
+		return WIRE_NOT_PROTO;
+	if (len < 9)
+		return WIRE_INCOMPLETE;
+	if (wire_u8(b, 1) != 1)
+		return WIRE_NOT_PROTO;
+	for (i = 0; i < WIRE_SOCKS4_USER; i++) {
+		off = WIRE_LAUNDER(out->host.cur, 8 + i);
+		if (off >= len)
+			return WIRE_INCOMPLETE;
+		if (!wire_u8(b, off))
+			break;
+		if (i == WIRE_SOCKS4_USER - 1)
+			return WIRE_LIMIT;
+	}
+	off++;
+	out->port = wire_be16(b, 2);
+	if (!out->port)
+		return WIRE_MALFORMED;
+	if (!wire_u8(b, 4) && !wire_u8(b, 5) && !wire_u8(b, 6) &&
+	    wire_u8(b, 7)) {
+		/* SOCKS4a: the name, NUL-ended */
+		end = wire_host_copy(b, off, len, &out->host, 0);
+		if (end < 0)
+			return WIRE_MALFORMED;
+		if (end >= len)
+			return WIRE_INCOMPLETE;
+		return wire_u8(b, (__u32)end) ? WIRE_MALFORMED : WIRE_OK;
+	}
+	for (i = 0; i < 4; i++)
+		out->addr[i] = wire_u8(b, 4 + i);
+	out->family = WIRE_AF_INET;
+	return WIRE_OK;
+}
+
+/* bpf_loop's walk where the kernel has it (5.17+), else a plain loop */
+#if defined(__BPF__) && !defined(RW_COMPAT)
+#define WIRE_WALK(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
+#else
+#define WIRE_WALK(n, cb, ctx)                                               \
+	do {                                                                \
+		for (__u32 _i = 0; _i < (n); _i++)                          \
+			if (cb(_i, ctx))                                    \
+				break;                                      \
+	} while (0)
+#endif
+
+/* ---- address literals ----------------------------------------------------- */
+
+WIRE_FN __u32 wire_hexval(__u8 c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return 16;
+}
+
+/* one character of an address literal; the state is in st */
+WIRE_FN void wire_ip_step(struct wire_ip *st, __u8 c)
+{
+	__u32 hv = wire_hexval(c);
+
+	/* is the last label a number as inet_aton reads one: digits, or
+	 * 0x and hex digits? */
+	if (c == '.') {
+		st->lpos = st->lhex = st->lnon = st->l0 = 0;
+	} else {
+		if (!st->lpos && c == '0')
+			st->l0 = 1;
+		if (st->lpos == 1 && st->l0 && c == 'x')
+			st->lhex = 1;
+		else if (hv > (st->lhex ? 15 : 9))
+			st->lnon = 1;
+		st->lpos++;
+	}
+	if (st->bad)
+		return;
+
+	if (c == ':') {
+		if (st->nd)
+			st->bad = 1;     /* a ':' after the dotted tail */
+		st->v6 = 1;
+		if (st->colon) {
+			if (st->dc != 8)
+				st->bad = 1; /* a second "::" */
+			st->dc = st->ng;
+		} else if (st->digits) {
+			if (st->ng >= 8)
+				st->bad = 1;
+			st->g[st->ng & 7] = (__u16)st->acc;
+			st->ng++;
+		} else if (st->pos) {
+			st->bad = 1;     /* ":" after nothing */
+		}
+		st->colon = 1;
+		st->acc = st->dec = st->digits = st->lead0 = 0;
+		return;
+	}
+	st->colon = 0;
+	if (c == '.') {
+		if (!st->digits || st->digits > 3 || st->dec > 255 ||
+		    st->nd >= 3 || st->lead0)
+			st->bad = 1;
+		st->q[st->nd & 3] = (__u8)st->dec;
+		st->nd++;
+		st->acc = st->dec = st->digits = st->lead0 = 0;
+		return;
+	}
+	if (hv > 15 || st->digits >= 4) {
+		st->bad = 1;
+		return;
+	}
+	if (st->digits == 1 && !st->acc)
+		st->lead0 = 1;
+	st->digits++;
+	st->acc = st->acc << 4 | hv;
+	st->dec = hv > 9 ? 1000 : st->dec * 10 + hv;
+}
+
+/*
+ * Where a walk cannot be bpf_loop's (the compat build: Linux before
+ * 5.17) the step is a global function on a scalar, defined by the
+ * program (skb.bpf.c): the verifier checks its branches once, not once
+ * per character.
+ */
+#if defined(__BPF__) && defined(RW_COMPAT)
+int ip_step_compat(__u32 c);
+#define WIRE_IP_STEP(st, c) ((void)(st), ip_step_compat(c))
+#else
+#define WIRE_IP_STEP(st, c) wire_ip_step(st, c)
+#endif
+
+/* the walk's step: a character; 1 ends it */
+struct wire_ip_walk {
+	struct wire_ip *st;
+	const char *text;
+};
+
+WIRE_FN int wire_ip_cb(__u64 i, void *arg)
+{
+	struct wire_ip_walk *w = arg;
+	struct wire_ip *st = w->st;
+	__u32 p = st->pos;
+
+	(void)i;
+	if (p >= st->len || p >= WIRE_NAME_MAX)
+		return 1;
+	WIRE_IP_STEP(st, (__u8)w->text[p & (WIRE_NAME_MAX - 1)]);
+	st->pos = p + 1;
+	return 0;
+}
+
+/*
+ * A proxy target named by an address written as text (CONNECT 1.2.3.4:443,
+ * a SOCKS5 or SOCKS4a "domain" that is a literal, an absolute URI's
+ * [2001:db8::1]): its address in out->addr and out->family, as if the
+ * bytes had carried it, so the address rules judge it. Dotted-quad IPv4
+ * and IPv6 (with "::" and a dotted tail); ::ffff:a.b.c.d is IPv4.
+ * Returns WIRE_OK when the host is a literal, else WIRE_NOT_PROTO.
+ */
+WIRE_GLOBAL int wire_ip_literal(struct wire_flow *out)
+{
+	struct wire_ip_walk walk;
+	struct wire_ip *st;
+	__u32 len, k, gap;
+
+	if (!out || out->family)
+		return out && out->family ? WIRE_OK : WIRE_NOT_PROTO;
+	st = &out->ip;
+	__builtin_memset(st, 0, sizeof(*st));
+	st->dc = 8;
+	len = WIRE_ONCE(out->host.len);
+	if (len < 1 || len > 63)
+		return WIRE_NOT_PROTO;
+	walk.st = st;
+	walk.text = out->host.name;
+	st->len = len;
+	WIRE_WALK(64, wire_ip_cb, &walk);
+	/* no DNS name ends in a numeric label: a number this parser does not
+	 * take (0x7f.1, 2130706433, 010.0.0.1) is an address to a resolver's
+	 * inet_aton, and unknown here */
+	if (WIRE_ONCE(st->bad) || (len > 45 && !st->v6)) {
+		if (!st->v6 && st->lpos && !st->lnon && len <= 63)
+			return WIRE_MALFORMED;
+		return WIRE_NOT_PROTO;
+	}
+	if (WIRE_ONCE(st->nd)) {
+		/* the dotted part's last number */
+		if (st->nd != 3 || !st->digits || st->digits > 3 ||
+		    st->dec > 255 || st->lead0)
+			return st->v6 ? WIRE_NOT_PROTO : WIRE_MALFORMED;
+		st->q[3] = (__u8)st->dec;
+		if (!st->v6) {
+			for (k = 0; k < 4; k++)
+				out->addr[k] = st->q[k];
+			out->family = WIRE_AF_INET;
+			return WIRE_OK;
+		}
+		if (st->ng > 6)
+			return WIRE_NOT_PROTO;
+		st->g[st->ng & 7] = (__u16)(st->q[0] << 8 | st->q[1]);
+		st->g[(st->ng + 1) & 7] = (__u16)(st->q[2] << 8 | st->q[3]);
+		st->ng += 2;
+	} else {
+		if (!st->v6)  /* one number: 2130706433 is an address too */
+			return st->lpos && !st->lnon ? WIRE_MALFORMED :
+						       WIRE_NOT_PROTO;
+		if (st->digits) {
+			if (st->ng >= 8)
+				return WIRE_NOT_PROTO;
+			st->g[st->ng & 7] = (__u16)st->acc;
+			st->ng++;
+		} else if (!st->colon || st->dc != st->ng) {
+			return WIRE_NOT_PROTO; /* ends in one ':' */
+		}
+	}
+	if (st->dc == 8 ? st->ng != 8 : st->ng > 7)
+		return WIRE_NOT_PROTO;
+	/* the groups after "::" move to the end; zeros between */
+	gap = 8 - st->ng;
+	for (k = 0; k < 8; k++) {
+		__u16 v = 0;
+
+		if (k < st->dc)
+			v = st->g[k & 7];
+		else if (k >= st->dc + gap)
+			v = st->g[(k - gap) & 7];
+		out->addr[(2 * k) & 15] = v >> 8;
+		out->addr[(2 * k + 1) & 15] = v & 0xff;
+	}
+	out->family = WIRE_AF_INET6;
+	/* ::ffff:a.b.c.d is the IPv4 address */
+	for (k = 0; k < 10; k++)
+		if (out->addr[k])
+			return WIRE_OK;
+	if (out->addr[10] != 0xff || out->addr[11] != 0xff)
+		return WIRE_OK;
+	for (k = 0; k < 4; k++) {
+		out->addr[k] = out->addr[12 + k];
+		out->addr[12 + k] = 0;
+	}
+	out->addr[10] = out->addr[11] = 0;
+	out->family = WIRE_AF_INET;
+	return WIRE_OK;
+}
+
+/* ---- TLS records ------------------------------------------------------------ */
+
+#define WIRE_TLS_RECORDS 4   /* records a ClientHello is joined from */
+#define WIRE_JOIN_MAX 2048   /* bytes of a joined ClientHello; power of two */
+
+#ifdef __BPF__
+/* where the payload's bytes still are: the packet, from off */
+struct wire_src {
+	struct __sk_buff *skb;
+	__u32 off;
+};
+
+/* n (1..WIRE_JOIN_MAX) bytes of payload at src into the buffer at dst */
+WIRE_FN int wire_copy(const struct wire_src *s, struct wire_buf *b,
+		      __u32 dst, __u32 src, __u32 n)
+{
+	__u64 m = n;
+
+	m -= 1;
+	asm volatile("" : "+r"(m));
+	if (m >= WIRE_JOIN_MAX)
+		return -1;
+	return bpf_skb_load_bytes(s->skb, s->off + src,
+				  &b->data[dst & (WIRE_JOIN_MAX - 1)], m + 1);
+}
+#else
+struct wire_src {
+	int unused;
+};
+
+WIRE_FN int wire_copy(const struct wire_src *s, struct wire_buf *b,
+		      __u32 dst, __u32 src, __u32 n)
+{
+	(void)s;
+	memmove(b->data + dst, b->data + src, n);
+	return 0;
+}
+#endif
+
+/*
+ * A ClientHello sent in more than one handshake record (RFC 8446 5.1:
+ * a handshake message may span records) is joined into the first, in
+ * place, so that wire_tls_sni reads it as one: up to WIRE_TLS_RECORDS
+ * records and WIRE_JOIN_MAX bytes. A record of another type in between
+ * is malformed. Returns WIRE_OK (joined, or nothing to join) or the
+ * reason it cannot be read: WIRE_LIMIT, WIRE_MALFORMED.
+ */
+WIRE_FN int wire_tls_join(const struct wire_src *s, struct wire_buf *b)
+{
+	__u32 len = wire_len(b), rlen, hs, dst, src, n, k;
+
+	if (len < 9 || wire_u8(b, 0) != 22 || wire_u8(b, 5) != 1)
+		return WIRE_OK;
+	rlen = wire_be16(b, 3);
+	hs = 4 + ((__u32)wire_u8(b, 6) << 16 | wire_be16(b, 7));
+	if (rlen >= hs || 5 + rlen >= len)
+		return WIRE_OK;  /* in one record, or cut inside it */
+	dst = src = 5 + rlen;
+	for (k = 1; k < WIRE_TLS_RECORDS; k++) {
+		if (rlen >= hs || src + 5 > len)
+			break;
+		if (wire_u8(b, src) != 22 || wire_u8(b, src + 1) != 3)
+			return WIRE_MALFORMED;
+		n = wire_be16(b, src + 3);
+		src += 5;
+		if (!n)
+			return WIRE_MALFORMED;
+		if (n > len - src)
+			n = len - src;
+		if (dst + n > WIRE_JOIN_MAX)
+			return WIRE_LIMIT;
+		if (n && wire_copy(s, b, dst, src, n))
+			return WIRE_MALFORMED;
+		dst += n;
+		src += n;
+		rlen += n;
+	}
+	if (rlen < hs && src + 5 <= len)
+		return WIRE_LIMIT;   /* more records than we join */
+	b->data[3] = (__u8)(rlen >> 8);
+	b->data[4] = (__u8)rlen;
+	b->len = dst;
+	return WIRE_OK;
+}
+
 /* The egress entry point: the first byte picks the parser. */
 WIRE_FN int wire_flow_parse(const struct wire_buf *b, struct wire_flow *out)
 {
@@ -858,12 +1583,46 @@ WIRE_FN int wire_flow_parse(const struct wire_buf *b, struct wire_flow *out)
 		return wire_tls_sni(b, out);
 	if (c == 5)
 		return wire_socks5(b, out);
+	if (c == 4)
+		return wire_socks4(b, out);
 	if (c >= 'A' && c <= 'Z')
 		return wire_http(b, out);
 	__builtin_memset(out, 0, sizeof(*out));
 	wire_name_init(&out->host);
 	return wire_len(b) ? WIRE_NOT_PROTO : WIRE_INCOMPLETE;
 }
+
+/* what a target's address literal changes: the proxy kinds only */
+WIRE_FN int wire_flow_is_proxy(const struct wire_flow *f)
+{
+	return f->proto >= WIRE_P_CONNECT;
+}
+
+#ifndef __BPF__
+/*
+ * The egress reading as the programs do it, in one call (unit tests,
+ * fuzzer, check): records joined, the first payload parsed, a proxy
+ * target written as an address literal turned into its address. b is
+ * changed by the join.
+ */
+static inline int wire_flow_read(struct wire_buf *b, struct wire_flow *out)
+{
+	struct wire_src src = { 0 };
+	int rc = wire_tls_join(&src, b);
+
+	if (rc != WIRE_OK) {
+		__builtin_memset(out, 0, sizeof(*out));
+		wire_name_init(&out->host);
+		out->proto = WIRE_P_TLS;
+		return rc;
+	}
+	rc = wire_flow_parse(b, out);
+	if (rc == WIRE_OK && wire_flow_is_proxy(out) &&
+	    wire_ip_literal(out) == WIRE_MALFORMED)
+		rc = WIRE_MALFORMED;
+	return rc;
+}
+#endif
 
 /*
  * A cleartext HTTP request's credential header: Authorization (its
@@ -978,16 +1737,6 @@ WIRE_FN int wire_value_step(__u64 i, void *arg)
 	return 0;
 }
 
-#if defined(__BPF__) && !defined(RW_COMPAT)
-#define WIRE_WALK(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
-#else
-#define WIRE_WALK(n, cb, ctx)                                               \
-	do {                                                                \
-		for (__u32 _i = 0; _i < (n); _i++)                          \
-			if (cb(_i, ctx))                                    \
-				break;                                      \
-	} while (0)
-#endif
 
 WIRE_FN int wire_http_key(const struct wire_buf *b, struct wire_key *k)
 {

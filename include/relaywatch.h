@@ -20,6 +20,8 @@
 #define RW_EXE_LEN 256       /* path passed to execve, truncated */
 #define RW_ARGS_LEN 256      /* NUL-separated argv, truncated */
 #define RW_RULE_NONE 0xff    /* no rule matched */
+#define RW_RULE_UNDECIDED 0xfe /* first bytes that stayed unreadable: the
+				* policy's `undecided` action */
 
 /* Actions, in rising severity. Values are stable: never reuse one. */
 enum rw_action {
@@ -70,14 +72,23 @@ enum rw_counter {
 				   * before their first bytes: not inspected */
 	/* ring buffer full, by the lost event's type: + enum rw_event_type */
 	RW_CNT_LOST_TYPE = 16,
-	RW_CNT__MAX = 32,
+	RW_CNT_DNS_TCP_LOST = 32, /* DNS over TCP: streams given up (a gap,
+				   * joined mid-stream, no socket storage) */
+	RW_CNT_DNS_TCP_BIG = 33,  /* DNS over TCP: answers longer than
+				   * RW_DNS_TCP_MAX, passed over unread */
+	RW_CNT_FLOW_HELD = 34,      /* first payloads held back: incomplete */
+	RW_CNT_FLOW_UNDECIDED = 35, /* flows given the `undecided` action */
+	RW_CNT__MAX = 40,
 };
+#define RW_CNT_LOST_TYPES 16  /* event types counted from RW_CNT_LOST_TYPE */
 
 /* rw_net_event.flags */
 #define RW_NF_ENFORCED 0x01  /* deny/kill took effect (enforce mode) */
 #define RW_NF_MAPPED 0x02    /* IPv4-mapped IPv6 destination, judged as v4 */
 #define RW_NF_PROC 0x04      /* the process table had the caller */
 #define RW_NF_DEADMAN 0x08   /* an alert denied: no daemon reads (meta) */
+#define RW_NF_UNDECIDED 0x10 /* first bytes unreadable: `undecided` decided */
+#define RW_NF_SENDER 0x20    /* the sender is not the connector */
 
 /* Every record starts with this header so the reader can dispatch. */
 struct rw_event_hdr {
@@ -173,6 +184,8 @@ struct rw_tag {
  */
 #define RW_GENS 2
 #define RW_RULE_DEFAULT RW_MAX_RULES /* event.rule when the default decided */
+#define RW_RULE_QUIC (RW_MAX_RULES + 1) /* event.rule: `quic: deny-unnamed`
+					 * denied UDP/443 to an unnamed address */
 #define RW_CG_LEVELS 8  /* cgroup rules up to this depth (loader checks) */
 
 /* Destination sets a rule can name; the destination must be in each one
@@ -207,6 +220,8 @@ struct rw_rule {
 _Static_assert(sizeof(struct rw_rule) == 24, "rw_rule size");
 
 /* Policy-wide settings, one entry per generation. */
+#define RW_DNS_PORTS 8       /* dns_ports: at most this many */
+#define RW_DNS_TCP_MAX 2048  /* DNS over TCP: longest answer reassembled */
 struct rw_settings {
 	__u64 any_mask;  /* rules naming no destination set: every address */
 	__u64 dedup_ns;  /* fold repeats of (tgid, dest, rule) within this */
@@ -223,11 +238,22 @@ struct rw_settings {
 	__u8 pad;
 	__u32 geo_n4;    /* entries of the country tables (geo4, geo6) */
 	__u32 geo_n6;
-	__u32 pad2;
+	__u8 quic;       /* RW_QUIC_*: UDP to port 443 of an address no DNS
+			  * answer named (QUIC: no SNI to read) */
+	__u8 pad2[3];
 	__u64 deadman_ns; /* on_daemon_loss: deny-alerts once no daemon has
 			   * read the ring for this long (rw_meta.heartbeat);
 			   * 0 = keep */
+	__u16 dns_ports[RW_DNS_PORTS]; /* dns_ports: answers from these
+					* source ports (UDP and TCP) are
+					* parsed; 0 = unused entry */
+	__u8 undecided;   /* action for first bytes that stay unreadable */
+	__u8 pad3[7];
 };
+
+#define RW_QUIC_ALLOW 0         /* judged like any other UDP */
+#define RW_QUIC_DENY_UNNAMED 1  /* denied (would_deny in monitor mode)
+				 * unless a rule allows or denies it */
 
 /* LPM keys: the generation is the first byte of the matched data, so a
  * key's prefixlen is 8 + the address prefix length. */
@@ -344,10 +370,14 @@ enum rw_flow_state {
 	RW_FS_AUTH = 4,    /* matched at connect: the first bytes are read
 			    * only for a credential sent in clear */
 };
+#define RW_HOLD_TRIES 4     /* sends of an incomplete first payload held */
 #define RW_FF_TRACKED 0x01  /* matched a rule: count bytes, report at close */
 #define RW_FF_HOSTONLY 0x02 /* name known host-wide only: decide at first bytes */
 #define RW_FF_DNS 0x04      /* a DNS client socket (answers attributed) */
 #define RW_FF_BLOCKED 0x08  /* the deny/kill was carried out */
+#define RW_FF_EST 0x10      /* a packet left past SYN_SENT: the handshake
+			     * completed (a flow that never got this far
+			     * and sent nothing is not reported) */
 struct rw_flow {
 	__u64 bytes;
 	__u64 pkts;
@@ -363,6 +393,9 @@ struct rw_flow {
 	__u8 rule;
 	__u8 action;
 	__u8 gen;
+	__u32 connector; /* the tgid that connected, when another sends */
+	__u8 tries;      /* sends of the first payload held back so far */
+	__u8 pad[3];
 };
 
 /*
@@ -394,7 +427,10 @@ struct rw_dns_event {
 	char name[RW_NAME_LEN];
 };
 
-/* first bytes of a flow named a listed destination (tls/http/proxy) */
+/* first bytes of a flow named a listed destination (tls/http/proxy), or
+ * stayed unreadable (RW_NF_UNDECIDED). tgid is the process that sent
+ * them (Linux 5.17+; before, the connector), connector the one that
+ * connected when it differs (RW_NF_SENDER). */
 struct rw_name_event {
 	struct rw_event_hdr hdr;
 	__u32 tgid;
@@ -402,15 +438,25 @@ struct rw_name_event {
 	__u64 cookie;
 	__u8 daddr[16];
 	__u16 dport;
-	__u16 tport;    /* proxy target port (CONNECT, SOCKS5), else 0 */
+	__u16 tport;    /* proxy target port, else 0 */
 	__u8 family;
 	__u8 action;
-	__u8 rule;
-	__u8 flags;     /* RW_NF_ENFORCED */
+	__u8 rule;      /* or RW_RULE_UNDECIDED */
+	__u8 flags;     /* RW_NF_* */
 	__u8 gen;
-	__u8 pad[7];
+	__u8 proto;     /* enum wire_proto of the first bytes */
+	__u8 tfamily;   /* AF_* when the proxy target is an address */
+	__u8 sfamily;   /* the socket's family (destroy) */
+	__u32 connector;
+	__u8 taddr[16]; /* proxy target address, network order */
+	__u8 saddr[16]; /* the socket's local address and port (destroy) */
+	__u16 sport;
+	__u16 pad;
+	__u32 ifindex;  /* bound device, 0 none */
 	char name[RW_NAME_LEN];
 };
+_Static_assert(sizeof(struct rw_name_event) == 104 + RW_NAME_LEN,
+	       "rw_name_event size");
 
 /* A matched flow's cleartext HTTP request carried a credential header
  * (enum wire_key_hdr): its value, for the daemon to name by shape and
@@ -502,7 +548,7 @@ _Static_assert(sizeof(struct rw_escape_event) == 192 + sizeof(struct rw_proc),
  * layout does.
  */
 #define RW_META_MAGIC 0x00314154454d5752ULL /* "RWMETA1" */
-#define RW_FORMAT 3
+#define RW_FORMAT 4
 enum rw_set_state {
 	RW_SET_BUILDING = 1, /* being made: not yet enforcing its policy */
 	RW_SET_READY = 2,    /* enforcing */

@@ -15,6 +15,7 @@ case "${1:-}" in
 test) PKGS+=(libcmocka-dev bats jq curl netcat-openbsd openssl iproute2
 	     dnsmasq-base procps nodejs libclang-rt-14-dev python3 scdoc
 	     systemd dpkg-dev rsyslog python3-prometheus-client python3-jsonschema
+	     python3-dnspython
 	     podman runc libcap2-bin debootstrap chromium) ;;
 kernels) PKGS+=(qemu-system-x86 busybox-static cpio jq) ;;
 '') ;;

@@ -53,10 +53,10 @@ for t in tests/e2e/*.bats; do [ -f "$t" ] && run_bats "$t"; done
 # it on a real 5.10).
 echo "== the build for kernels without bpf_loop (RELAYWATCH_COMPAT=1)"
 export RELAYWATCH_COMPAT=1
-for t in enforce kill dns_ingress policy; do
+for t in enforce kill dns_ingress dns_tcp policy; do
 	[ -x "build/tests/integ_$t" ] && run_cmocka "build/tests/integ_$t"
 done
-for t in names run; do run_bats "tests/e2e/$t.bats"; done
+for t in names dns_tcp run; do run_bats "tests/e2e/$t.bats"; done
 unset RELAYWATCH_COMPAT
 
 # The suite's addresses move as one (tests/net.env): the tests of deny,

@@ -29,8 +29,12 @@
 
 #include <bpf/bpf.h>
 
+#include <netinet/tcp.h>
+#include <poll.h>
+
 #include "integ/harness.h"
 #include "bench_util.h"
+#include "unit/wire_cases.h"
 
 #define NR_CIDRS 10000
 #define RULES 60
@@ -362,6 +366,92 @@ static void five_countries(int rounds)
 	       warm[0], warm[rounds - 1], reload[rounds / 2]);
 }
 
+/* one client in the cgroup: a ClientHello naming api.openai.com (split
+ * after 3 bytes, or whole), then the time until its socket fails; -1
+ * when it did not fail within 5 s (a timeout, not a reset) */
+static double ttf_once(int port, int split)
+{
+	static struct pkt hello;
+	int p[2], st, one = 1;
+	double ms = -1;
+	pid_t pid;
+
+	if (!hello.n)
+		c_tls13(&hello);
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = h_sockaddr(&ss, AF_INET, "127.0.0.1", port);
+		struct pollfd pf;
+		char b[64];
+		double t0;
+		int fd;
+
+		if (h_join(&env))
+			_exit(1);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, (void *)&ss, len))
+			_exit(1);
+		t0 = now();
+		if (split) {
+			if (write(fd, hello.d, 3) < 0 ||
+			    write(fd, hello.d + 3, hello.n - 3) < 0)
+				_exit(1);
+		} else if (write(fd, hello.d, hello.n) < 0) {
+			_exit(1);
+		}
+		pf = (struct pollfd){ .fd = fd, .events = POLLIN };
+		ms = -1;
+		if (poll(&pf, 1, 5000) == 1 && read(fd, b, sizeof(b)) < 0)
+			ms = (now() - t0) * 1000;
+		if (write(p[1], &ms, sizeof(ms)) != sizeof(ms))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &ms, sizeof(ms)) != sizeof(ms))
+		ms = -1;
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return ms;
+}
+
+/* a deny at the first bytes: how long until the caller's call fails (the
+ * daemon resets the flow), a hello in one write and split over two */
+static void deny_ttf(void)
+{
+	double t[2][40];
+	int n = 40, port = bport; /* the sink: holds a connection open */
+
+	h_write_policy(&env, "mode: enforce\nrules:\n  - name: deny-openai\n"
+		       "    match: {domain: api.openai.com}\n"
+		       "    action: deny\n");
+	if (h_start(&env, NULL))
+		return;
+	for (int split = 0; split < 2; split++)
+		for (int i = 0; i < n; i++)
+			t[split][i] = ttf_once(port, split);
+	h_stop(&env);
+	unlink(env.log);
+	for (int split = 0; split < 2; split++) {
+		int fails = 0;
+
+		for (int i = 0; i < n; i++)
+			if (t[split][i] < 0) {
+				t[split][i] = 5000;
+				fails++;
+			}
+		qsort(t[split], n, sizeof(double), cmp);
+		printf("first-bytes deny, hello %s: the caller's call failed "
+		       "after median %.2f ms (max %.2f), %d of %d waited for "
+		       "a 5 s timeout\n", split ? "split 3 + rest" : "whole",
+		       t[split][n / 2], t[split][n - 1], fails, n);
+	}
+}
+
 /* memory to load a big intelligence file: 140,000 CIDR entries (12 MB)
  * through `check --intel`, the child's peak RSS against the file's size */
 static void intel_memory(void)
@@ -434,6 +524,11 @@ int main(int argc, char **argv)
 	pthread_create(&t, NULL, acceptor, &lfd);
 	pthread_create(&t, NULL, sink, &bfd);
 
+	/* BENCH_ONLY=ttf: only the time to failure of a first-bytes deny */
+	if (getenv("BENCH_ONLY") && !strcmp(getenv("BENCH_ONLY"), "ttf")) {
+		deny_ttf();
+		goto out;
+	}
 	printf("relaywatch bench: %d rounds x %d pairs x %.2f s per workload, "
 	       "%d CIDRs in %d rules\n", rounds, PAIRS, secs, NR_CIDRS, RULES);
 	for (int r = 0; r < rounds; r++) {
@@ -545,6 +640,7 @@ int main(int argc, char **argv)
 	printf("daemon resident memory after start: median %.1f MiB\n",
 	       rss[rounds / 2]);
 	five_countries(rounds);
+	deny_ttf();
 	intel_memory();
 out:
 	h_teardown(&env);

@@ -127,8 +127,27 @@ int wc_flow(struct __sk_buff *skb)
 	struct wire_buf *b;
 	struct wc_res *r = setup(skb, &b);
 
-	if (r)
-		r->rc = wire_flow_parse(b, &r->flow);
+	__u32 off;
+
+	/* the egress reading as flow_egress does it: records joined (from
+	 * the packet), parsed, a proxy target's literal made an address */
+	if (!r || payload_off(skb, &off))
+		return 1;
+	if (wire_len(b) && wire_u8(b, 0) == 22) {
+		struct wire_src src = { .skb = skb, .off = off };
+
+		r->rc = wire_tls_join(&src, b);
+		if (r->rc != WIRE_OK) {
+			__builtin_memset(&r->flow, 0, sizeof(r->flow));
+			wire_name_init(&r->flow.host);
+			r->flow.proto = WIRE_P_TLS;
+			return 1;
+		}
+	}
+	r->rc = wire_flow_parse(b, &r->flow);
+	if (r->rc == WIRE_OK && wire_flow_is_proxy(&r->flow) &&
+	    wire_ip_literal(&r->flow) == WIRE_MALFORMED)
+		r->rc = WIRE_MALFORMED;
 	return 1;
 }
 

@@ -187,6 +187,35 @@ DOCS_INTEL="$BATS_TEST_DIRNAME/../../docs/intel.md"
 	[ "$(jq -r '.would_match | length' <<<"$output")" = 0 ]
 }
 
+@test "check: quic deny-unnamed denies UDP/443 to an address (over an alert), not to a name, an exempt address, TCP or another port" {
+	printf 'mode: enforce\nquic: deny-unnamed\nrules:\n  - name: exempt\n    match: {cidr: [1.1.1.1/32]}\n    action: allow\n  - name: watch\n    match: {overseas: true}\n    action: alert\n' > "$TMP/q.yaml"
+	run nobody $RW check 8.8.8.8 --port 443 --proto udp --policy "$TMP/q.yaml" --json
+	[ "$status" -eq 0 ]
+	[ "$(field rule)" = quic-unnamed ]
+	[ "$(field action)" = deny ]
+	# the same address over TCP, or on another port: the alert rule
+	run nobody $RW check 8.8.8.8 --port 443 --proto tcp --policy "$TMP/q.yaml" --json
+	[ "$(field rule)" = watch ]
+	[ "$(field action)" = alert ]
+	run nobody $RW check 8.8.8.8 --port 444 --proto udp --policy "$TMP/q.yaml" --json
+	[ "$(field rule)" = watch ]
+	# an allow rule is an exemption
+	run nobody $RW check 1.1.1.1 --port 443 --proto udp --policy "$TMP/q.yaml" --json
+	[ "$(field rule)" = exempt ]
+	[ "$(field action)" = allow ]
+	# a name is judged by its name
+	run nobody $RW check api.openai.com --port 443 --proto udp --policy "$TMP/q.yaml" --json
+	[ "$(field rule)" != quic-unnamed ]
+	# quic: allow (the default)
+	sed -i 's/deny-unnamed/allow/' "$TMP/q.yaml"
+	run nobody $RW check 8.8.8.8 --port 443 --proto udp --policy "$TMP/q.yaml" --json
+	[ "$(field rule)" = watch ]
+	# text output names it too
+	sed -i 's/quic: allow/quic: deny-unnamed/' "$TMP/q.yaml"
+	run nobody $RW check 8.8.8.8 --port 443 --proto udp --policy "$TMP/q.yaml"
+	[[ "$output" == *"rule      quic-unnamed"* ]]
+}
+
 @test "check --json carries file:line of the rule and of the intelligence entry" {
 	run nobody $RW check api.openai.com --policy "$POLICY" --json
 	[ "$status" -eq 0 ]

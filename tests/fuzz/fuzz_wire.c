@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target for bpf/wire.h. WIRE_FUZZ picks the parser (dns, tls,
- * http, socks5, flow; default: dns and flow on every input). Beyond what
+ * http, socks5, flow, dnstcp; default: dns, flow and dnstcp on every
+ * input). Beyond what
  * ASan/UBSan catch, every input is parsed twice with different junk past
  * len (the outputs must match: nothing past len is read), and every
  * result is checked for what the BPF side relies on: counts within their
@@ -17,9 +18,10 @@
 
 #include "../unit/wire_cases.h"
 
-enum { F_DNS = 1, F_TLS = 2, F_HTTP = 4, F_SOCKS5 = 8, F_FLOW = 16 };
+enum { F_DNS = 1, F_TLS = 2, F_HTTP = 4, F_SOCKS5 = 8, F_FLOW = 16,
+       F_DNSTCP = 32 };
 
-static int which = F_DNS | F_FLOW;
+static int which = F_DNS | F_FLOW | F_DNSTCP;
 
 static void check(int cond, const char *what)
 {
@@ -99,16 +101,27 @@ static void fuzz_flow(const __u8 *data, size_t size,
 	check(rc != WIRE_TRUNCATED, "streams are never TRUNCATED");
 	if (rc != WIRE_OK)
 		return;
-	check(f.proto >= WIRE_P_TLS && f.proto <= WIRE_P_SOCKS5, "proto");
+	check(f.proto >= WIRE_P_TLS && f.proto <= WIRE_P_FORWARD, "proto");
 	if (f.family) {
-		check(f.proto == WIRE_P_SOCKS5, "address only from SOCKS5");
-		check(f.host.len == 0, "address or name, not both");
+		check(wire_flow_is_proxy(&f), "an address only from a proxy");
+		check(f.family == WIRE_AF_INET || f.family == WIRE_AF_INET6,
+		      "address family");
 	} else {
 		check(f.host.len > 0, "a name on success");
 	}
-	if (f.proto == WIRE_P_CONNECT)
-		check(f.port != 0, "CONNECT has a port");
+	if (wire_flow_is_proxy(&f) && f.proto != WIRE_P_SOCKS5)
+		check(f.port != 0, "a proxy target has a port");
 	check_name(&f.host);
+}
+
+/* the whole egress reading (records joined, address literals): the same
+ * answer whatever lies past the bytes, and what fuzz_flow promises */
+static int read_copy(const struct wire_buf *b, struct wire_flow *out)
+{
+	static struct wire_buf c;
+
+	memcpy(&c, b, sizeof(c));
+	return wire_flow_read(&c, out);
 }
 
 static void write_seeds(const char *dir)
@@ -156,6 +169,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		which = F_SOCKS5;
 	else if (w && !strcmp(w, "flow"))
 		which = F_FLOW;
+	else if (w && !strcmp(w, "dnstcp"))
+		which = F_DNSTCP;
 	if (seeds)
 		write_seeds(seeds);
 	return 0;
@@ -186,8 +201,90 @@ static void fuzz_key(const __u8 *data, size_t size)
 		      data[k.off + i] != '\n', "key holds no separator");
 }
 
+/* DNS over TCP: the input is a stream (after one byte that picks the
+ * cuts and the first sequence number). Cut into segments, it must frame
+ * the same answers as fed one byte per segment (no step cap can bite
+ * there: every step takes a byte), unless it was given up (a segment
+ * took more steps than allowed, a prefix lay past WIRE_BUF), and then
+ * what it framed before is the start of that list. */
+struct tcp_got {
+	int n;
+	int rc[256];
+	__u64 hash[256];
+};
+
+static void tcp_collect(int rc, const struct wire_dns *d, void *arg)
+{
+	struct tcp_got *g = arg;
+
+	check_rc(rc);
+	if (rc == WIRE_OK)
+		check_name(&d->qname);
+	if (g->n < 256) {
+		g->rc[g->n] = rc;
+		g->hash[g->n] = rc == WIRE_OK ? d->qname.hash : 0;
+	}
+	g->n++;
+}
+
+static void check_tcp_state(const struct wire_dns_tcp *st)
+{
+	check(st->state <= WIRE_TCP_GONE, "tcp state");
+	check(st->npfx <= 2, "tcp prefix state");
+	check(st->msglen <= WIRE_DNS_TCP_MAX, "tcp message length");
+	check(st->npfx != 2 || st->have < st->msglen, "tcp kept bytes");
+}
+
+static void fuzz_dnstcp(const __u8 *data, size_t size)
+{
+	static struct wire_dns_tcp a, b;
+	static struct tcp_got ga, gb;
+	static struct wire_dns out;
+	__u32 seq, cut;
+	size_t pos;
+	int big_a = 0, big_b = 0, lost = 0, r;
+
+	if (size < 1)
+		return;
+	cut = 1 + data[0] % 61;
+	seq = 0xffffff00u + data[0]; /* wraps inside the stream */
+	data++;
+	size--;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&ga, 0, sizeof(ga));
+	memset(&gb, 0, sizeof(gb));
+	for (pos = 0; pos < size; pos++) {
+		r = wire_dns_tcp_feed(&a, seq + pos, data + pos, 1, &out,
+				      &big_a, tcp_collect, &ga);
+		check(r >= 0, "one byte per segment is never lost");
+		check_tcp_state(&a);
+	}
+	for (pos = 0; pos < size && !lost;) {
+		size_t n = size - pos < cut ? size - pos : cut;
+
+		r = wire_dns_tcp_feed(&b, seq + pos, data + pos, n, &out,
+				      &big_b, tcp_collect, &gb);
+		check_tcp_state(&b);
+		lost = r < 0;
+		pos += n;
+		/* cut grows: segments of every size up to 3 KiB */
+		cut = cut * 2 > 3072 ? 1 : cut * 2 + 1;
+	}
+	check(gb.n <= ga.n, "tcp: no more answers than the stream holds");
+	for (int i = 0; i < gb.n && i < 256; i++)
+		check(ga.rc[i] == gb.rc[i] && ga.hash[i] == gb.hash[i],
+		      "tcp: the same answers whatever the cuts");
+	if (!lost) {
+		check(gb.n == ga.n, "tcp: every answer framed");
+		check(big_a == big_b, "tcp: the same answers passed over");
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (which & F_DNSTCP)
+		fuzz_dnstcp(data, size);
 	if (which & F_DNS)
 		fuzz_dns(data, size);
 	if (which & F_TLS)
@@ -196,10 +293,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_flow(data, size, wire_http);
 		fuzz_key(data, size);
 	}
-	if (which & F_SOCKS5)
+	if (which & F_SOCKS5) {
 		fuzz_flow(data, size, wire_socks5);
+		fuzz_flow(data, size, wire_socks4);
+	}
 	if (which & F_FLOW) {
 		fuzz_flow(data, size, wire_flow_parse);
+		fuzz_flow(data, size, read_copy);
 		fuzz_key(data, size);
 	}
 	return 0;

@@ -34,7 +34,8 @@ static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
 
 static int setup(void **state)
 {
-	struct rw_settings s = { .ttl_min = 30, .ttl_max = 3600 };
+	struct rw_settings s = { .ttl_min = 30, .ttl_max = 3600,
+				 .dns_ports = { 53 } };
 	__u32 zero = 0;
 
 	(void)state;

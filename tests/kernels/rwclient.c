@@ -11,9 +11,17 @@
  *	                                    SNI; 0 when the peer answered,
  *	                                    ETIMEDOUT when it did not in 3 s,
  *	                                    ENODATA when it closed first
+ *	rwclient tls-split ADDR PORT SNI N  the same, the hello in two writes
+ *	                                    (N bytes, 50 ms, the rest)
+ *	rwclient tls-child ADDR PORT SNI    connect; a forked child sends the
+ *	                                    hello; prints "child PID", exits
+ *	                                    with the child's status
  *	rwclient dns-connect SRV NAME PORT  ask SRV:53 for NAME's A record,
  *	                                    then connect to it
+ *	rwclient dns-udp SRV NAME PORT      the same, then one UDP sendto()
  *	rwclient dns-server ADDR NAME=IP..  answer A queries on ADDR:53
+ *	rwclient dns-connect-tcp, dns-server-tcp: the same over TCP, each
+ *	                                    answer sent as three segments
  *	rwclient sink ADDR PORT FILE        accept; append each peer's byte
  *	                                    count to FILE, answer "ok"
  *
@@ -28,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss,
@@ -102,19 +111,26 @@ static size_t client_hello(unsigned char *b, const char *sni)
 	return i;
 }
 
-static int cmd_tls(const char *addr, int port, const char *sni)
+/* the hello on a connected socket (split: N bytes, 50 ms, the rest), then
+ * the answer's first bytes */
+static int tls_talk(int fd, const char *sni, int split)
 {
 	unsigned char b[512], r[16];
 	struct pollfd p;
-	int fd, rc;
+	int rc, one = 1;
+	size_t n;
 
-	if (strlen(sni) > 253)
-		return 2;
-	rc = tcp_connect(addr, port, &fd);
-	if (rc)
-		return rc;
-	if (write(fd, b, client_hello(b, sni)) < 0)
+	n = client_hello(b, sni);
+	if (split > 0 && (size_t)split < n) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (write(fd, b, split) < 0)
+			return fail("write");
+		usleep(50000);
+		if (write(fd, b + split, n - split) < 0)
+			return fail("write");
+	} else if (write(fd, b, n) < 0) {
 		return fail("write");
+	}
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, 3000) != 1) {
 		fprintf(stderr, "rwclient: no answer in 3 s\n");
@@ -128,6 +144,40 @@ static int cmd_tls(const char *addr, int port, const char *sni)
 		return ENODATA;
 	}
 	return fail("read");
+}
+
+static int cmd_tls(const char *addr, int port, const char *sni, int split)
+{
+	int fd, rc;
+
+	if (strlen(sni) > 253)
+		return 2;
+	rc = tcp_connect(addr, port, &fd);
+	return rc ? rc : tls_talk(fd, sni, split);
+}
+
+/* connect, then a child process sends the hello on the inherited socket:
+ * prints the child's pid; exits with the child's status (128 + signal) */
+static int cmd_tls_child(const char *addr, int port, const char *sni)
+{
+	int fd, rc, st;
+	pid_t c;
+
+	if (strlen(sni) > 253)
+		return 2;
+	rc = tcp_connect(addr, port, &fd);
+	if (rc)
+		return rc;
+	c = fork();
+	if (c < 0)
+		return fail("fork");
+	if (c == 0)
+		_exit(tls_talk(fd, sni, 0));
+	printf("child %d\n", (int)c);
+	fflush(stdout);
+	if (waitpid(c, &st, 0) < 0)
+		return fail("waitpid");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int cmd_udp(const char *addr, int port)
@@ -166,12 +216,42 @@ static int qname(const unsigned char *q, int n, char *out, int cap)
 	return i + 5 <= n ? i + 5 : -1;  /* root label, qtype, qclass */
 }
 
+/* the answer to query q (n bytes) in place: NAME=IP of argv, else
+ * NXDOMAIN; its length, or -1 for no query */
+static int dns_answer(unsigned char *q, int n, int argc, char **argv)
+{
+	struct in_addr ip = { 0 };
+	char name[256];
+	int end, found = 0;
+
+	if (n < 12 || (end = qname(q, n, name, sizeof(name))) < 0)
+		return -1;
+	for (int i = 0; i < argc && !found; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (eq && (size_t)(eq - argv[i]) == strlen(name) &&
+		    !strncasecmp(argv[i], name, eq - argv[i]))
+			found = inet_pton(AF_INET, eq + 1, &ip) == 1;
+	}
+	q[2] = 0x81; q[3] = found ? 0x80 : 0x83;   /* answer, rcode */
+	q[6] = 0; q[7] = found; q[8] = q[9] = q[10] = q[11] = 0;
+	n = end;
+	if (found) {
+		static const unsigned char rr[] = {
+			0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4,
+		};
+		memcpy(q + n, rr, sizeof(rr));
+		memcpy(q + n + sizeof(rr), &ip, 4);
+		n += sizeof(rr) + 4;
+	}
+	return n;
+}
+
 static int cmd_dns_server(const char *addr, int argc, char **argv)
 {
 	struct sockaddr_storage ss, peer;
 	socklen_t len, plen;
 	unsigned char q[512];
-	char name[256];
 	int fd;
 
 	if (sockaddr_of(addr, 53, &ss, &len))
@@ -180,37 +260,69 @@ static int cmd_dns_server(const char *addr, int argc, char **argv)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0)
 		return fail("bind :53");
 	for (;;) {
-		struct in_addr ip = { 0 };
-		int n, end, found = 0;
+		int n;
 
 		plen = sizeof(peer);
 		n = recvfrom(fd, q, sizeof(q) - 32, 0,
 			     (struct sockaddr *)&peer, &plen);
-		if (n < 12 || (end = qname(q, n, name, sizeof(name))) < 0)
-			continue;
-		for (int i = 0; i < argc && !found; i++) {
-			char *eq = strchr(argv[i], '=');
-
-			if (eq && (size_t)(eq - argv[i]) == strlen(name) &&
-			    !strncasecmp(argv[i], name, eq - argv[i]))
-				found = inet_pton(AF_INET, eq + 1, &ip) == 1;
-		}
-		q[2] = 0x81; q[3] = found ? 0x80 : 0x83;   /* answer, rcode */
-		q[6] = 0; q[7] = found; q[8] = q[9] = q[10] = q[11] = 0;
-		n = end;
-		if (found) {
-			static const unsigned char rr[] = {
-				0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4,
-			};
-			memcpy(q + n, rr, sizeof(rr));
-			memcpy(q + n + sizeof(rr), &ip, 4);
-			n += sizeof(rr) + 4;
-		}
-		sendto(fd, q, n, 0, (struct sockaddr *)&peer, plen);
+		n = dns_answer(q, n, argc, argv);
+		if (n > 0)
+			sendto(fd, q, n, 0, (struct sockaddr *)&peer, plen);
 	}
 }
 
-static int cmd_dns_connect(const char *srv, const char *name, int port)
+static int read_full(int fd, unsigned char *b, int n)
+{
+	for (int got = 0, r; got < n; got += r) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pf, 1, 3000) != 1 || (r = read(fd, b + got, n - got)) <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* DNS over TCP on ADDR:53; each answer goes as three segments (the
+ * length, 10 bytes, the rest: TCP_NODELAY, 20 ms apart) */
+static int cmd_dns_server_tcp(const char *addr, int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned char q[512];
+	int fd, one = 1;
+
+	if (sockaddr_of(addr, 53, &ss, &len))
+		return 2;
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, 16) < 0)
+		return fail("bind tcp :53");
+	for (;;) {
+		int c = accept(fd, NULL, NULL), n;
+		unsigned char pfx[2];
+
+		if (c < 0)
+			continue;
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (!read_full(c, pfx, 2) && (n = pfx[0] << 8 | pfx[1]) &&
+		    n <= (int)sizeof(q) - 32 && !read_full(c, q, n) &&
+		    (n = dns_answer(q, n, argc, argv)) > 10) {
+			pfx[0] = n >> 8;
+			pfx[1] = n;
+			if (write(c, pfx, 2) == 2 && !usleep(20000) &&
+			    write(c, q, 10) == 10 && !usleep(20000) &&
+			    write(c, q + 10, n - 10) == n - 10)
+				usleep(20000);
+		}
+		close(c);
+	}
+}
+
+/* ask SRV:53 (over TCP when tcp) for NAME's A record, then connect to it
+ * (udp: send it one datagram) */
+static int cmd_dns_connect(const char *srv, const char *name, int port,
+			   int tcp, int udp)
 {
 	struct sockaddr_storage ss;
 	unsigned char q[512] = { 0x12, 0x34, 1, 0, 0, 1 };
@@ -232,18 +344,33 @@ static int cmd_dns_connect(const char *srv, const char *name, int port)
 	q[i++] = 0; q[i++] = 0; q[i++] = 1; q[i++] = 0; q[i++] = 1;
 	if (sockaddr_of(srv, 53, &ss, &len))
 		return 2;
-	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-	if (fd < 0 || sendto(fd, q, i, 0, (struct sockaddr *)&ss, len) < 0)
-		return fail("dns query");
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
-	if (poll(&pf, 1, 3000) != 1 || (n = recv(fd, q, sizeof(q), 0)) < 28) {
+	fd = socket(ss.ss_family, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (tcp) {
+		unsigned char pfx[2] = { i >> 8, i };
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+		    write(fd, pfx, 2) != 2 || write(fd, q, i) != i)
+			return fail("dns query over tcp");
+		n = read_full(fd, pfx, 2) ? -1 : pfx[0] << 8 | pfx[1];
+		if (n < 28 || n > (int)sizeof(q) || read_full(fd, q, n))
+			n = -1;
+	} else {
+		if (fd < 0 || sendto(fd, q, i, 0, (struct sockaddr *)&ss, len) < 0)
+			return fail("dns query");
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 3000) != 1)
+			n = -1;
+		else
+			n = recv(fd, q, sizeof(q), 0);
+	}
+	if (n < 28) {
 		fprintf(stderr, "rwclient: no DNS answer for %s\n", name);
 		return ENOENT;
 	}
 	/* the one answer our server gives ends the message */
 	inet_ntop(AF_INET, q + n - 4, ip, sizeof(ip));
 	close(fd);
-	c = tcp_connect(ip, port, &fd);
+	c = udp ? cmd_udp(ip, port) : tcp_connect(ip, port, &fd);
 	if (!c)
 		printf("%s\n", ip);
 	return c;
@@ -304,15 +431,25 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "udp") && argc == 4)
 		return cmd_udp(argv[2], atoi(argv[3]));
 	if (!strcmp(c, "tls") && argc == 5)
-		return cmd_tls(argv[2], atoi(argv[3]), argv[4]);
+		return cmd_tls(argv[2], atoi(argv[3]), argv[4], 0);
+	if (!strcmp(c, "tls-child") && argc == 5)
+		return cmd_tls_child(argv[2], atoi(argv[3]), argv[4]);
+	if (!strcmp(c, "tls-split") && argc == 6)
+		return cmd_tls(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
 	if (!strcmp(c, "dns-connect") && argc == 5)
-		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]));
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 0, 0);
+	if (!strcmp(c, "dns-connect-tcp") && argc == 5)
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 1, 0);
+	if (!strcmp(c, "dns-udp") && argc == 5)
+		return cmd_dns_connect(argv[2], argv[3], atoi(argv[4]), 0, 1);
 	if (!strcmp(c, "dns-server") && argc >= 3)
 		return cmd_dns_server(argv[2], argc - 3, argv + 3);
+	if (!strcmp(c, "dns-server-tcp") && argc >= 3)
+		return cmd_dns_server_tcp(argv[2], argc - 3, argv + 3);
 	if (!strcmp(c, "sink") && argc == 5)
 		return cmd_sink(argv[2], atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: rwclient connect|udp ADDR PORT | tls ADDR PORT "
-		"SNI | dns-connect SRV NAME PORT | dns-server ADDR NAME=IP... "
+		"SNI | dns-connect[-tcp]|dns-udp SRV NAME PORT | dns-server[-tcp] ADDR NAME=IP... "
 		"| sink ADDR PORT FILE\n");
 	return 2;
 }

@@ -31,12 +31,12 @@ is() { # is WANT CMD...: the command exits WANT
 	"$@"; got=$?
 	[ "$got" = "$want" ] || { echo "exit $got, want $want"; return 1; }
 }
-# unanswered CMD...: rwclient tls connected (no EPERM) and got no answer:
-# 110 (nothing in 3 s) or 61 (the peer gave up first and closed)
-unanswered() {
+# reset CMD...: rwclient tls failed at once because the daemon reset the
+# denied flow: ECONNABORTED (103) or ECONNRESET (104), not a timeout
+reset() {
 	"$@"; got=$?
-	case $got in 110|61) return 0 ;; esac
-	echo "exit $got, want 110 or 61"; return 1
+	case $got in 103|104) return 0 ;; esac
+	echo "exit $got, want 103 or 104 (a reset)"; return 1
 }
 # wait_log FILTER: a line of the daemon's log matches the jq FILTER
 wait_log() {
@@ -80,8 +80,12 @@ feature_test() { # feature_test NAME PROG
 echo
 echo "RWK-KERNEL $(uname -r)"
 $C dns-server 127.0.0.1 api.openai.com=127.0.0.6 chat.example.net=127.0.0.1 &
+# over TCP, each answer split in three segments; its own address for the
+# name, so only the TCP answer can name it
+$C dns-server-tcp 127.0.0.1 api.openai.com=127.0.0.9 &
 $C sink 127.0.0.7 443 $T/sink443 &
 $C sink 127.0.0.1 8080 $T/sink8080 &
+$C sink 127.0.0.5 8080 $T/sink5 &
 sleep 0.3
 
 cp /rw/etc/suite-policy.yaml $T/policy.yaml
@@ -111,6 +115,10 @@ if [ "$(feature dns)" = on ]; then
 	check "the connect record carries the name" \
 		wait_log '.event == "connect" and .rule == "deny-name" and .domain == "api.openai.com"'
 	check "another name's address connects" is 0 in_cg $C dns-connect 127.0.0.1 chat.example.net 8080
+	check "DNS over TCP, the answer split in three segments, then connect: EPERM" \
+		is 1 in_cg $C dns-connect-tcp 127.0.0.1 api.openai.com 80
+	check "the connect record carries the name from TCP" \
+		wait_log '.event == "connect" and .domain == "api.openai.com" and .daddr == "127.0.0.9"'
 else
 	check "without DNS answers the address rules still deny" is 1 in_cg $C connect 127.0.0.2 81
 fi
@@ -118,11 +126,27 @@ fi
 check "first-bytes feature" feature_test first-bytes flow_egress
 if [ "$(feature first-bytes)" = on ]; then
 	: >$T/sink443
-	check "a ClientHello naming a denied host gets no answer" unanswered in_cg $C tls 127.0.0.7 443 api.openai.com
+	check "a ClientHello naming a denied host: the call fails at once (reset)" reset in_cg $C tls 127.0.0.7 443 api.openai.com
 	check "the tls record says deny" wait_log '.event == "tls" and .action == "deny" and .domain == "api.openai.com"'
 	sleep 1.2
 	check "nothing of the denied flow reached the peer" grep -qx 0 $T/sink443
 	check "a ClientHello naming another host is answered" is 0 in_cg $C tls 127.0.0.7 443 www.example.org
+	: >$T/sink443
+	check "a ClientHello split over two writes is denied (reset)" reset in_cg $C tls-split 127.0.0.7 443 api.openai.com 3
+	sleep 1.2
+	check "nothing of the split hello reached the peer" grep -qx 0 $T/sink443
+	check "a split ClientHello naming another host is answered" is 0 in_cg $C tls-split 127.0.0.7 443 www.example.org 3
+	# the socket inherited by a child that sends: blamed on the child where
+	# the kernel lets the packet hook ask (the daemon says when it cannot)
+	out=$(in_cg $C tls-child 127.0.0.7 443 api.openai.com)
+	child=$(echo "$out" | sed -n 's/^child //p')
+	if grep -q "blamed on the process that connected" $T/err; then
+		check "the sender: this kernel blames the connector (said at start-up)" \
+			wait_log ".event == \"tls\" and .pid != $child and (has(\"connector_pid\") | not)"
+	else
+		check "the sender: the child that wrote the hello is blamed" \
+			wait_log ".event == \"tls\" and .pid == $child and .connector_pid != null"
+	fi
 else
 	skip "first bytes (SNI) deny" "first-bytes is off on $(uname -r), as expected"
 fi
@@ -181,6 +205,36 @@ else
 	check "shipped policy: without names an allowed connect still connects" is 0 in_cg $C connect 127.0.0.1 8080
 fi
 check "shipped policy: SIGTERM exits 0" stop
+$RW detach --cgroup $CG >/dev/null
+
+# quic: deny-unnamed (UDP/443 to an address no DNS answer named); flow
+# records: none for a connect the peer refused, and a flow's record, read
+# after its process exited, still names the binary
+cat >$T/quic.yaml <<EOF
+mode: enforce
+quic: deny-unnamed
+rules:
+  - name: watch-sink
+    match: {cidr: [127.0.0.5/32]}
+    action: alert
+EOF
+check "a quic policy loads" start $T/quic.yaml
+check "quic deny-unnamed: UDP/443 to an unnamed address is EPERM" is 1 in_cg $C udp 127.0.0.9 443
+check "the sendmsg record says quic-unnamed" \
+	wait_log '.event == "sendmsg" and .rule == "quic-unnamed" and .action == "deny" and .dport == 443'
+check "quic deny-unnamed: UDP to another port passes" is 0 in_cg $C udp 127.0.0.9 444
+if [ "$(feature dns)" = on ]; then
+	check "quic deny-unnamed: a DNS-named address's UDP/443 passes" is 0 in_cg $C dns-udp 127.0.0.1 chat.example.net 443
+fi
+check "a matched connect the peer refused: ECONNREFUSED" is 111 in_cg $C connect 127.0.0.5 8081
+check "a matched flow that sends is answered" is 0 in_cg $C tls 127.0.0.5 8080 www.example.org
+if [ "$(feature flow-bytes)" = on ]; then
+	check "its flow record has the bytes, and the exited binary's exe and sha256" \
+		wait_log '.event == "flow" and .dport == 8080 and .bytes > 0 and .exe == "/rw/rwclient" and .sha256 != null'
+fi
+check "quic policy: SIGTERM exits 0" stop
+check "no flow record for the refused connect" \
+	sh -c "! jq -c 'select(.event == \"flow\" and .dport == 8081)' $T/log | grep -q ."
 $RW detach --cgroup $CG >/dev/null
 
 # countries: the kernel's binary search of the country table the daemon

@@ -150,6 +150,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p->nr_rules, 0);
 	assert_string_equal(p->path, "<string>");
 	assert_int_equal(p->deadman_ns, 0); /* on_daemon_loss: keep */
+	assert_int_equal(p->quic, RW_QUIC_ALLOW);
 	policy_free(p);
 	policy_free(NULL);
 }
@@ -175,6 +176,63 @@ static void test_daemon_loss(void **state)
 	q = NULL;
 	assert_int_equal(policy_load_string(a, strlen(a), NULL, &q, NULL, 0), 0);
 	assert_memory_equal(p->sha256, q->sha256, 32);
+	policy_free(p);
+	policy_free(q);
+}
+
+/* dns_ports: [53, 5353] when absent; a list or one port as given */
+static void test_dns_ports(void **state)
+{
+	struct policy *p;
+
+	(void)state;
+	p = load("rules: []\n");
+	assert_int_equal(p->nr_dns_ports, 2);
+	assert_int_equal(p->dns_ports[0], 53);
+	assert_int_equal(p->dns_ports[1], 5353);
+	policy_free(p);
+	p = load("dns_ports: [53, 5353, 8053, 1, 65535, 2, 3, 4]\nrules: []\n");
+	assert_int_equal(p->nr_dns_ports, POLICY_DNS_PORTS);
+	assert_int_equal(p->dns_ports[2], 8053);
+	assert_int_equal(p->dns_ports[4], 65535);
+	policy_free(p);
+	p = load("dns_ports: 5300\nrules: []\n");
+	assert_int_equal(p->nr_dns_ports, 1);
+	assert_int_equal(p->dns_ports[0], 5300);
+	policy_free(p);
+}
+
+/* undecided: alert unless told; allow, alert, deny */
+static void test_undecided(void **state)
+{
+	static const char *const v[] = { "allow", "alert", "deny" };
+	char text[64];
+	struct policy *p;
+
+	(void)state;
+	p = load("rules: []\n");
+	assert_int_equal(p->undecided, RW_ACT_ALERT);
+	policy_free(p);
+	for (int i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "undecided: %s\nrules: []\n", v[i]);
+		p = load(text);
+		assert_int_equal(p->undecided, RW_ACT_ALLOW + i);
+		policy_free(p);
+	}
+}
+
+/* quic: deny-unnamed and allow, as the kernel's settings carry them */
+static void test_quic(void **state)
+{
+	static const char a[] = "quic: deny-unnamed\nrules: []\n";
+	static const char b[] = "quic: allow\nrules: []\n";
+	struct policy *p = NULL, *q = NULL;
+
+	(void)state;
+	assert_int_equal(policy_load_string(a, strlen(a), NULL, &p, NULL, 0), 0);
+	assert_int_equal(p->quic, RW_QUIC_DENY_UNNAMED);
+	assert_int_equal(policy_load_string(b, strlen(b), NULL, &q, NULL, 0), 0);
+	assert_int_equal(q->quic, RW_QUIC_ALLOW);
 	policy_free(p);
 	policy_free(q);
 }
@@ -205,7 +263,10 @@ static const struct bad bad[] = {
 	{ "# just a comment\n", "1:1", "empty policy" },
 	{ "- a\n", "1:1", "top level must be a mapping" },
 	{ "mode: monitor\nrulez: []\n", "2:1",
-	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after, credential_files, fingerprint_key)" },
+	  "unknown key 'rulez' at top level (allowed: mode, default, intel, home_countries, rules, on_daemon_loss, daemon_loss_after, credential_files, fingerprint_key, undecided, dns_ports, quic)" },
+	{ "undecided: kill\nrules: []\n", "1:12",
+	  "bad undecided 'kill' (expected allow, alert or deny)" },
+	{ "undecided: [deny]\nrules: []\n", "1:12", "undecided" },
 	{ "credential_files: maybe\nrules: []\n", "1:19", "bad credential_files" },
 	{ "fingerprint_key: key.bin\nrules: []\n", "1:18",
 	  "fingerprint_key 'key.bin' is not an absolute path" },
@@ -337,10 +398,25 @@ static const struct bad bad[] = {
 	  "intel entries must be file names" },
 	{ "on_daemon_loss: deny\nrules: []\n", "1:17",
 	  "bad on_daemon_loss 'deny' (expected keep or deny-alerts)" },
+	{ "mode: enforce\nquic: deny\nrules: []\n", "2:7",
+	  "bad quic 'deny' (expected allow or deny-unnamed)" },
+	{ "quic: [deny-unnamed]\nrules: []\n", "1:7",
+	  "'quic' must be a single value" },
 	{ "daemon_loss_after: 0\nrules: []\n", "1:20",
 	  "daemon_loss_after" },
 	{ "daemon_loss_after: 7200\nrules: []\n", "1:20",
 	  "daemon_loss_after" },
+	{ "dns_ports: [53, 0]\nrules: []\n", "1:17",
+	  "bad dns_ports '0' (expected a number 1..65535)" },
+	{ "dns_ports: [53, 65536]\nrules: []\n", "1:17",
+	  "bad dns_ports '65536' (expected a number 1..65535)" },
+	{ "dns_ports: domain\nrules: []\n", "1:12",
+	  "bad dns_ports 'domain'" },
+	{ "dns_ports: []\nrules: []\n", "1:12", "empty dns_ports list" },
+	{ "dns_ports: [53, 53]\nrules: []\n", "1:12",
+	  "dns_ports lists port 53 twice" },
+	{ "dns_ports: [1, 2, 3, 4, 5, 6, 7, 8, 9]\nrules: []\n", "1:12",
+	  "too many dns_ports: 9 (at most 8)" },
 };
 
 /* Each mistake is refused with -EINVAL and one line "t.yaml:L:C: reason",
@@ -1032,6 +1108,9 @@ int main(void)
 		cmocka_unit_test(test_full_policy),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_daemon_loss),
+		cmocka_unit_test(test_dns_ports),
+		cmocka_unit_test(test_undecided),
+		cmocka_unit_test(test_quic),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_rule_limit),
 		cmocka_unit_test(test_file),

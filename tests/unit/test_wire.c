@@ -35,6 +35,7 @@ static void check_addrs(const struct wire_dns *d, const char *want)
 static int routed(int kind, __u8 c)
 {
 	return (kind == WK_TLS && c == 22) || (kind == WK_SOCKS5 && c == 5) ||
+	       (kind == WK_SOCKS4 && c == 4) ||
 	       (kind == WK_HTTP && c >= 'A' && c <= 'Z');
 }
 

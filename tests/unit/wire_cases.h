@@ -23,7 +23,8 @@ struct pkt {
 	size_t n;
 };
 
-enum wire_kind { WK_DNS = 1, WK_TLS = 2, WK_HTTP = 3, WK_SOCKS5 = 4 };
+enum wire_kind { WK_DNS = 1, WK_TLS = 2, WK_HTTP = 3, WK_SOCKS5 = 4,
+		 WK_SOCKS4 = 5 };
 
 struct wire_case {
 	const char *name;
@@ -711,6 +712,11 @@ HTTP_CASE(c_http_connect_noport, "CONNECT api.openai.com HTTP/1.1\r\n\r\n")
 HTTP_CASE(c_http_cut, "GET / HTTP/1.1\r\nUser-Agent: x\r\n")
 HTTP_CASE(c_http_body_host, "POST / HTTP/1.1\r\nContent-Length: 20\r\n\r\n"
 			    "Host: evil.example\r\n")
+HTTP_CASE(c_http_uri_userinfo, "GET https://u:p@API.openai.com:8443/v1?x HTTP/1.1"
+			      "\r\n\r\n")
+HTTP_CASE(c_http_uri_v6, "GET http://[2001:db8::1]/ HTTP/1.1\r\n\r\n")
+HTTP_CASE(c_connect_literal, "CONNECT 104.18.33.45:443 HTTP/1.1\r\n\r\n")
+HTTP_CASE(c_connect_octal, "CONNECT 0150.18.33.45:443 HTTP/1.1\r\n\r\n")
 HTTP_CASE(c_http_absolute, "GET http://api.openai.com/v1 HTTP/1.1\r\n"
 			   "Host: api.openai.com\r\n\r\n")
 HTTP_CASE(c_http_bad_port, "GET / HTTP/1.1\r\nHost: a.example:99999\r\n\r\n")
@@ -762,6 +768,40 @@ static inline void c_socks_v4(struct pkt *p)
 	p->n = 0;
 	putb(p, "\x05\x01\x00\x01\x68\x12\x21\x2d\x01\xbb", 10);
 }
+
+static inline void c_socks4_v4(struct pkt *p)
+{
+	p->n = 0;
+	putb(p, "\x04\x01\x01\xbb\x68\x12\x21\x2d" "relay\0", 14);
+}
+
+static inline void c_socks4a(struct pkt *p)
+{
+	p->n = 0;
+	putb(p, "\x04\x01\x01\xbb\x00\x00\x00\x01" "\0API.OpenAI.com\0", 24);
+}
+
+/* a ClientHello (its name last) spread over k records */
+static inline void tls_records(struct pkt *p, size_t k)
+{
+	static struct pkt one;
+	size_t each, off;
+
+	c_tls13_sni_last(&one);
+	each = (one.n - 5 + k - 1) / k;
+	p->n = 0;
+	for (off = 5; off < one.n; off += each) {
+		size_t n = one.n - off < each ? one.n - off : each;
+
+		put8(p, 22);
+		put16(p, 0x0301);
+		put16(p, n);
+		putb(p, one.d + off, n);
+	}
+}
+
+static inline void c_tls_records2(struct pkt *p) { tls_records(p, 2); }
+static inline void c_tls_records4(struct pkt *p) { tls_records(p, 4); }
 
 static inline void c_socks_v6(struct pkt *p)
 {
@@ -894,7 +934,7 @@ static const struct wire_case wire_cases[] = {
 	RC("http headers cut", WK_HTTP, c_http_cut, WIRE_INCOMPLETE),
 	RC("http Host in the body", WK_HTTP, c_http_body_host, WIRE_NO_HOST),
 	OK_FLOW("http absolute form", WK_HTTP, c_http_absolute,
-		"api.openai.com", 0, WIRE_P_HTTP, NULL),
+		"api.openai.com", 80, WIRE_P_FORWARD, NULL),
 	RC("http port 99999", WK_HTTP, c_http_bad_port, WIRE_MALFORMED),
 	RC("http empty Host", WK_HTTP, c_http_empty_host, WIRE_MALFORMED),
 	RC("http bare LF", WK_HTTP, c_http_bare_lf, WIRE_NOT_PROTO),
@@ -914,6 +954,23 @@ static const struct wire_case wire_cases[] = {
 	OK_FLOW("socks5 IPv6", WK_SOCKS5, c_socks_v6, "", 8443, WIRE_P_SOCKS5,
 		"2606:4700::6812:212d"),
 	RC("socks5 cut", WK_SOCKS5, c_socks_cut, WIRE_INCOMPLETE),
+	OK_FLOW("socks4 IPv4", WK_SOCKS4, c_socks4_v4, "", 443, WIRE_P_SOCKS4,
+		"104.18.33.45"),
+	OK_FLOW("socks4a name", WK_SOCKS4, c_socks4a, "api.openai.com", 443,
+		WIRE_P_SOCKS4, NULL),
+	OK_FLOW("http absolute URI, userinfo, port", WK_HTTP,
+		c_http_uri_userinfo, "api.openai.com", 8443, WIRE_P_FORWARD,
+		NULL),
+	OK_FLOW("http absolute URI, IPv6 literal", WK_HTTP, c_http_uri_v6,
+		"2001:db8::1", 80, WIRE_P_FORWARD, NULL),
+	OK_FLOW("CONNECT an address literal", WK_HTTP, c_connect_literal,
+		"104.18.33.45", 443, WIRE_P_CONNECT, NULL),
+	OK_FLOW("CONNECT an octal-looking literal", WK_HTTP, c_connect_octal,
+		"0150.18.33.45", 443, WIRE_P_CONNECT, NULL),
+	RC("tls hello over 2 records", WK_TLS, c_tls_records2,
+	   WIRE_INCOMPLETE),
+	RC("tls hello over 4 records", WK_TLS, c_tls_records4,
+	   WIRE_INCOMPLETE),
 	RC("socks5 greeting", WK_SOCKS5, c_socks_greeting, WIRE_NOT_PROTO),
 	RC("socks5 greeting, 2 methods", WK_SOCKS5, c_socks_greeting2,
 	   WIRE_NOT_PROTO),
@@ -951,6 +1008,8 @@ static inline int wire_case_parse(int kind, const struct wire_buf *b,
 		return wire_tls_sni(b, f);
 	case WK_HTTP:
 		return wire_http(b, f);
+	case WK_SOCKS4:
+		return wire_socks4(b, f);
 	default:
 		return wire_socks5(b, f);
 	}

@@ -236,6 +236,7 @@ int cmd_check(int argc, char **argv)
 	struct config c;
 	struct geo *g = NULL;
 	char err[1024], why[512] = "", sha[65], exe[PATH_MAX];
+	const char *quic = NULL;
 	char isrc[PATH_MAX + 16] = "", rsrc[PATH_MAX + 16] = "";
 	int family, action, idx, ret = 2;
 	struct dest_info d;
@@ -288,6 +289,18 @@ int cmd_check(int argc, char **argv)
 	else
 		snprintf(why, sizeof(why), "no rule matches: the policy's "
 			 "default applies");
+	/* an address asked alone is one no DNS answer named: as the kernel
+	 * does (sock_addr.bpf.c), unless a rule allows or denies it */
+	if (c.policy->quic == RW_QUIC_DENY_UNNAMED && is_addr &&
+	    q.proto == IPPROTO_UDP && q.port == 443 &&
+	    (action == RW_ACT_ALERT || (idx < 0 && action < RW_ACT_DENY))) {
+		quic = "quic-unnamed";
+		idx = -1;
+		action = RW_ACT_DENY;
+		snprintf(why, sizeof(why), "UDP to port 443 of an address no "
+			 "DNS answer named (quic: deny-unnamed): QUIC's name "
+			 "is not read; clients fall back to TCP");
+	}
 
 	const struct policy_rule *r = idx >= 0 ? &c.policy->rules[idx] : NULL;
 	int mode = r ? policy_rule_mode(c.policy, r) : c.policy->mode;
@@ -312,7 +325,7 @@ int cmd_check(int argc, char **argv)
 		S("country", q.country);
 		json_object_object_add(j, "overseas", q.overseas < 0 ? NULL :
 				       json_object_new_boolean(q.overseas));
-		S("rule", r ? r->name : "default");
+		S("rule", r ? r->name : quic ?: "default");
 		S("rule_source", r ? rsp : NULL);
 		S("action", action_name(action));
 		S("mode", mode == POLICY_ENFORCE ? "enforce" : "monitor");
@@ -343,6 +356,8 @@ int cmd_check(int argc, char **argv)
 		printf("  overseas  %s\n", overseas_text(q.overseas));
 		if (r)
 			printf("  rule      %s (%s)\n", r->name, rsrc);
+		else if (quic)
+			printf("  rule      %s (the policy's quic key)\n", quic);
 		else
 			printf("  rule      none; the default applies\n");
 		printf("  action    %s (%s)\n", action_name(action),

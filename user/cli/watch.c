@@ -157,6 +157,9 @@ static int apply(struct watcher *w, struct config *c, char *err, size_t len)
 	json_object_object_add(j, "rules", json_object_new_int64(c->policy->nr_rules));
 	json_object_object_add(j, "default", json_object_new_string(
 		action_name(c->policy->default_action)));
+	json_object_object_add(j, "quic", json_object_new_string(
+		c->policy->quic == RW_QUIC_DENY_UNNAMED ? "deny-unnamed" :
+							  "allow"));
 	json_object_object_add(j, "prefixes_v4", json_object_new_int64(st.lpm4));
 	json_object_object_add(j, "prefixes_v6", json_object_new_int64(st.lpm6));
 	json_object_object_add(j, "special_prefixes", json_object_new_int64(st.special));

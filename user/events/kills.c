@@ -6,6 +6,7 @@
  * first; and a kill by pid for existing connections. Split from
  * session.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,8 +15,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "session.h"
 #include "session_impl.h"
+#include "sockscan.h"
+#include "log.h"
 #include "proc.h"
 #include "record.h"
 #include "util.h"
@@ -108,10 +114,20 @@ void session_fallback_kills(struct session *s, bool all)
 			i++;
 			continue;
 		}
-		if (alive(k->tgid) && pidfd_kill(k->pidfd) == 0) {
-			s->user_kills++;
-			record_kill(&s->out, 0, k->tgid, k->tgid, k->comm,
-				    k->gen, k->rule, "userspace", -1, NULL);
+		if (alive(k->tgid)) {
+			struct rw_proc snap;
+			/* named while it lives: its record carries the
+			 * binary like any other */
+			struct proc_info *pi = session_attribute(k->tgid,
+				session_snapshot(s->l, k->tgid, 0, now,
+						 &snap) == 0 ? &snap : NULL);
+
+			if (pidfd_kill(k->pidfd) == 0) {
+				s->user_kills++;
+				record_kill(&s->out, 0, k->tgid, k->tgid,
+					    k->comm, k->gen, k->rule,
+					    "userspace", -1, pi);
+			}
 		}
 		drop_kill(s, i);
 	}
@@ -123,4 +139,105 @@ void session_drop_kills(struct session *s)
 		drop_kill(s, 0);
 	free(s->kills);
 	s->kills = NULL;
+}
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+/*
+ * The socket found in pid's file table by its cookie (each socket
+ * duplicated with pidfd_getfd, Linux 5.6, and asked SO_COOKIE), and
+ * disconnected: connect(AF_UNSPEC) sends the peer a RST and fails the
+ * owner's calls with ECONNRESET. 0, or -errno (-ENOENT: not there).
+ */
+static int reset_in(pid_t pid, __u64 cookie)
+{
+	int pidfd = pidfd_open(pid), ret = -ENOENT;
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && ret == -ENOENT && (de = readdir(d))) {
+		char link[32] = "";
+		__u64 ck = 0;
+		socklen_t len = sizeof(ck);
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+		    readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1) < 7 ||
+		    strncmp(link, "socket:", 7))
+			continue;
+		fd = syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+		if (fd < 0)
+			continue;
+		if (!getsockopt(fd, SOL_SOCKET, SO_COOKIE, &ck, &len) &&
+		    ck == cookie) {
+			struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+			ret = connect(fd, &sa, sizeof(sa)) ? -errno : 0;
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	close(pidfd);
+	return ret;
+}
+
+/*
+ * A deny at a flow's first bytes: the kernel drops its packets, and here
+ * the socket is destroyed (SOCK_DESTROY by its 4-tuple and cookie, as the
+ * kernel reported them), so the peer gets a RST and the caller's next
+ * call fails with ECONNABORTED instead of waiting for its timeout. Where
+ * SOCK_DESTROY cannot (no inet_diag module loaded, as in a bare initramfs;
+ * CONFIG_INET_DIAG_DESTROY off) the socket is disconnected in the file
+ * table of the process that sent, or connected: ECONNRESET.
+ */
+void session_reset(struct session *s, const struct rw_name_event *e)
+{
+	struct sock_entry se = {
+		.family = e->sfamily,
+		.proto = IPPROTO_TCP,
+		.sport = e->sport,
+		.dport = e->dport,
+		.ifindex = e->ifindex,
+		.cookie = e->cookie,
+	};
+	int ret;
+
+	memcpy(se.saddr, e->saddr, 16);
+	if (e->sfamily == AF_INET6 && e->family == AF_INET) {
+		/* a v4-mapped destination of an IPv6 socket */
+		se.daddr[10] = se.daddr[11] = 0xff;
+		memcpy(se.daddr + 12, e->daddr, 4);
+	} else {
+		memcpy(se.daddr, e->daddr, 16);
+	}
+	/* for tests: RELAYWATCH_NO_SOCK_DESTROY=1 acts as a kernel without */
+	ret = getenv("RELAYWATCH_NO_SOCK_DESTROY") ? -EOPNOTSUPP :
+						     sockscan_destroy(&se);
+	if (ret && ret != -EPERM) {
+		int r2 = reset_in(e->tgid, e->cookie);
+
+		if (r2 == -ENOENT && e->connector)
+			r2 = reset_in(e->connector, e->cookie);
+		if (!r2 || ret == -EOPNOTSUPP || r2 != -ENOENT)
+			ret = r2;
+	}
+	if (!ret) {
+		s->resets++;
+		return;
+	}
+	s->reset_failed++;
+	/* gone already (closed, or reset by a peer): nothing is waiting */
+	if (ret != -ENOENT)
+		pr_warn("cannot reset a denied flow of pid %u (its packets are "
+			"dropped; it fails at its own timeout): %s", e->tgid,
+			ret == -EOPNOTSUPP ? "this kernel lacks SOCK_DESTROY "
+			"(CONFIG_INET_DIAG_DESTROY)" : strerror(-ret));
 }

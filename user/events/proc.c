@@ -100,6 +100,28 @@ static bool sha_lookup(const struct stat *st, char out[65])
 	return hit;
 }
 
+int proc_sha_by_inode(__u32 kdev, __u64 ino, char out[65])
+{
+	struct stat st = { .st_dev = makedev(kdev >> 20, kdev & 0xfffff),
+			   .st_ino = ino };
+	struct sha_entry *set = sha_set(&st), *best = NULL;
+
+	if (!ino)
+		return -ENOENT;
+	pthread_mutex_lock(&sha_lock);
+	/* the version last hashed: what the process ran, unless the file
+	 * was rewritten in place after that */
+	for (int i = 0; i < SHA_WAYS; i++)
+		if (set[i].age && set[i].dev == st.st_dev &&
+		    set[i].ino == st.st_ino &&
+		    (!best || set[i].age > best->age))
+			best = &set[i];
+	if (best)
+		memcpy(out, best->hex, 65);
+	pthread_mutex_unlock(&sha_lock);
+	return best ? 0 : -ENOENT;
+}
+
 void proc_sha_cache_stats(__u64 *hits, __u64 *misses)
 {
 	pthread_mutex_lock(&sha_lock);
@@ -502,6 +524,9 @@ int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
 			close(fd);
 		}
 	}
+	/* deleted or replaced since: the hash taken while it ran */
+	if (!out->sha256[0])
+		proc_sha_by_inode(snap->exe_dev, snap->exe_ino, out->sha256);
 	if (snap->cgroup_id &&
 	    cgroup_path_by_id(snap->cgroup_id, out->cgroup,
 			      sizeof(out->cgroup)) == 0)

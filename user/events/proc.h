@@ -55,9 +55,11 @@ int proc_read(pid_t pid, struct proc_info *out);
 int proc_stat(pid_t pid, char *state, unsigned long long *start);
 /* Fallback for a process that exited before we looked: fill from the kernel
  * snapshot (exe = snap->exe; cmdline from the NUL-separated args; ppid, uid,
- * comm; cgroup via cgroup_path_by_id). sha256 only when the file at exe
+ * comm; cgroup via cgroup_path_by_id). sha256 when the file at exe
  * still has snap->exe_dev (kernel encoding major<<20|minor) and
- * snap->exe_ino; exe_deleted when an absolute exe no longer exists. Parent
+ * snap->exe_ino, else the hash taken of that inode while it ran
+ * (proc_sha_by_inode); exe_deleted when an absolute exe no longer
+ * exists. Parent
  * chain from /proc starting at ppid. 0 or -EINVAL. */
 int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
 		       struct proc_info *out);
@@ -65,6 +67,10 @@ int proc_from_snapshot(pid_t pid, const struct rw_proc *snap,
  * cache of PROC_SHA_CACHE entries). For a live process hash "/proc/PID/exe"
  * (works even if deleted). 0 or -errno. */
 int file_sha256(const char *path, char out[65]);
+/* The hash file_sha256 last took of the file (kernel-encoded device,
+ * inode), whatever its path now: a deleted or replaced binary that ran.
+ * 0 or -ENOENT. */
+int proc_sha_by_inode(__u32 kdev, __u64 ino, char out[65]);
 /* file_sha256's cache: lookups answered from it, and not (any thread) */
 void proc_sha_cache_stats(__u64 *hits, __u64 *misses);
 void proc_set_root(const char *procfs_root);   /* default "/proc" */

@@ -18,6 +18,7 @@
 #include "exposure.h"
 #include "keys.h"
 #include "util.h"
+#include "../../bpf/wire.h"
 
 static const char *rule_name(const struct output *o, unsigned gen, int rule)
 {
@@ -25,6 +26,10 @@ static const char *rule_name(const struct output *o, unsigned gen, int rule)
 
 	if (rule == RW_RULE_DEFAULT)
 		return "default";
+	if (rule == RW_RULE_UNDECIDED)
+		return "undecided";
+	if (rule == RW_RULE_QUIC)
+		return "quic-unnamed";
 	if (!p || rule < 0 || (size_t)rule >= p->nr_rules)
 		return NULL;
 	return p->rules[rule].name;
@@ -195,10 +200,23 @@ void record_key(struct output *o, const struct rw_key_event *e,
 		      RW_KEY_LEN, e->header);
 }
 
-void record_name(struct output *o, const struct rw_name_event *e,
-		 const struct proc_info *pi)
+static const char *wire_proto_name(int proto)
 {
-	char name[RW_NAME_LEN + 1];
+	static const char *const names[] = {
+		[WIRE_P_TLS] = "tls", [WIRE_P_HTTP] = "http",
+		[WIRE_P_CONNECT] = "http-connect", [WIRE_P_SOCKS5] = "socks5",
+		[WIRE_P_SOCKS4] = "socks4", [WIRE_P_FORWARD] = "http-proxy",
+	};
+
+	return proto > 0 && proto < (int)ARRAY_SIZE(names) ? names[proto] :
+							      NULL;
+}
+
+void record_name(struct output *o, const struct rw_name_event *e,
+		 const struct proc_info *pi, const struct proc_info *connector)
+{
+	char name[RW_NAME_LEN + 1], taddr[INET6_ADDRSTRLEN];
+	struct dest_info t;
 	struct record r;
 
 	snprintf(name, sizeof(name), "%s", e->name);
@@ -210,10 +228,38 @@ void record_name(struct output *o, const struct rw_name_event *e,
 	r.proto = "tcp";
 	r.dport = e->dport;
 	r.target_port = e->tport;
-	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr, name);
+	/* a proxy's address target is the destination that was judged */
+	dest(&r, o, e->gen, e->family, e->family == AF_INET, e->daddr,
+	     e->tfamily ? NULL : name);
 	who(&r, e->tgid, NULL, pi);
 	uid_of(&r, e->uid);
 	r.cookie = e->cookie;
+	r.extra = json_object_new_object();
+	if (wire_proto_name(e->proto))
+		json_object_object_add(r.extra, "protocol",
+			json_object_new_string(wire_proto_name(e->proto)));
+	if (e->tfamily) {
+		output_addr(e->taddr, e->tfamily == AF_INET, taddr,
+			    sizeof(taddr));
+		json_object_object_add(r.extra, "target_addr",
+				       json_object_new_string(taddr));
+		classify_addr(o->intel, o->geo, o->policy[e->gen % RW_GENS],
+			      e->tfamily, e->taddr, &t);
+		json_object_object_add(r.extra, "target_country",
+			t.country ? json_object_new_string(t.country) : NULL);
+		if (name[0])
+			r.domain = NULL;
+	}
+	if (e->flags & RW_NF_UNDECIDED)
+		json_object_object_add(r.extra, "undecided",
+				       json_object_new_boolean(true));
+	if (e->flags & RW_NF_SENDER) {
+		json_object_object_add(r.extra, "connector_pid",
+				       json_object_new_int64(e->connector));
+		json_object_object_add(r.extra, "connector_exe",
+			connector && connector->exe[0] ?
+			json_object_new_string(connector->exe) : NULL);
+	}
 	emit(o, &r);
 	exposure_check(o, &r);
 }

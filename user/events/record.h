@@ -76,8 +76,10 @@ static inline bool rw_ev_matched(int type)
  * sinks of o. */
 void record_net(struct output *o, const struct rw_net_event *e,
 		const struct proc_info *pi, const char *domain);
+/* connector: the process that connected, when another sent the bytes
+ * (RW_NF_SENDER), else NULL */
 void record_name(struct output *o, const struct rw_name_event *e,
-		 const struct proc_info *pi);
+		 const struct proc_info *pi, const struct proc_info *connector);
 void record_dns(struct output *o, const struct rw_dns_event *e,
 		const struct proc_info *pi);
 /* flows: how many flows the record stands for (folded ones summed) */

@@ -37,26 +37,6 @@
 
 volatile sig_atomic_t session_stop, session_hup, session_reopen;
 
-static struct proc_info pinfo; /* large; one event at a time */
-
-struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap)
-{
-	struct stat st;
-	char path[64];
-
-	if (proc_read(tgid, &pinfo) == 0) {
-		/* exec'd since the event? then the snapshot is the truth */
-		snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
-		if (!snap || !snap->exe_ino ||
-		    (stat(path, &st) == 0 && st.st_ino == snap->exe_ino &&
-		     dev_to_kernel(st.st_dev) == snap->exe_dev))
-			return &pinfo;
-	}
-	if (snap && proc_from_snapshot(tgid, snap, &pinfo) == 0)
-		return &pinfo;
-	return NULL;
-}
-
 static bool filtered(struct session *s, __u32 tgid, long kuid,
 		     const struct proc_info *pi)
 {
@@ -93,9 +73,11 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 	}
 	if (!fold_admit(&s->fold, e->tgid, e->hdr.type, mono_ns()))
 		return;
-	/* the entry outlives a tagged process until its exit is read */
+	/* the entry outlives a tagged process until its exit is read, and
+	 * is kept a while after (attrib.c) */
 	pi = session_attribute(e->tgid, (e->flags & RW_NF_PROC) &&
-				kstate_proc(s->l, e->tgid, &snap) == 0 ?
+				session_snapshot(s->l, e->tgid, e->hdr.ktime,
+						 mono_ns(), &snap) == 0 ?
 				&snap : NULL);
 	if (filtered(s, e->tgid, e->uid, pi))
 		return;
@@ -104,15 +86,23 @@ static void on_net(struct session *s, const struct rw_net_event *e)
 				      (e->flags & RW_NF_MAPPED), e->daddr));
 }
 
-/* an event's process, from /proc or the table entry the kernel kept */
-static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
+/* an event's process, from /proc or the table entry the kernel kept (or
+ * its copy once the exit was read); before: the event's time, boot ns */
+static struct proc_info *attribute_at(struct session *s, __u32 tgid,
+				      __u64 before)
 {
 	struct rw_proc snap;
 
 	if (!tgid)
 		return NULL;
-	return session_attribute(tgid, kstate_proc(s->l, tgid, &snap) == 0 ? &snap :
-								      NULL);
+	return session_attribute(tgid, session_snapshot(s->l, tgid, before,
+							mono_ns(), &snap) == 0 ?
+				 &snap : NULL);
+}
+
+static struct proc_info *attribute_tgid(struct session *s, __u32 tgid)
+{
+	return attribute_at(s, tgid, 0);
 }
 
 /* the name a flow's first bytes carried, kept for its flow record */
@@ -131,8 +121,17 @@ static const char *flow_name(__u64 cookie)
 
 static void on_name(struct session *s, const struct rw_name_event *e)
 {
-	struct proc_info *pi = NULL;
+	static struct proc_info conn; /* attribution's buffer is shared */
+	struct proc_info *pi = NULL, *cpi = NULL;
 	unsigned slot = e->cookie % FLOW_NAMES;
+
+	/* a deny at the first bytes resets the connection now */
+	if (e->action >= RW_ACT_DENY && (e->flags & RW_NF_ENFORCED))
+		session_reset(s, e);
+	if ((e->flags & RW_NF_SENDER) && (cpi = attribute_tgid(s, e->connector))) {
+		conn = *cpi;
+		cpi = &conn;
+	}
 
 	flow_names[slot].cookie = e->cookie;
 	snprintf(flow_names[slot].name, sizeof(flow_names[slot].name), "%s",
@@ -149,13 +148,13 @@ static void on_name(struct session *s, const struct rw_name_event *e)
 	if (filtered(s, e->tgid, e->uid, pi))
 		return;
 	view_count(&s->view, e->hdr.type, e->action, 0);
-	record_name(&s->out, e, pi);
+	record_name(&s->out, e, pi, cpi);
 }
 
 static void write_flow(struct session *s, const struct rw_flow_event *e,
 		       __u64 flows)
 {
-	struct proc_info *pi = attribute_tgid(s, e->tgid);
+	struct proc_info *pi = attribute_at(s, e->tgid, e->first_ktime);
 
 	if (!filtered(s, e->tgid, e->uid, pi))
 		record_flow(&s->out, e, pi, flow_name(e->cookie) ?:
@@ -211,8 +210,12 @@ static int handle_event(struct session *s, void *data, size_t size)
 		}
 		if (!filtered(s, e->tgid, -1, pi))
 			record_proc(&s->out, e, pi);
-		if (h->type == RW_EV_EXIT)
+		if (h->type == RW_EV_EXIT) {
+			/* its sockets close after: their flow records */
+			if (e->proc.exe_ino)
+				session_exited(e->tgid, &e->proc, mono_ns());
 			kstate_proc_forget(s->l, e->tgid, e->proc.exec_ktime);
+		}
 		break;
 	}
 	case RW_EV_TLS:
@@ -269,15 +272,17 @@ static int handle_event(struct session *s, void *data, size_t size)
 	case RW_EV_KILL: {
 		const struct rw_proc_event *e = data;
 		char comm[RW_COMM_LEN + 1];
+		struct proc_info *pi;
 
 		if (size < sizeof(*e))
 			break;
 		session_kernel_killed(s, e->tgid);
 		snprintf(comm, sizeof(comm), "%s", e->comm);
-		if (!filtered(s, e->tgid, -1, attribute_tgid(s, e->tgid)))
+		pi = attribute_at(s, e->tgid, e->hdr.ktime);
+		if (!filtered(s, e->tgid, -1, pi))
 			record_kill(&s->out, e->hdr.ktime, e->tgid, e->tid,
 				    comm, e->gen, e->rule, "kernel",
-				    e->syscall_nr, NULL);
+				    e->syscall_nr, pi);
 		break;
 	}
 	default:
@@ -473,6 +478,8 @@ void session_finish(struct session *s)
 	F("blocked", c[RW_CNT_BLOCKED]);
 	F("kernel_kills", c[RW_CNT_KILLS]);
 	F("userspace_kills", s->user_kills);
+	F("flow_resets", s->resets);
+	F("flow_reset_failed", s->reset_failed);
 	F("received_connect", s->seen[RW_EV_CONNECT]);
 	F("received_sendmsg", s->seen[RW_EV_SENDMSG]);
 	F("received_exec", s->seen[RW_EV_EXEC]);
@@ -488,6 +495,10 @@ void session_finish(struct session *s)
 	F("flow_unparsed", c[RW_CNT_FLOW_UNPARSED]);
 	F("packets_dropped", c[RW_CNT_DROPPED]);
 	F("pending_lost", c[RW_CNT_PENDING_LOST]);
+	F("flow_held", c[RW_CNT_FLOW_HELD]);
+	F("flow_undecided", c[RW_CNT_FLOW_UNDECIDED]);
+	F("dns_tcp_lost", c[RW_CNT_DNS_TCP_LOST]);
+	F("dns_tcp_big", c[RW_CNT_DNS_TCP_BIG]);
 	F("folded", s->folded);
 	F("flows_folded", s->fold.folded_flows);
 	F("rate_capped", s->fold.capped);

@@ -50,9 +50,11 @@ struct session {
 	__u64 folded;          /* sum of the suppressed fields received */
 	struct view view;      /* trace's filters; what they let through */
 	__u64 user_kills;      /* fallback kills sent from userspace */
+	__u64 resets;          /* flows denied at the first bytes, reset */
+	__u64 reset_failed;    /* ... whose reset failed (gone, no support) */
 	__u64 existing;        /* connections found open at start-up */
 	__u64 lost;            /* ring-buffer losses already reported */
-	__u64 lost_type[RW_CNT__MAX - RW_CNT_LOST_TYPE]; /* the same, by type */
+	__u64 lost_type[RW_CNT_LOST_TYPES]; /* the same, by type */
 	int turn_left;         /* events this turn may still read */
 	__u64 turn_end_ns;     /* mono ns the turn ends at */
 	__u64 consumed_base;   /* matched events earlier daemons read */

@@ -30,7 +30,7 @@ void session_check_lost(struct session *s)
 	by = json_object_new_object();
 	json_object_object_add(j, "lost", json_object_new_int64(all - s->lost));
 	json_object_object_add(j, "lost_total", json_object_new_int64(all));
-	for (int t = 0; t < RW_CNT__MAX - RW_CNT_LOST_TYPE; t++) {
+	for (int t = 0; t < RW_CNT_LOST_TYPES; t++) {
 		__u64 n = c[RW_CNT_LOST_TYPE + t] - s->lost_type[t];
 
 		if (n && event_type_name(t))

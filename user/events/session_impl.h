@@ -13,6 +13,14 @@
 /* /proc while the process lives (and has not exec'd since snap), else
  * the kernel's snapshot; NULL if neither. Valid until the next call. */
 struct proc_info *session_attribute(__u32 tgid, const struct rw_proc *snap);
+/* attrib.c: the process table's entry of tgid (0 or -ENOENT): the
+ * kernel's, else the copy an exit event brought (session_exited), kept
+ * a minute; `before` (boot ns, 0: any) skips an image exec'd after the
+ * event. now: mono ns */
+struct loader;
+int session_snapshot(struct loader *l, __u32 tgid, __u64 before, __u64 now,
+		     struct rw_proc *out);
+void session_exited(__u32 tgid, const struct rw_proc *snap, __u64 now);
 /* SIGKILL through a pidfd; 0 or -errno */
 int session_kill_now(pid_t pid);
 
@@ -32,5 +40,7 @@ void session_queue_kill(struct session *s, __u32 tgid, unsigned gen,
 void session_kernel_killed(struct session *s, __u32 tgid);
 void session_fallback_kills(struct session *s, bool all);
 void session_drop_kills(struct session *s);
+/* a flow denied at its first bytes: its socket destroyed (RST) */
+void session_reset(struct session *s, const struct rw_name_event *e);
 
 #endif

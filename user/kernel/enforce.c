@@ -485,8 +485,13 @@ int enforce_apply(struct loader *l, const struct policy *p,
 	s.ttl_min = o->ttl_min;
 	s.deadman_ns = p->deadman_ns;
 	s.ttl_max = o->ttl_max;
+	_Static_assert(POLICY_DNS_PORTS == RW_DNS_PORTS, "dns_ports");
+	for (size_t i = 0; i < p->nr_dns_ports && i < RW_DNS_PORTS; i++)
+		s.dns_ports[i] = p->dns_ports[i];
 	s.default_action = p->default_action;
 	s.default_enforce = p->mode == POLICY_ENFORCE;
+	s.undecided = p->undecided;
+	s.quic = p->quic;
 	if (s.default_action == RW_ACT_KILL && s.default_enforce)
 		s.has_kill = 1;
 

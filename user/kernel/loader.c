@@ -260,6 +260,26 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	geomap_size(skel->obj, &o->geo);
 	skel->rodata->cfg_wakeup_bytes =
 		bpf_map__max_entries(skel->maps.events) / 8;
+	/* who sends a flow's first bytes: cgroup_skb programs may ask for
+	 * the pid from Linux 6.10, for the task (and read its tgid) before */
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
+				    BPF_FUNC_get_current_pid_tgid, NULL) == 1)
+		skel->rodata->cfg_sender = 1; /* RW_SENDER_PID */
+	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
+					 BPF_FUNC_get_current_task, NULL) == 1 &&
+		 libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
+					 BPF_FUNC_probe_read_kernel, NULL) == 1)
+		skel->rodata->cfg_sender = 2; /* RW_SENDER_TASK */
+	/* for tests: RELAYWATCH_SENDER=task|none acts as an older kernel */
+	if (getenv("RELAYWATCH_SENDER") && skel->rodata->cfg_sender)
+		skel->rodata->cfg_sender =
+			!strcmp(getenv("RELAYWATCH_SENDER"), "task") ? 2 :
+			!strcmp(getenv("RELAYWATCH_SENDER"), "none") ? 0 :
+			skel->rodata->cfg_sender;
+	if (!skel->rodata->cfg_sender)
+		pr_info("the first bytes are blamed on the process that "
+			"connected: this kernel's packet hooks cannot ask who "
+			"sends them (Linux 6.10+)");
 	{
 		struct bpf_program *p;
 

@@ -447,10 +447,16 @@ static const char *loss_name(int v)
 	return v == 0 ? "keep" : v == 1 ? "deny-alerts" : NULL;
 }
 
+static const char *quic_name(int v)
+{
+	return v == RW_QUIC_ALLOW ? "allow" :
+	       v == RW_QUIC_DENY_UNNAMED ? "deny-unnamed" : NULL;
+}
+
 static int parse_top(struct ydoc *d, struct policy *p)
 {
 	enum { MODE, DEFAULT, INTEL, HOME, RULES, LOSS, LOSS_AFTER, CRED_FILES,
-	       FP_KEY };
+	       FP_KEY, UNDECIDED, DNS_PORTS, QUIC };
 	struct yfield f[] = {
 		[MODE] = { .key = "mode" }, [DEFAULT] = { .key = "default" },
 		[INTEL] = { .key = "intel", .nested = true },
@@ -460,6 +466,9 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		[LOSS_AFTER] = { .key = "daemon_loss_after" },
 		[CRED_FILES] = { .key = "credential_files" },
 		[FP_KEY] = { .key = "fingerprint_key" },
+		[UNDECIDED] = { .key = "undecided" },
+		[DNS_PORTS] = { .key = "dns_ports", .nested = true },
+		[QUIC] = { .key = "quic" },
 	};
 	unsigned int after = 10;
 	int loss = 0;
@@ -491,10 +500,17 @@ static int parse_top(struct ydoc *d, struct policy *p)
 	}
 	if (!ret && f[LOSS].k)
 		ret = ydoc_enum(d, &f[LOSS], loss_name, 0, 2, &loss);
+	if (!ret && f[QUIC].k)
+		ret = ydoc_enum(d, &f[QUIC], quic_name, 0, 2, &p->quic);
 	if (!ret && f[LOSS_AFTER].k)
 		ret = ydoc_uint(d, &f[LOSS_AFTER], 1, 3600, &after);
 	if (!ret && loss)
 		p->deadman_ns = after * 1000000000ULL;
+	/* first bytes that stay unreadable: allow, alert or deny */
+	p->undecided = RW_ACT_ALERT;
+	if (!ret && f[UNDECIDED].k)
+		ret = ydoc_enum(d, &f[UNDECIDED], action_name, RW_ACT_ALLOW,
+				RW_ACT_KILL, &p->undecided);
 	if (!ret && f[CRED_FILES].k)
 		ret = ydoc_bool(d, &f[CRED_FILES], &p->credential_files);
 	if (!ret && f[FP_KEY].k) {
@@ -504,6 +520,14 @@ static int parse_top(struct ydoc *d, struct policy *p)
 		p->fingerprint_key = strdup(f[FP_KEY].s);
 		if (!p->fingerprint_key)
 			return ydoc_nomem(d);
+	}
+	if (!ret && f[DNS_PORTS].k)
+		ret = ydoc_ports(d, &f[DNS_PORTS], p->dns_ports,
+				 POLICY_DNS_PORTS, &p->nr_dns_ports);
+	if (!ret && !f[DNS_PORTS].k) {
+		p->dns_ports[0] = 53;   /* DNS */
+		p->dns_ports[1] = 5353; /* mDNS, and resolvers moved there */
+		p->nr_dns_ports = 2;
 	}
 	if (!ret && f[HOME].k)
 		ret = ydoc_list(d, &f[HOME], "a code", "country codes",

@@ -9,6 +9,7 @@
  *   default: alert                 # action when no rule matches (allow)
  *   intel: [extra.yaml]            # more intel files, relative to this one
  *   home_countries: [CN]           # what "overseas" is measured from
+ *   dns_ports: [53, 5353]          # answers from these ports are read
  *   rules:                         # at most RW_MAX_RULES, first match wins
  *     - name: block-relay
  *       match:                     # every condition must hold, at least one
@@ -44,6 +45,7 @@ enum policy_mode { POLICY_MONITOR = 0, POLICY_ENFORCE = 1 };
 
 #define POLICY_NAME_LEN 64
 #define POLICY_MAX_SIZE (1 << 20) /* bytes of a policy file */
+#define POLICY_DNS_PORTS 8         /* dns_ports: at most (RW_DNS_PORTS) */
 
 struct policy_rule {
 	char name[POLICY_NAME_LEN]; /* [A-Za-z0-9._-], unique */
@@ -106,6 +108,13 @@ struct policy {
 				 * /etc/relaywatch/fingerprint.key */
 	__u64 deadman_ns;      /* on_daemon_loss: deny-alerts, after this long
 				* without a daemon; 0 = keep */
+	int undecided;         /* undecided: the action (allow, alert, deny)
+				* for first bytes that stay unreadable */
+	__u16 dns_ports[POLICY_DNS_PORTS]; /* dns_ports: source ports of DNS
+				* answers (UDP and TCP); [53, 5353] when absent */
+	size_t nr_dns_ports;
+	int quic;              /* quic: RW_QUIC_ALLOW (default) or
+				* RW_QUIC_DENY_UNNAMED */
 };
 
 /*

@@ -450,6 +450,42 @@ bad:
 			f->key, f->s, min, max);
 }
 
+static int port_one(struct ydoc *d, const struct yfield *f,
+		    const yaml_node_t *e, void *out, const void *arg)
+{
+	struct yfield one = *f;
+
+	(void)arg;
+	one.v = (yaml_node_t *)e;
+	one.s = ydoc_str(e);
+	return ydoc_uint(d, &one, 1, 65535, out);
+}
+
+int ydoc_ports(struct ydoc *d, const struct yfield *f, __u16 *out,
+	       size_t max, size_t *nr)
+{
+	unsigned int *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = ydoc_list(d, f, "a port", "ports", sizeof(*v), &v, &n, port_one,
+			NULL);
+	if (!ret && n > max)
+		ret = ydoc_err(d, f->v, "too many %s: %zu (at most %zu)",
+			       f->key, n, max);
+	for (size_t i = 0; !ret && i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (v[j] == v[i])
+				ret = ydoc_err(d, f->v, "%s lists port %u twice",
+					       f->key, v[i]);
+		out[i] = (__u16)v[i];
+	}
+	if (!ret)
+		*nr = n;
+	free(v);
+	return ret;
+}
+
 int ydoc_bool(struct ydoc *d, const struct yfield *f, bool *out)
 {
 	*out = !strcasecmp(f->s, "true");

@@ -10,6 +10,7 @@
 #ifndef RW_YDOC_H
 #define RW_YDOC_H
 
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
@@ -115,6 +116,10 @@ int ydoc_enum(struct ydoc *d, const struct yfield *f,
 /* f->s as plain decimal in [min, max] */
 int ydoc_uint(struct ydoc *d, const struct yfield *f, unsigned int min,
 	      unsigned int max, unsigned int *out);
+/* A port or a non-empty list of them, each 1..65535, at most max, none
+ * twice, into out; *nr how many */
+int ydoc_ports(struct ydoc *d, const struct yfield *f, __u16 *out,
+	       size_t max, size_t *nr);
 /* f->s as true or false (any case) */
 int ydoc_bool(struct ydoc *d, const struct yfield *f, bool *out);
 /* f->s as min..max hex digits, lower-cased into out (max + 1 bytes);

@@ -161,6 +161,14 @@ static void kernel_part(FILE *m, struct loader *l)
 		  "Packets dropped for a denied flow." },
 		{ RW_CNT_PENDING_LOST, "relaywatch_kernel_pending_lost_total",
 		  "TCP flows whose pending slot was taken before they sent." },
+		{ RW_CNT_FLOW_HELD, "relaywatch_kernel_flow_held_total",
+		  "Sends of an incomplete first payload held back." },
+		{ RW_CNT_FLOW_UNDECIDED, "relaywatch_kernel_flow_undecided_total",
+		  "Flows whose first bytes stayed unreadable (undecided)." },
+		{ RW_CNT_DNS_TCP_LOST, "relaywatch_kernel_dns_tcp_lost_total",
+		  "DNS-over-TCP streams given up: a gap, or joined mid-stream." },
+		{ RW_CNT_DNS_TCP_BIG, "relaywatch_kernel_dns_tcp_big_total",
+		  "DNS-over-TCP answers longer than the 2 KiB kept, not read." },
 	};
 	static const char *const acts[] = { "allow", "alert", "deny", "kill" };
 	__u64 c[RW_CNT__MAX] = {}, used = 0, size = 0;

@@ -151,13 +151,14 @@ pick_port() {
 #	                     an answer for ALIAS carries the chain then TARGET's records
 #	*.DOMAIN=ADDR        DOMAIN and every name below it
 # Addresses must be loopback. Log: $DNS_LOG (every query and answer).
+# DNS_PORT (default 53) moves it to another port.
 start_dns() {
-	local ip=$1 spec name addr ttl=${DNS_TTL:-60} i
+	local ip=$1 spec name addr ttl=${DNS_TTL:-60} i port=${DNS_PORT:-53}
 	shift
 	_fix_is_loopback "$ip" || { _fix_err "start_dns: $ip is not a loopback address"; return 1; }
 	[ $# -gt 0 ] || { _fix_err "usage: start_dns IP NAME=ADDR|cname:ALIAS=TARGET..."; return 1; }
 	local args=(-k --conf-file=/dev/null --no-resolv --no-hosts --no-poll
-		--bind-interfaces "--listen-address=$ip" --port=53 --user=root --pid-file=
+		--bind-interfaces "--listen-address=$ip" "--port=$port" --user=root --pid-file=
 		--local=/#/ "--local-ttl=$ttl" --log-queries=extra)
 	for spec in "$@"; do
 		name=${spec%%=*}
@@ -176,11 +177,11 @@ start_dns() {
 			args+=("--host-record=$name,$addr,$ttl") ;;
 		esac
 	done
-	local sa=$ip:53
-	[[ $ip == *:* ]] && sa="[$ip]:53"
-	if [ -n "$(ss -Hlun "sport = :53" | awk -v a="$sa" '$4 == a')" ]; then
+	local sa=$ip:$port
+	[[ $ip == *:* ]] && sa="[$ip]:$port"
+	if [ -n "$(ss -Hlun "sport = :$port" | awk -v a="$sa" '$4 == a')" ]; then
 		_fix_err "start_dns: $sa is already in use:"
-		ss -Hlunp "sport = :53" >&2
+		ss -Hlunp "sport = :$port" >&2
 		return 1
 	fi
 	_fix_init || return 1
@@ -193,20 +194,21 @@ start_dns() {
 	local pid=$FIX_LAST_PID
 	for ((i = 0; i < ${FIX_WAIT:-5} * 10; i++)); do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			_fix_err "start_dns: dnsmasq on $ip:53 exited:"
+			_fix_err "start_dns: dnsmasq on $sa exited:"
 			cat "$f.out" "$DNS_LOG" >&2 2>/dev/null
 			return 1
 		fi
 		# our dnsmasq holds IP:53 (not another one), and any answer
 		# (NXDOMAIN here) shows it serves
-		if ss -Hlunp "sport = :53" | awk -v a="$sa" -v p="pid=$pid," '$4 == a && index($0, p)' | grep -q . &&
-			DNSQ_TIMEOUT_MS=200 node "$FIX_JS" dnsq "$ip" fixtures-ready.invalid >/dev/null 2>&1; then
+		if ss -Hlunp "sport = :$port" | awk -v a="$sa" -v p="pid=$pid," '$4 == a && index($0, p)' | grep -q . &&
+			{ [ "$port" != 53 ] ||
+			  DNSQ_TIMEOUT_MS=200 node "$FIX_JS" dnsq "$ip" fixtures-ready.invalid >/dev/null 2>&1; }; then
 			DNS_IP=$ip
 			return 0
 		fi
 		sleep 0.05
 	done
-	_fix_err "start_dns: dnsmasq on $ip:53 did not answer within ${FIX_WAIT:-5}s:"
+	_fix_err "start_dns: dnsmasq on $sa did not answer within ${FIX_WAIT:-5}s:"
 	cat "$f.out" "$DNS_LOG" >&2 2>/dev/null
 	return 1
 }
@@ -218,7 +220,8 @@ dns_query() { node "$FIX_JS" dnsq "$@"; }
 # with_resolver IP CMD... — runs CMD in a private mount namespace where
 # /etc/resolv.conf is "nameserver IP" (options attempts:1 timeout:1),
 # /etc/nsswitch.conf says "hosts: files dns" and /etc/hosts names only
-# localhost, so getaddrinfo() (curl, node, openssl, getent) asks IP. CMD is
+# localhost, so getaddrinfo() (curl, node, openssl, getent) asks IP
+# (RESOLV_OPTIONS adds options, e.g. use-vc: over TCP). CMD is
 # exec'd in the same process (unshare does not fork): a `bash -c 'echo $$ >
 # CG/cgroup.procs; exec ...'` moves itself. The mounts vanish with CMD.
 # Returns CMD's status (125 when the namespace could not be set up).
@@ -234,7 +237,8 @@ with_resolver() {
 	fi
 	local conf
 	conf=$dir/resolv-$(_fix_safe "$ip").conf
-	printf 'nameserver %s\noptions attempts:1 timeout:1\n' "$ip" >"$conf"
+	printf 'nameserver %s\noptions attempts:1 timeout:1%s\n' "$ip" \
+		"${RESOLV_OPTIONS:+ $RESOLV_OPTIONS}" >"$conf"
 	printf 'hosts: files dns\n' >"$dir/nsswitch.conf"
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$dir/hosts"
 	chmod 644 "$conf" "$dir/nsswitch.conf" "$dir/hosts"

@@ -5,7 +5,7 @@
 //
 //   proxy.js connect PORT [NAME=ADDR ...]   HTTP proxy on 127.0.0.1:PORT:
 //                                           CONNECT tunnels, absolute-form GET
-//   proxy.js socks5 PORT [NAME=ADDR ...]    SOCKS5 proxy on 127.0.0.1:PORT (no
+//   proxy.js socks5 PORT [NAME=ADDR ...]    SOCKS5 (and SOCKS4/4a) proxy on 127.0.0.1:PORT (no
 //                                           auth; CONNECT; ATYP domain/v4/v6)
 //   proxy.js http IP PORT                   answers 200 "http-ok IP PORT\n"
 //   proxy.js https IP PORT CERT KEY NAME    answers 200 "tls-ok NAME\n"
@@ -218,6 +218,41 @@ function socks5Proxy(port, map) {
 		const onData = (chunk) => {
 			buf = Buffer.concat([buf, chunk]);
 			if (buf.length > 4096 && stage !== 'connecting') return sock.destroy();
+			if (stage === 'greet' && buf.length && buf[0] === 4) {
+				// SOCKS4 / SOCKS4a: "04 cmd port ip userid\0 [host\0]"
+				const z = buf.indexOf(0, 8);
+				if (buf.length < 9 || z < 0) return;
+				let host = [...buf.slice(4, 8)].join('.'), end = z + 1;
+				const is4a = buf[4] === 0 && buf[5] === 0 && buf[6] === 0 && buf[7] !== 0;
+				if (is4a) {
+					const z2 = buf.indexOf(0, end);
+					if (z2 < 0) return;
+					host = buf.slice(end, z2).toString('latin1');
+					end = z2 + 1;
+				}
+				const dport = buf.readUInt16BE(2), cmd = buf[1];
+				buf = buf.slice(end);
+				const rec = { ev: 'request', proto: is4a ? 'socks4a' : 'socks4', client, cmd, host, port: dport };
+				const no = () => { stage = 'done'; sock.end(Buffer.from([0, 0x5b, 0, 0, 0, 0, 0, 0])); };
+				if (cmd !== 1) { log(Object.assign(rec, { result: 'bad-command' })); return no(); }
+				const r = resolveTarget(map, host);
+				rec.addr = r.addr || null;
+				if (r.error) { log(Object.assign(rec, { result: r.error === 'unknown' ? 'unknown-name' : 'refused' })); return no(); }
+				stage = 'connecting';
+				const up = net.connect({ host: r.addr, port: dport });
+				up.once('error', (e) => {
+					log(Object.assign(rec, { result: 'error', error: e.code || e.message }));
+					no();
+				});
+				up.once('connect', () => {
+					log(Object.assign(rec, { result: 'ok' }));
+					sock.removeListener('data', onData);
+					sock.write(Buffer.from([0, 0x5a, 0, 0, 0, 0, 0, 0]));
+					if (buf.length) up.write(buf);
+					tunnel(sock, up);
+				});
+				return;
+			}
 			if (stage === 'greet') {
 				if (buf.length < 2) return;
 				if (buf[0] !== 5) { log({ ev: 'request', proto: 'socks5', client, result: 'bad-version', version: buf[0] }); return sock.destroy(); }
