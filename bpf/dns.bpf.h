@@ -176,6 +176,24 @@ struct dns_tcp_walk {
 	__u32 stop;     /* the walk ended before its steps ran out */
 };
 
+/* a message made whole, copied 64 bytes a step (aligned, 8 at a time) */
+struct dns_copy {
+	__u8 *to;
+	const __u8 *from;
+};
+_Static_assert(WIRE_DNS_TCP_MAX % 64 == 0 && WIRE_DNS_TCP_MAX <= WIRE_BUF,
+	       "dns_copy_cb");
+
+static int dns_copy_cb(__u64 i, void *arg)
+{
+	struct dns_copy *c = arg;
+	__u32 k = (__u32)(i * 64) & (WIRE_DNS_TCP_MAX - 64);
+
+	for (int j = 0; j < 64; j += 8)
+		*(__u64 *)&c->to[k + j] = *(__u64 *)&c->from[k + j];
+	return 0;
+}
+
 /* one step of wire_dns_tcp_next(), carried out; 1 ends the walk. Its
  * own function: bpf_loop's callback where the kernel has it (verified
  * once), the body of a bounded loop elsewhere (RW_LOOP) */
@@ -185,6 +203,7 @@ static int dns_tcp_step(__u64 i, void *arg)
 	struct wire_dns_tcp *st = w->st;
 	struct scratch *sc = w->sc;
 	struct wire_tcp_step *step = &sc->step;
+	struct dns_copy copy;
 	__u64 at, len;
 	int op = wire_dns_tcp_next(st, &sc->buf, step);
 
@@ -221,9 +240,10 @@ static int dns_tcp_step(__u64 i, void *arg)
 	}
 	if (!step->done)
 		return 0;
-	/* whole: to where the parser reads (aligned, 8 at a time) */
-	for (int k = 0; k < WIRE_DNS_TCP_MAX; k += 8)
-		*(__u64 *)&sc->msg.data[k] = *(__u64 *)&st->data[k];
+	/* whole: to where the parser reads */
+	copy.to = sc->msg.data;
+	copy.from = st->data;
+	RW_LOOP(WIRE_DNS_TCP_MAX / 64, dns_copy_cb, &copy);
 	sc->msg.len = st->msglen;
 	dns_answer(sc, w->tgid, w->cookie);
 	return 0;
