@@ -24,6 +24,7 @@
 #include "relaywatch.skel.h"
 #include "attach.h"
 #include "cgroup.h"
+#include "corebtf.h"
 #include "digest.h"
 #include "kstate.h"
 #include "loader.h"
@@ -187,30 +188,24 @@ static void meta_init(struct loader *l, const struct loader_opts *o)
 
 /*
  * The object that owns the maps loads no program, so it applies no CO-RE
- * relocation; but libbpf parses the kernel's BTF (~50 ms on 6.18) for any
- * object that has relocations, unless it is given a BTF of its own: a
- * one-type BTF (in a memfd, read at load) spares that. The workers that load use the
- * kernel's. Without a memfd, the plain way.
+ * relocation; but libbpf parses the kernel's BTF for any object that has
+ * relocations, unless it is given a BTF of its own: a one-type BTF (in a
+ * memfd, read at load: closed after, in loader_open) spares that
+ * (corebtf.h). Without a memfd, the plain way.
  */
 static struct relaywatch *open_owner(int *btf_fd)
 {
-	struct btf *tiny = btf__new_empty();
+	struct btf *tiny = corebtf_tiny();
 	struct relaywatch *skel = NULL;
-	int fd = memfd_create("relaywatch-btf", MFD_CLOEXEC);
-	const void *raw;
 	char path[64];
-	__u32 sz;
+	int fd = tiny ? corebtf_memfd(tiny, path, sizeof(path)) : -ENOMEM;
 
-	if (tiny && fd >= 0 && btf__add_int(tiny, "int", 4, BTF_INT_SIGNED) > 0 &&
-	    (raw = btf__raw_data(tiny, &sz)) &&
-	    write(fd, raw, sz) == (ssize_t)sz) {
+	if (fd >= 0) {
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = path);
 
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		skel = relaywatch__open_opts(&oo);
 	}
 	btf__free(tiny);
-	/* libbpf reads it at load: closed after (loader_open) */
 	*btf_fd = fd;
 	return skel ? skel : relaywatch__open();
 }

@@ -49,9 +49,10 @@ struct adoption {
 };
 
 #define LOADER_WORKERS 4
-/* the parallel workers, and one more instance per program a kernel
- * refused in a worker (loaded again alone: see progload.c) */
-#define LOADER_WORKERS_MAX (LOADER_WORKERS + RW_PROGS_MAX)
+/* the parallel workers, one more for the tracing programs, and one more
+ * instance per program a kernel refused in a worker (loaded again alone:
+ * see progload.c) */
+#define LOADER_WORKERS_MAX (LOADER_WORKERS + 1 + RW_PROGS_MAX)
 
 struct loader {
 	struct relaywatch *skel;  /* owns the maps; its programs stay unloaded */

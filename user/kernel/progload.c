@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "relaywatch.skel.h"
+#include "corebtf.h"
 #include "loader.h"
 #include "progload.h"
 #include "log.h"
@@ -249,10 +250,13 @@ static void *load_worker(void *arg)
 }
 
 /* an instance of the object: every map is the owner's, no program is
- * loaded yet */
-static struct relaywatch *open_instance(struct loader *l, int *err)
+ * loaded yet; its CO-RE relocations against btf_path (NULL: the
+ * kernel's BTF) */
+static struct relaywatch *open_instance(struct loader *l, const char *btf_path,
+					int *err)
 {
-	struct relaywatch *w = relaywatch__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+	struct relaywatch *w = relaywatch__open_opts(&oo);
 	struct bpf_program *p;
 	struct bpf_map *m;
 
@@ -275,13 +279,14 @@ static struct relaywatch *open_instance(struct loader *l, int *err)
 	return w;
 }
 
-static int open_worker(struct loader *l, struct load_job *j)
+static int open_worker(struct loader *l, struct load_job *j,
+		       const char *btf_path)
 {
 	int ret = 0;
 
 	if (l->nr_work == LOADER_WORKERS_MAX)
 		return -E2BIG;
-	j->inst = open_instance(l, &ret);
+	j->inst = open_instance(l, btf_path, &ret);
 	if (!j->inst)
 		return ret;
 	l->work[l->nr_work++] = j->inst;
@@ -398,7 +403,7 @@ static void print_full_log(struct loader *l, const struct prog_state *ps,
 	const char *tail;
 	int ret = 0, lines = 0;
 
-	j.inst = open_instance(l, &ret);
+	j.inst = open_instance(l, NULL, &ret);
 	if (!j.inst || assign(&j, (struct prog_state *)ps, fail_prog, true)) {
 		relaywatch__destroy(j.inst);
 		return;
@@ -466,59 +471,94 @@ int progload_list(struct loader *l, bool compat)
 	return 0;
 }
 
+/*
+ * The BTF the cgroup programs' workers relocate against (corebtf_ctx),
+ * in a memfd (its fd; -1: they use the kernel's). Not where flow_egress
+ * reads the sending task (cfg_sender TASK: task_struct is the kernel's).
+ */
+static int ctx_btf(struct loader *l, char *path, size_t len)
+{
+	struct btf *b;
+	int fd;
+
+	if (l->skel->rodata->cfg_sender == 2 /* RW_SENDER_TASK */ ||
+	    getenv("RELAYWATCH_KERNEL_BTF")) /* for comparison */
+		return -1;
+	b = corebtf_ctx(bpf_object__btf(l->skel->obj));
+	fd = b ? corebtf_memfd(b, path, len) : -1;
+	btf__free(b);
+	return fd < 0 ? -1 : fd;
+}
+
 int progload_all(struct loader *l, const char *fail_prog)
 {
-	struct load_job jobs[LOADER_WORKERS] = {}, alone[RW_PROGS_MAX] = {};
+	struct load_job jobs[LOADER_WORKERS + 1] = {}, alone[RW_PROGS_MAX] = {};
 	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int n, nr_retry = 0, ret;
+	int n, first, nr_retry = 0, ret, btf_fd;
+	char btf_path[64];
 
 	for (int i = 0; i < l->nr_progs; i++)
 		order[i] = &l->progs[i];
 	qsort(order, l->nr_progs, sizeof(order[0]), by_cost);
 
+	/* with a BTF of their own for the cgroup programs, the tracing
+	 * programs (the kernel's BTF) are a job of their own: jobs[0] */
+	btf_fd = ctx_btf(l, btf_path, sizeof(btf_path));
+	first = btf_fd >= 0 ? 1 : 0;
 	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;
-	for (int i = 0; i < n; i++) {
-		ret = open_worker(l, &jobs[i]);
+	for (int i = 0; i < first + n; i++) {
+		ret = open_worker(l, &jobs[i], i < first ? NULL :
+				  btf_fd >= 0 ? btf_path : NULL);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	for (int k = 0; k < l->nr_progs; k++) {
-		int w = 0;
+		int w = first;
 
-		for (int i = 1; i < n; i++)
-			if (jobs[i].cost < jobs[w].cost)
-				w = i;
+		if (first && !order[k]->cgroup) {
+			w = 0;
+		} else {
+			for (int i = first + 1; i < first + n; i++)
+				if (jobs[i].cost < jobs[w].cost)
+					w = i;
+		}
 		ret = assign(&jobs[w], order[k], fail_prog, false);
 		if (ret)
-			return ret;
+			goto out;
 	}
+	n += first;
 	run_jobs(jobs, n);
 	for (int i = 0; i < n; i++) {
-		pr_debug("load worker %d: %d ms estimated, %.0f ms taken%s", i,
-			 jobs[i].cost, jobs[i].ms,
+		pr_debug("load worker %d: %d ms estimated, %.0f ms taken%s%s",
+			 i, jobs[i].cost, jobs[i].ms, i < first ? " (tracing)" :
+			 first ? " (cgroup, context BTF)" : "",
 			 jobs[i].ret ? ", failed: each of its programs again "
 				       "on its own" : "");
 		settle(&jobs[i], false);
 		for (int k = 0; jobs[i].ret && k < jobs[i].nr; k++)
 			retry[nr_retry++] = jobs[i].ps[k];
 	}
-	if (!nr_retry)
-		return 0;
 
-	/* a refused program took its worker's others down with it */
+	/* a refused program took its worker's others down with it: each
+	 * alone, against the kernel's BTF */
 	for (int k = 0; k < nr_retry; k++) {
-		ret = open_worker(l, &alone[k]);
+		ret = open_worker(l, &alone[k], NULL);
 		if (!ret)
 			ret = assign(&alone[k], retry[k], fail_prog, false);
 		if (ret)
-			return ret;
+			goto out;
 	}
-	run_jobs(alone, nr_retry);
+	ret = 0;
+	if (nr_retry)
+		run_jobs(alone, nr_retry);
 	for (int k = 0; k < nr_retry; k++) {
 		settle(&alone[k], true);
 		if (log_level >= LV_DEBUG && retry[k]->err)
 			print_full_log(l, retry[k], fail_prog);
 	}
-	return 0;
+out:
+	if (btf_fd >= 0)
+		close(btf_fd);
+	return ret;
 }
