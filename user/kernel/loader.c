@@ -28,6 +28,7 @@
 #include "digest.h"
 #include "kstate.h"
 #include "loader.h"
+#include "premaps.h"
 #include "log.h"
 #include "progload.h"
 #include "util.h"
@@ -306,6 +307,7 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 		}
 	}
 	if (l->adopt.kind != ADOPT_SAME) {
+		premaps_create(skel->obj);
 		ret = relaywatch__load(skel);
 		if (ret) {
 			pr_warn("failed to create the BPF maps: %s (run with "

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The preallocated maps made ahead, in parallel (premaps.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "premaps.h"
+#include "util.h"
+
+/* largest first: they are shared out in this order */
+static const char *const prealloc[] = {
+	"procs", "dedup", "dns_ips", "tags", "inside",
+};
+#define NR_PRE ARRAY_SIZE(prealloc)
+
+struct premap {
+	struct bpf_map *map;
+	int btf_fd;
+	int fd;      /* or -errno */
+};
+
+static void create(struct premap *p)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo,
+		    .map_flags = bpf_map__map_flags(p->map),
+		    .numa_node = bpf_map__numa_node(p->map));
+
+	if (p->btf_fd >= 0) {
+		mo.btf_fd = p->btf_fd;
+		mo.btf_key_type_id = bpf_map__btf_key_type_id(p->map);
+		mo.btf_value_type_id = bpf_map__btf_value_type_id(p->map);
+	}
+	p->fd = bpf_map_create(bpf_map__type(p->map), bpf_map__name(p->map),
+			       bpf_map__key_size(p->map),
+			       bpf_map__value_size(p->map),
+			       bpf_map__max_entries(p->map), &mo);
+	if (p->fd < 0)
+		p->fd = -errno;
+}
+
+struct share {
+	struct premap *pre;
+	size_t from, step, n;
+};
+
+static void *create_share(void *arg)
+{
+	struct share *s = arg;
+
+	for (size_t i = s->from; i < s->n; i += s->step)
+		create(&s->pre[i]);
+	return NULL;
+}
+
+void premaps_create(struct bpf_object *obj)
+{
+	struct premap pre[NR_PRE];
+	const struct btf *obtf = bpf_object__btf(obj);
+	struct btf *btf = NULL;
+	struct share sh[2];
+	pthread_t tid;
+	size_t n = 0;
+	int btf_fd = -1;
+	bool threaded;
+
+	for (size_t i = 0; i < NR_PRE; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj,
+								 prealloc[i]);
+
+		if (m && bpf_map__fd(m) < 0 && bpf_map__autocreate(m))
+			pre[n++] = (struct premap){ .map = m, .fd = -1 };
+	}
+	if (!n)
+		return;
+	/* a copy of the object's BTF (the load loads its own), for the
+	 * maps' key and value types; a kernel that refuses it as it is gets
+	 * the maps without (libbpf would have to sanitize it first) */
+	if (obtf) {
+		const void *raw;
+		__u32 sz;
+
+		raw = btf__raw_data(obtf, &sz);
+		btf = raw ? btf__new(raw, sz) : NULL;
+		if (libbpf_get_error(btf))
+			btf = NULL;
+		if (btf && !btf__load_into_kernel(btf))
+			btf_fd = btf__fd(btf);
+	}
+	for (size_t i = 0; i < n; i++)
+		pre[i].btf_fd = btf_fd;
+	/* two shares, alternating by size: this thread and one more */
+	sh[0] = (struct share){ pre, 0, 2, n };
+	sh[1] = (struct share){ pre, 1, 2, n };
+	threaded = !pthread_create(&tid, NULL, create_share, &sh[1]);
+	create_share(&sh[0]);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		create_share(&sh[1]);
+	for (size_t i = 0; i < n; i++) {
+		int ret = pre[i].fd >= 0 ?
+			  bpf_map__reuse_fd(pre[i].map, pre[i].fd) : pre[i].fd;
+
+		if (ret)
+			pr_debug("map %s not made ahead: %s (the load makes "
+				 "it)", bpf_map__name(pre[i].map),
+				 strerror(-ret));
+		if (pre[i].fd >= 0)
+			close(pre[i].fd); /* reuse_fd took a copy */
+	}
+	btf__free(btf); /* the maps hold the kernel's object */
+}
