@@ -529,6 +529,11 @@ int main(int argc, char **argv)
 		deny_ttf();
 		goto out;
 	}
+	/* BENCH_ONLY=countries: only the five-country start-up and reload */
+	if (getenv("BENCH_ONLY") && !strcmp(getenv("BENCH_ONLY"), "countries")) {
+		five_countries(rounds);
+		goto out;
+	}
 	printf("relaywatch bench: %d rounds x %d pairs x %.2f s per workload, "
 	       "%d CIDRs in %d rules\n", rounds, PAIRS, secs, NR_CIDRS, RULES);
 	for (int r = 0; r < rounds; r++) {
