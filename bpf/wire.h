@@ -1022,15 +1022,6 @@ WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
 #define WIRE_W_HTTPS_URI 0x68747470733a2f2fULL  /* "https://" */
 #define WIRE_URI_AUTH 320 /* bytes of an absolute URI's authority */
 
-/*
- * The authority of an absolute URI, from off (past "scheme://") to its
- * end at '/', '?', '#' or the space before the version (stop):
- * [userinfo@]host[:port], host a name or a [v6] literal. The last '@'
- * ends the userinfo, the last ':' after it (outside brackets) starts the
- * port; the positions are kept in memory (out->ip), not in registers. On
- * WIRE_OK the port is set and the host lies in [ip.acc, ip.dec), for
- * wire_http's one host copy.
- */
 /* wire_uri's walk over the authority: st->pos the offset, st->len its
  * end once found (0 until then) */
 struct wire_uri_walk {
@@ -1069,6 +1060,15 @@ WIRE_FN int wire_uri_step(__u64 i, void *arg)
 	return 0;
 }
 
+/*
+ * The authority of an absolute URI, from off (past "scheme://") to its
+ * end at '/', '?', '#' or the space before the version (stop):
+ * [userinfo@]host[:port], host a name or a [v6] literal. The last '@'
+ * ends the userinfo, the last ':' after it (outside brackets) starts the
+ * port; the positions are kept in memory (out->ip), not in registers. On
+ * WIRE_OK the port is set and the host lies in [ip.acc, ip.dec), for
+ * wire_http's one host copy.
+ */
 WIRE_FN int wire_uri(const struct wire_buf *b, __u32 off, __u32 stop,
 		     __u16 defport, struct wire_flow *out)
 {
