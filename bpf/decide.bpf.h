@@ -70,75 +70,36 @@ static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
  * search over the n entries of geo4 or geo6: the last range that starts
  * at or below it. Returns its country code (0: unknown). A global
  * function on scalars: verified once, on its own; weak, as rule_test.
- * Where the kernel has bpf_loop its step is the loop's callback, verified
- * once, not once per step.
  */
-struct geo_search {
-	__u64 hi, lo;
-	__u32 first, end;
-	__u32 v6;
-	__u32 miss;  /* an entry below n was not there: unknown */
-};
-
-/* one step: halves [first, end); 1 ends the search */
-static __always_inline int geo_step(__u32 k, struct geo_search *g)
-{
-	__u32 first = g->first, end = g->end, mid;
-	bool below;
-
-	(void)k;
-	if (end - first <= 1)
-		return 1;
-	mid = first + (end - first) / 2;
-	if (g->v6) {
-		struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &mid);
-
-		if (!e) {
-			g->miss = 1;
-			return 1;
-		}
-		below = e->hi < g->hi || (e->hi == g->hi && e->lo <= g->lo);
-	} else {
-		struct rw_geo4 *e = bpf_map_lookup_elem(&geo4, &mid);
-
-		if (!e) {
-			g->miss = 1;
-			return 1;
-		}
-		below = e->start <= (__u32)g->hi;
-	}
-	if (below)
-		g->first = mid;
-	else
-		g->end = mid;
-	return 0;
-}
-
-#ifndef RW_COMPAT
-static int geo_cb(__u64 k, void *arg)
-{
-	return geo_step((__u32)k, arg);
-}
-#endif
-
 __weak __noinline int geo_find(__u64 hi, __u64 lo, __u32 v6, __u32 n)
 {
-	struct geo_search g = { .hi = hi, .lo = lo, .end = n, .v6 = v6 };
-	__u32 first;
+	__u32 first = 0, end = n;
 
 	if (!n)
 		return 0;
-#ifndef RW_COMPAT
-	bpf_loop(RW_GEO_STEPS, geo_cb, &g, 0);
-#else
 #pragma clang loop unroll(disable)
-	for (__u32 k = 0; k < RW_GEO_STEPS; k++)
-		if (geo_step(k, &g))
-			break;
-#endif
-	if (g.miss)
-		return 0;
-	first = g.first;
+	for (int k = 0; k < RW_GEO_STEPS && end - first > 1; k++) {
+		__u32 mid = first + (end - first) / 2;
+		bool below;
+
+		if (v6) {
+			struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &mid);
+
+			if (!e)
+				return 0;
+			below = e->hi < hi || (e->hi == hi && e->lo <= lo);
+		} else {
+			struct rw_geo4 *e = bpf_map_lookup_elem(&geo4, &mid);
+
+			if (!e)
+				return 0;
+			below = e->start <= (__u32)hi;
+		}
+		if (below)
+			first = mid;
+		else
+			end = mid;
+	}
 	if (v6) {
 		struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &first);
 
