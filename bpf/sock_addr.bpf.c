@@ -61,7 +61,11 @@ static __always_inline void emit_body(struct bpf_sock_addr *ctx, __u16 type,
 		count_lost(RW_CNT_RB_FULL, type);
 		/* carry what this event would have reported to the next one */
 		if (folded) {
-			struct rw_dedup_val *v = bpf_map_lookup_elem(&dedup, k);
+			/* on the stack: before 6.x a helper takes no key in
+			 * a global function's argument memory */
+			struct rw_dedup_key kk = *k;
+			struct rw_dedup_val *v = bpf_map_lookup_elem(&dedup,
+								     &kk);
 
 			if (v)
 				__sync_fetch_and_add(&v->suppressed, folded);
