@@ -70,36 +70,77 @@ static __always_inline struct rw_dest *lookup_dest(const struct dest *d,
  * search over the n entries of geo4 or geo6: the last range that starts
  * at or below it. Returns its country code (0: unknown). A global
  * function on scalars: verified once, on its own; weak, as rule_test.
+ * Where the kernel has bpf_loop its step is the loop's callback, verified
+ * once, not once per step. Each build has its own name (RW_HOOK): a weak
+ * global of one name in both would link one body into the other's
+ * programs, and 5.10 refuses a body with a callback it cannot run.
  */
-__weak __noinline int geo_find(__u64 hi, __u64 lo, __u32 v6, __u32 n)
+struct geo_search {
+	__u64 hi, lo;
+	__u32 first, end;
+	__u32 v6;
+	__u32 miss;  /* an entry below n was not there: unknown */
+};
+
+/* one step: halves [first, end); 1 ends the search */
+static __always_inline int geo_step(__u32 k, struct geo_search *g)
 {
-	__u32 first = 0, end = n;
+	__u32 first = g->first, end = g->end, mid;
+	bool below;
+
+	(void)k;
+	if (end - first <= 1)
+		return 1;
+	mid = first + (end - first) / 2;
+	if (g->v6) {
+		struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &mid);
+
+		if (!e) {
+			g->miss = 1;
+			return 1;
+		}
+		below = e->hi < g->hi || (e->hi == g->hi && e->lo <= g->lo);
+	} else {
+		struct rw_geo4 *e = bpf_map_lookup_elem(&geo4, &mid);
+
+		if (!e) {
+			g->miss = 1;
+			return 1;
+		}
+		below = e->start <= (__u32)g->hi;
+	}
+	if (below)
+		g->first = mid;
+	else
+		g->end = mid;
+	return 0;
+}
+
+#ifndef RW_COMPAT
+static int geo_cb(__u64 k, void *arg)
+{
+	return geo_step((__u32)k, arg);
+}
+#endif
+
+__weak __noinline int RW_HOOK(geo_find)(__u64 hi, __u64 lo, __u32 v6, __u32 n)
+{
+	struct geo_search g = { .hi = hi, .lo = lo, .end = n, .v6 = v6 };
+	__u32 first;
 
 	if (!n)
 		return 0;
+#ifndef RW_COMPAT
+	bpf_loop(RW_GEO_STEPS, geo_cb, &g, 0);
+#else
 #pragma clang loop unroll(disable)
-	for (int k = 0; k < RW_GEO_STEPS && end - first > 1; k++) {
-		__u32 mid = first + (end - first) / 2;
-		bool below;
-
-		if (v6) {
-			struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &mid);
-
-			if (!e)
-				return 0;
-			below = e->hi < hi || (e->hi == hi && e->lo <= lo);
-		} else {
-			struct rw_geo4 *e = bpf_map_lookup_elem(&geo4, &mid);
-
-			if (!e)
-				return 0;
-			below = e->start <= (__u32)hi;
-		}
-		if (below)
-			first = mid;
-		else
-			end = mid;
-	}
+	for (__u32 k = 0; k < RW_GEO_STEPS; k++)
+		if (geo_step(k, &g))
+			break;
+#endif
+	if (g.miss)
+		return 0;
+	first = g.first;
 	if (v6) {
 		struct rw_geo6 *e = bpf_map_lookup_elem(&geo6, &first);
 
@@ -128,13 +169,13 @@ static __always_inline struct rw_cc *country_of(const struct dest *d,
 
 		__builtin_memcpy(&a, d->addr, 4);
 		hi = bpf_ntohl(a);
-		cc = geo_find(hi, 0, 0, s->geo_n4);
+		cc = RW_HOOK(geo_find)(hi, 0, 0, s->geo_n4);
 	} else {
 		__builtin_memcpy(&hi, d->addr, 8);
 		__builtin_memcpy(&lo, d->addr + 8, 8);
 		hi = bpf_be64_to_cpu(hi);
 		lo = bpf_be64_to_cpu(lo);
-		cc = geo_find(hi, lo, 1, s->geo_n6);
+		cc = RW_HOOK(geo_find)(hi, lo, 1, s->geo_n6);
 	}
 	if (cc <= 0 || cc >= RW_NR_CC)
 		return NULL;

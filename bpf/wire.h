@@ -1022,25 +1022,28 @@ WIRE_FN int wire_authority(const struct wire_buf *b, __u32 *pos, __u32 len,
 #define WIRE_W_HTTPS_URI 0x68747470733a2f2fULL  /* "https://" */
 #define WIRE_URI_AUTH 320 /* bytes of an absolute URI's authority */
 
-/* wire_uri's walk over the authority: st->pos the offset, st->len its
- * end once found (0 until then) */
-struct wire_uri_walk {
+/* the HTTP walks (wire_uri's, wire_http's): the bytes, where they keep
+ * their state (st->pos: the offset) and where they must stop */
+struct wire_http_walk {
 	const struct wire_buf *b;
 	struct wire_ip *st;
-	__u32 stop;
+	__u32 len;
 	__u32 pad;
 };
 
+/* wire_uri's walk over the authority, to len (its stop); st->len its end
+ * once found (0 until then) */
+
 WIRE_FN int wire_uri_step(__u64 i, void *arg)
 {
-	struct wire_uri_walk *w = arg;
+	struct wire_http_walk *w = arg;
 	struct wire_ip *st = w->st;
 	__u32 p = WIRE_ONCE(st->pos);
 	__u8 c;
 
 	(void)i;
-	if (p >= w->stop) {
-		st->len = w->stop;
+	if (p >= w->len) {
+		st->len = w->len;
 		return 1;
 	}
 	c = wire_u8(w->b, p);
@@ -1073,7 +1076,7 @@ WIRE_FN int wire_uri(const struct wire_buf *b, __u32 off, __u32 stop,
 		     __u16 defport, struct wire_flow *out)
 {
 	struct wire_ip *st = &out->ip;
-	struct wire_uri_walk w = { .b = b, .st = st, .stop = stop };
+	struct wire_http_walk w = { .b = b, .st = st, .len = stop };
 	__u32 p, hs, he, end, v = 0;
 	int i;
 
@@ -1120,14 +1123,6 @@ WIRE_FN int wire_uri(const struct wire_buf *b, __u32 off, __u32 stop,
 #define WIRE_W_CONNECT 0x434f4e4e454354ULL /* "CONNECT" */
 #define WIRE_W_HTTP1 0x485454502f312e00ULL /* "HTTP/1." + version digit */
 #define WIRE_W_HOST 0x0a686f73743aULL      /* "\nhost:" */
-
-/* wire_http's walks: the offset is st->pos */
-struct wire_http_walk {
-	const struct wire_buf *b;
-	struct wire_ip *st;
-	__u32 len;
-	__u32 pad;
-};
 
 /* to the request line's LF; ends at it or past the bytes */
 WIRE_FN int wire_line_step(__u64 i, void *arg)
