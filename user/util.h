@@ -4,9 +4,7 @@
 #define RW_UTIL_H
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <linux/types.h>
 
@@ -31,27 +29,6 @@ static inline int grow_array(void **p, size_t *cap, size_t n, size_t size,
 }
 #define GROW(arr, cap, n, first) \
 	grow_array((void **)&(arr), &(cap), (n), sizeof(*(arr)), (first))
-
-/*
- * The pages of a fresh large allocation (malloc maps those itself) that
- * the caller is about to write all of, faulted in by one call instead of
- * one page fault per page: each costs ~10 us in a VM, and start-up
- * writes ~15 MB of country table. Below 1 MiB, or where the kernel does
- * not know the advice (before 5.14), nothing: the pages fault as before.
- */
-static inline void prefault(void *p, size_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
-	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)4095;
-
-	if (p && len >= (1u << 20) && e > a)
-		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-	(void)p;
-	(void)len;
-#endif
-}
 
 static inline __u64 clock_ns(clockid_t c)
 {

@@ -144,11 +144,6 @@ int geo_tab_alloc(struct geo_tab *t, int fi, size_t nr)
 		geo_tab_free(t);
 		return -ENOMEM;
 	}
-	prefault(t->cc, nr * sizeof(*t->cc));
-	if (fi)
-		prefault(t->s6, nr * sizeof(*t->s6));
-	else
-		prefault(t->s4, nr * sizeof(*t->s4));
 	return 0;
 }
 

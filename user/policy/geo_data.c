@@ -18,7 +18,6 @@
 
 #define GEO_INTERNAL
 #include "geo.h"
-#include "util.h"
 
 #define GEO_MAGIC "RWGC"
 #define GEO_VERSION 1
@@ -143,7 +142,6 @@ static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 		free(buf);
 		return -ENOMEM;
 	}
-	prefault(buf, cap);
 	/* grow the output until the stream ends or the cap is hit */
 	for (;;) {
 		if (zs.total_out == cap) {
@@ -160,7 +158,6 @@ static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 				goto out;
 			}
 			buf = nb;
-			prefault(buf + cap / 2, cap / 2);
 		}
 		zs.next_out = buf + zs.total_out;
 		zs.avail_out = cap - zs.total_out;
