@@ -42,7 +42,6 @@ struct scratch {
 	struct wire_key key;
 	__u64 key_cookie;
 	struct rw_flow key_flow;
-	__u8 key_out[RW_KEY_LEN]; /* what the key event carries */
 	/* the flow being decided, for rw_flow_verdict */
 	struct rw_flow jflow;
 	/* ingress: the DNS message parsed (a datagram, or one message of a
@@ -206,40 +205,8 @@ __noinline int rw_flow_parse(struct scratch *sc)
  * bpf_loop (5.17+): 5.10's verifier refuses the walk's plain loop, and
  * there a key sent in clear is not reported (README). */
 #ifndef RW_COMPAT
-/* 8 bytes of the key into sc->key_out; past klen, zeros (none of the
- * rest of the request: other headers may be secrets too). Little-endian:
- * the mask keeps a word's first bytes. bpf_loop's callback: verified
- * once, where a loop was a third of this program's verification */
-struct key_copy {
-	struct scratch *sc;
-	__u32 n;
-	__u32 pad;
-};
-
-static int key_copy_cb(__u64 i, void *arg)
-{
-	struct key_copy *kc = arg;
-	struct scratch *sc = kc->sc;
-	__u32 n = kc->n;
-	__u64 v = 0;
-	__u32 k;
-
-	if (i >= RW_KEY_LEN / 8)
-		return 1;
-	k = (__u32)i * 8;
-	if (k < n) {
-		__builtin_memcpy(&v, &sc->buf.data[(sc->key.off + k) &
-						   WIRE_MASK], 8);
-		if (n - k < 8)
-			v &= (1ULL << ((n - k) * 8)) - 1;
-	}
-	__builtin_memcpy(&sc->key_out[k], &v, 8);
-	return 0;
-}
-
 static __always_inline int key_report(struct scratch *sc)
 {
-	struct key_copy kc = { .sc = sc };
 	struct rw_key_event *e;
 	__u32 n;
 
@@ -262,9 +229,20 @@ static __always_inline int key_report(struct scratch *sc)
 	__builtin_memcpy(e->name, sc->flow.host.name, RW_NAME_LEN);
 	n = sc->key.len < RW_KEY_LEN ? sc->key.len : RW_KEY_LEN;
 	e->klen = n;
-	kc.n = n;
-	bpf_loop(RW_KEY_LEN / 8, key_copy_cb, &kc, 0);
-	__builtin_memcpy(e->key, sc->key_out, RW_KEY_LEN);
+	/* 8 bytes at a time; past klen, zeros (none of the rest of the
+	 * request: other headers may be secrets too). Little-endian: the
+	 * mask keeps a word's first bytes */
+	for (__u32 i = 0; i < RW_KEY_LEN; i += 8) {
+		__u64 v = 0;
+
+		if (i < n) {
+			__builtin_memcpy(&v, &sc->buf.data[(sc->key.off + i) &
+							   WIRE_MASK], 8);
+			if (n - i < 8)
+				v &= (1ULL << ((n - i) * 8)) - 1;
+		}
+		__builtin_memcpy(&e->key[i], &v, 8);
+	}
 	count(RW_CNT_EMITTED);
 	submit(e, false);
 	return 1;
