@@ -181,19 +181,34 @@ static __always_inline struct rw_dns_val *dns_name(const struct dest *d,
 	return NULL;
 }
 
+/* the rules a DNS mapping's name falls under, into its cache */
+#ifndef RW_COMPAT
+/* a global function where the kernel takes pointer arguments (the build
+ * with bpf_loop): the name walk verified once, not once for every state
+ * of the hook that asks (connect6 52,084 -> 38,062 instructions on 6.18) */
+__noinline int dns_masks_fill(struct rw_dns_val *v, __u32 gen)
+#else
+static __always_inline int dns_masks_fill(struct rw_dns_val *v, __u32 gen)
+#endif
+{
+	__u64 dm = 0, im = 0;
+
+	if (!v)
+		return 0;
+	match_name(RW_SLOT_SOCK, (__u8)gen, v->hash, v->sfx, v->labels,
+		   v->name, v->len, &dm, &im);
+	v->cache[0] = dm;
+	v->cache[1] = im;
+	v->cache_gen = gen + 1;
+	return 0;
+}
+
 /* the rules a DNS mapping's name falls under, cached per generation */
 static __always_inline void dns_masks(struct rw_dns_val *v, __u8 gen,
 				      __u64 *dom, __u64 *intel)
 {
-	if (v->cache_gen != (__u32)gen + 1) {
-		__u64 dm = 0, im = 0;
-
-		match_name(RW_SLOT_SOCK, gen, v->hash, v->sfx, v->labels, v->name, v->len,
-			   &dm, &im);
-		v->cache[0] = dm;
-		v->cache[1] = im;
-		v->cache_gen = gen + 1;
-	}
+	if (v->cache_gen != (__u32)gen + 1)
+		dns_masks_fill(v, gen);
 	*dom |= v->cache[0];
 	*intel |= v->cache[1];
 }
