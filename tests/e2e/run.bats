@@ -155,6 +155,23 @@ http_once() {
 	[[ "$output" == *"nothing pinned"* ]]
 }
 
+@test "detach of a daemon that cannot stop says what it is doing; once it runs again, the detach it was asked for happens" {
+	start_daemon
+	kill -STOP "${PIDS[-1]}"
+	run "$RW" detach --cgroup "$CG"
+	[ "$status" = 1 ]
+	[[ "$output" == *"did not stop: stop it (pid ${PIDS[-1]}, state T, in "* ]]
+	# nothing was removed while it could not stop: still enforced
+	[ "$(bpftool cgroup show "$CG" | grep -c connect4)" = 1 ]
+	# the SIGUSR2 it got while stopped is handled now: it detaches itself
+	kill -CONT "${PIDS[-1]}"
+	wait "${PIDS[-1]}"
+	[ "$(bpftool cgroup show "$CG" | grep -c -E '^[0-9]')" = 0 ]
+	run "$RW" detach --cgroup "$CG"
+	[ "$status" = 0 ]
+	[[ "$output" == *"nothing pinned"* ]]
+}
+
 @test "--reload-on-change: a ConfigMap-style swap reloads; a touch or a bad file does not replace the policy" {
 	# kubelet's layout: policy.yaml -> ..data/policy.yaml, ..data -> ..TS
 	mkdir -p "$TMP/cm/..1"

@@ -25,6 +25,7 @@
 #include "loader.h"
 #include "log.h"
 #include "pin.h"
+#include "proc.h"
 #include "progload.h"
 #include "util.h"
 #include "watch.h"
@@ -376,9 +377,29 @@ static int detach_one(const char *cgdir, const char *what)
 		lock = pin_lock(cgdir, 5000);
 	}
 	if (lock < 0) {
-		pr_warn("%s: a daemon holds %s and did not stop: stop it (pid "
-			"%u), then detach again", what, cgdir,
-			set ? set->meta.daemon_pid : 0);
+		pid_t pid = set ? (pid_t)set->meta.daemon_pid : 0;
+		char state = 0, wchan[64] = "", path[64];
+		FILE *f;
+
+		/* what the daemon is doing, or that it is gone (then
+		 * something else holds the lock) */
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		if (pid > 0 && !proc_stat(pid, &state, NULL) &&
+		    (f = fopen(path, "r"))) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				wchan[0] = 0;
+			fclose(f);
+		}
+		if (pid > 0 && !state)
+			pr_warn("%s: %s is still locked, but its daemon (pid "
+				"%d) is gone: another process holds the lock "
+				"(fuser -v %s)", what, cgdir, (int)pid, cgdir);
+		else
+			pr_warn("%s: a daemon holds %s and did not stop: stop "
+				"it (pid %d, state %c%s%s), then detach again",
+				what, cgdir, (int)pid, state ? state : '?',
+				wchan[0] && strcmp(wchan, "0") ? ", in " : "",
+				wchan[0] && strcmp(wchan, "0") ? wchan : "");
 		free(sets);
 		return -1;
 	}
