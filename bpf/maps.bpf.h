@@ -17,12 +17,7 @@
 #define RW_DEDUP_MAX 65536
 #define RW_CIDR_MAX 262144
 
-/* how the egress hook may ask who sends (set by the loader's probe):
- * RW_SENDER_PID bpf_get_current_pid_tgid (cgroup_skb from Linux 6.10),
- * RW_SENDER_TASK bpf_get_current_task and a read of its tgid (earlier
- * kernels offer these to every program of a CAP_PERFMON loader), or 0 */
-#define RW_SENDER_PID 1
-#define RW_SENDER_TASK 2
+/* how the egress hook may ask who sends (RW_SENDER_*, relaywatch.h) */
 const volatile __u8 cfg_sender __weak = 0;
 
 /* wake the reader only once this much is waiting (set by the loader) */

@@ -294,6 +294,14 @@ struct rw_dest {
  */
 #define RW_NR_CC (26 * 26 + 1) /* 0 unknown, 1 + (c0 - 'A') * 26 + (c1 - 'A') */
 #define RW_GEO_STEPS 32        /* binary search steps: 2^32 entries */
+
+/* how the egress hook may ask who sends (its cfg_sender, set by the
+ * loader's probe): RW_SENDER_PID bpf_get_current_pid_tgid (cgroup_skb from
+ * Linux 6.10), RW_SENDER_TASK bpf_get_current_task and a read of its tgid
+ * (earlier kernels offer these to every program of a CAP_PERFMON loader),
+ * or 0 */
+#define RW_SENDER_PID 1
+#define RW_SENDER_TASK 2
 struct rw_geo4 {
 	__u32 start;   /* host order */
 	__u16 cc;

@@ -260,16 +260,17 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	 * the pid from Linux 6.10, for the task (and read its tgid) before */
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
 				    BPF_FUNC_get_current_pid_tgid, NULL) == 1)
-		skel->rodata->cfg_sender = 1; /* RW_SENDER_PID */
+		skel->rodata->cfg_sender = RW_SENDER_PID;
 	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
 					 BPF_FUNC_get_current_task, NULL) == 1 &&
 		 libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
 					 BPF_FUNC_probe_read_kernel, NULL) == 1)
-		skel->rodata->cfg_sender = 2; /* RW_SENDER_TASK */
+		skel->rodata->cfg_sender = RW_SENDER_TASK;
 	/* for tests: RELAYWATCH_SENDER=task|none acts as an older kernel */
 	if (getenv("RELAYWATCH_SENDER") && skel->rodata->cfg_sender)
 		skel->rodata->cfg_sender =
-			!strcmp(getenv("RELAYWATCH_SENDER"), "task") ? 2 :
+			!strcmp(getenv("RELAYWATCH_SENDER"), "task") ?
+				RW_SENDER_TASK :
 			!strcmp(getenv("RELAYWATCH_SENDER"), "none") ? 0 :
 			skel->rodata->cfg_sender;
 	if (!skel->rodata->cfg_sender)

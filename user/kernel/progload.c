@@ -481,7 +481,7 @@ static int ctx_btf(struct loader *l, char *path, size_t len)
 	struct btf *b;
 	int fd;
 
-	if (l->skel->rodata->cfg_sender == 2 /* RW_SENDER_TASK */ ||
+	if (l->skel->rodata->cfg_sender == RW_SENDER_TASK ||
 	    getenv("RELAYWATCH_KERNEL_BTF")) /* for comparison */
 		return -1;
 	b = corebtf_ctx(bpf_object__btf(l->skel->obj));
