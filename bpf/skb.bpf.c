@@ -231,16 +231,24 @@ static __always_inline int key_report(struct scratch *sc)
 	e->klen = n;
 	/* 8 bytes at a time; past klen, zeros (none of the rest of the
 	 * request: other headers may be secrets too). Little-endian: the
-	 * mask keeps a word's first bytes */
+	 * mask keeps a word's first bytes. No branch on n: one per word
+	 * had the verifier walk the rest of the copy once for every word
+	 * the key could end in (20,481 of flow_egress's 68,193
+	 * instructions on 6.18) */
 	for (__u32 i = 0; i < RW_KEY_LEN; i += 8) {
-		__u64 v = 0;
+		__s64 left = (__s64)n - i, neg = left, big;
+		__u64 v, mask;
 
-		if (i < n) {
-			__builtin_memcpy(&v, &sc->buf.data[(sc->key.off + i) &
-							   WIRE_MASK], 8);
-			if (n - i < 8)
-				v &= (1ULL << ((n - i) * 8)) - 1;
-		}
+		/* the sign spread in asm: from C, clang makes them branches */
+		asm volatile("%[x] s>>= 63" : [x] "+r"(neg));
+		left &= ~neg;                   /* below 0: 0 */
+		big = 7 - left;
+		asm volatile("%[x] s>>= 63" : [x] "+r"(big));
+		mask = (__u64)big;              /* 8 or more: all ones */
+		mask |= (1ULL << ((left & 7) * 8)) - 1;
+		__builtin_memcpy(&v, &sc->buf.data[(sc->key.off + i) &
+						   WIRE_MASK], 8);
+		v &= mask;
 		__builtin_memcpy(&e->key[i], &v, 8);
 	}
 	count(RW_CNT_EMITTED);
