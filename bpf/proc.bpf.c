@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
- * Process table and in-kernel kills, from BTF tracepoints (tp_btf): they
- * need no kprobes and no tracefs. exec records what the new image is (its
+ * Process table and in-kernel kills, from raw tracepoints (raw_tp): they
+ * need no kprobes and no tracefs, and unlike tp_btf no parse of the
+ * kernel's whole BTF by libbpf to find their target (the structs they
+ * read are relocated against the loader's copy of just those: corebtf.c). exec records what the new image is (its
  * path, inode, argv) so that a process that connects and exits within a
  * millisecond is still attributed, and so exe rules can be decided in the
  * kernel; fork copies the parent's entry; exit reports a tagged process's
@@ -74,7 +76,7 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid,
 	submit(e, false);
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
@@ -106,7 +108,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	return 0;
 }
 
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 zero = 0, ptgid, ctgid = BPF_CORE_READ(child, tgid);
@@ -131,7 +133,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
@@ -153,7 +155,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
+SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -221,7 +223,7 @@ static __always_inline __u64 ancestor_id(struct cgroup *cg, __u32 level)
 	return id;
 }
 
-SEC("tp_btf/cgroup_attach_task")
+SEC("raw_tp/cgroup_attach_task")
 int BPF_PROG(cgroup_escape, struct cgroup *dst, const char *path,
 	     struct task_struct *task, bool threadgroup)
 {

@@ -531,7 +531,7 @@ struct rw_kill {
 	__u8 pad[2];
 };
 
-/* a process left the watched cgroup (tp_btf/cgroup_attach_task) */
+/* a process left the watched cgroup (raw_tp/cgroup_attach_task) */
 struct rw_escape_event {
 	struct rw_event_hdr hdr;
 	__u32 tgid;        /* the process moved */

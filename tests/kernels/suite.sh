@@ -91,6 +91,8 @@ sleep 0.3
 cp /rw/etc/suite-policy.yaml $T/policy.yaml
 
 check "run loads and enforces on $(uname -r)" start $T/policy.yaml
+check "the kernel's BTF is read by the loader, not left to libbpf" \
+	sh -c "! grep 'libbpf parses the kernel' $T/err"
 # for the report: instructions verified per program, start-up to enforcing
 sed -n 's/^relaywatch: \([a-z0-9_]*\): on, \([0-9]*\) instructions verified$/RWK-STAT insns \1 \2/p' $T/err
 sed -n 's/^relaywatch: start-up: policy in force at \([0-9]*\) ms$/RWK-STAT startup \1/p' $T/err

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Attachments as link fds (bpf_link_create for the cgroup hooks, raw
- * tracepoint links for tp_btf), so that a link can be pinned, taken back
+ * tracepoint links for the tracing programs), so that a link can be pinned, taken back
  * from its pin by a later daemon, and given a new program in one step
  * (BPF_LINK_UPDATE): a restart or an upgrade never leaves a moment in
  * which a call is not judged. README "Lifecycle" tells the states.
@@ -263,7 +263,7 @@ static int link_new(struct loader *l, struct prog_state *ps)
 {
 	int fd = ps->cgroup ? bpf_link_create(ps->fd, l->cgroup_fd,
 					      ps->attach_type, NULL)
-			    : bpf_raw_tracepoint_open(NULL, ps->fd);
+			    : bpf_raw_tracepoint_open(ps->tp, ps->fd);
 
 	return fd < 0 ? -errno : fd;
 }

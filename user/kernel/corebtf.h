@@ -21,6 +21,16 @@
  */
 struct btf *corebtf_tiny(void);
 struct btf *corebtf_ctx(const struct btf *obj);
+/*
+ * corebtf_kernel: for the tracing programs, the kernel's own definition
+ * of each struct and union the object names, read from its BTF without
+ * libbpf's parse (mapped where the kernel allows it, 6.16+): pointers in
+ * them lead nowhere (each step through one is a relocation of its own),
+ * what they hold by value is copied whole. NULL if the kernel's BTF is
+ * missing or has a kind this build does not know: the caller lets libbpf
+ * parse it.
+ */
+struct btf *corebtf_kernel(const struct btf *obj);
 
 /* b in a memfd, and its /proc/self/fd path in path; the fd or -errno */
 int corebtf_memfd(const struct btf *b, char *path, size_t len);

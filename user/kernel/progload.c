@@ -65,16 +65,16 @@ static const struct {
 	const char *name;
 	int feature, ms, variant, cg;
 } prog_table[] = {
-	{ "flow_egress", RW_F_FIRST_BYTES, 58, LOOP, CG(CGROUP_INET_EGRESS) },
-	{ "dns_ingress", RW_F_DNS, 37, LOOP, CG(CGROUP_INET_INGRESS) },
+	{ "flow_egress", RW_F_FIRST_BYTES, 40, LOOP, CG(CGROUP_INET_EGRESS) },
+	{ "dns_ingress", RW_F_DNS, 12, LOOP, CG(CGROUP_INET_INGRESS) },
 	{ "flow_egress_compat", RW_F_FIRST_BYTES, 58, NO_LOOP,
 	  CG(CGROUP_INET_EGRESS) },
 	{ "dns_ingress_compat", RW_F_DNS, 37, NO_LOOP,
 	  CG(CGROUP_INET_INGRESS) },
-	{ "connect6", RW_F_CONNECT, 26, LOOP, CG(CGROUP_INET6_CONNECT) },
-	{ "sendmsg6", RW_F_SENDMSG, 14, LOOP, CG(CGROUP_UDP6_SENDMSG) },
-	{ "connect4", RW_F_CONNECT, 12, LOOP, CG(CGROUP_INET4_CONNECT) },
-	{ "sendmsg4", RW_F_SENDMSG, 7, LOOP, CG(CGROUP_UDP4_SENDMSG) },
+	{ "connect6", RW_F_CONNECT, 11, LOOP, CG(CGROUP_INET6_CONNECT) },
+	{ "sendmsg6", RW_F_SENDMSG, 9, LOOP, CG(CGROUP_UDP6_SENDMSG) },
+	{ "connect4", RW_F_CONNECT, 7, LOOP, CG(CGROUP_INET4_CONNECT) },
+	{ "sendmsg4", RW_F_SENDMSG, 6, LOOP, CG(CGROUP_UDP4_SENDMSG) },
 	{ "connect6_compat", RW_F_CONNECT, 26, NO_LOOP,
 	  CG(CGROUP_INET6_CONNECT) },
 	{ "sendmsg6_compat", RW_F_SENDMSG, 14, NO_LOOP,
@@ -91,6 +91,26 @@ static const struct {
 	{ "sys_exit", RW_F_KILL, 1, ANY, 0 },
 	{ "cgroup_escape", RW_F_ESCAPE, 1, ANY, 0 },
 };
+
+/* the tracing programs' raw tracepoints (raw_tp: no parse of the
+ * kernel's BTF to find a tp_btf program's target) */
+static const struct {
+	const char *name, *tp;
+} tracepoints[] = {
+	{ "handle_exec", "sched_process_exec" },
+	{ "handle_fork", "sched_process_fork" },
+	{ "handle_exit", "sched_process_exit" },
+	{ "sys_exit", "sys_exit" },
+	{ "cgroup_escape", "cgroup_attach_task" },
+};
+
+static const char *tracepoint_of(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tracepoints); i++)
+		if (!strcmp(tracepoints[i].name, name))
+			return tracepoints[i].tp;
+	return NULL;
+}
 
 static int table_index(const char *name)
 {
@@ -227,6 +247,7 @@ bool progload_describe(struct prog_state *ps, const char *name)
 	ps->feature = t >= 0 ? prog_table[t].feature : -1;
 	ps->cgroup = t >= 0 && prog_table[t].cg;
 	ps->attach_type = ps->cgroup ? prog_table[t].cg - 1 : 0;
+	ps->tp = tracepoint_of(name);
 	ps->fd = -1;
 	ps->link_fd = -1;
 	return t >= 0;
@@ -490,13 +511,35 @@ static int ctx_btf(struct loader *l, char *path, size_t len)
 	return fd < 0 ? -1 : fd;
 }
 
+/* the kernel's types the object names (corebtf_kernel), for the tracing
+ * programs' worker, and for all of them where the cgroup programs need
+ * the kernel's task_struct: one read of the kernel's BTF instead of a
+ * parse by libbpf in every worker. -1: libbpf parses it */
+static int kernel_btf(struct loader *l, char *path, size_t len)
+{
+	struct btf *b;
+	int fd;
+
+	if (getenv("RELAYWATCH_KERNEL_BTF"))
+		return -1;
+	b = corebtf_kernel(bpf_object__btf(l->skel->obj));
+	if (!b) /* tests/kernels/suite.sh looks for this */
+		pr_info("%s not read (missing, or a kind of type this build "
+			"does not know): libbpf parses the kernel's BTF, a "
+			"slower start", "/sys/kernel/btf/vmlinux");
+	fd = b ? corebtf_memfd(b, path, len) : -1;
+	btf__free(b);
+	return fd < 0 ? -1 : fd;
+}
+
 int progload_all(struct loader *l, const char *fail_prog)
 {
 	struct load_job jobs[LOADER_WORKERS + 1] = {}, alone[RW_PROGS_MAX] = {};
 	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int n, first, nr_retry = 0, ret, btf_fd;
-	char btf_path[64];
+	int n, first, nr_retry = 0, ret, btf_fd, kbtf_fd;
+	char btf_path[64], kbtf_path[64];
+	const char *tracing_btf, *cgroup_btf;
 
 	for (int i = 0; i < l->nr_progs; i++)
 		order[i] = &l->progs[i];
@@ -505,11 +548,14 @@ int progload_all(struct loader *l, const char *fail_prog)
 	/* with a BTF of their own for the cgroup programs, the tracing
 	 * programs (the kernel's BTF) are a job of their own: jobs[0] */
 	btf_fd = ctx_btf(l, btf_path, sizeof(btf_path));
+	kbtf_fd = kernel_btf(l, kbtf_path, sizeof(kbtf_path));
+	tracing_btf = kbtf_fd >= 0 ? kbtf_path : NULL;
+	cgroup_btf = btf_fd >= 0 ? btf_path : tracing_btf;
 	first = btf_fd >= 0 ? 1 : 0;
 	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;
 	for (int i = 0; i < first + n; i++) {
-		ret = open_worker(l, &jobs[i], i < first ? NULL :
-				  btf_fd >= 0 ? btf_path : NULL);
+		ret = open_worker(l, &jobs[i], i < first ? tracing_btf :
+				  cgroup_btf);
 		if (ret)
 			goto out;
 	}
@@ -560,5 +606,7 @@ int progload_all(struct loader *l, const char *fail_prog)
 out:
 	if (btf_fd >= 0)
 		close(btf_fd);
+	if (kbtf_fd >= 0)
+		close(kbtf_fd);
 	return ret;
 }

@@ -29,6 +29,7 @@ struct prog_state {
 	int feature;
 	bool cgroup;               /* attached to the cgroup (else tracing) */
 	int attach_type;           /* enum bpf_attach_type, for cgroup ones */
+	const char *tp;            /* the raw tracepoint, for tracing ones */
 	struct bpf_program *prog;  /* the loaded instance, NULL if none */
 	int fd;                    /* the program: loaded, or from its pin;
 				    * -1 when the kernel refused it */
