@@ -211,12 +211,30 @@ static struct relaywatch *open_owner(int *btf_fd)
 	return skel ? skel : relaywatch__open();
 }
 
+/* the country table into the kernel's arrays: progload_all's meanwhile */
+struct geo_write {
+	struct bpf_object *obj;
+	const struct geomap *t;
+	int ret;
+	bool done;
+};
+
+static void write_geo(void *arg)
+{
+	struct geo_write *g = arg;
+
+	g->ret = geomap_write(g->obj, g->t);
+	g->done = true;
+}
+
 int loader_open(struct loader *l, const struct loader_opts *o)
 {
 	struct relaywatch *skel;
+	struct geo_write geo;
 	const void *elf;
 	size_t elf_sz;
 	int ret, btf_fd = -1;
+	bool geo_now;
 
 	memset(l, 0, sizeof(*l));
 	l->cgroup_fd = -1;
@@ -307,6 +325,9 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 				 "a program of the set is no longer pinned");
 		}
 	}
+	/* a set adopted holds this table already (attach.c checks) */
+	geo = (struct geo_write){ .obj = skel->obj, .t = &o->geo };
+	geo_now = l->adopt.kind == ADOPT_NONE || l->adopt.kind == ADOPT_BESIDE;
 	if (l->adopt.kind != ADOPT_SAME) {
 		premaps_create(skel->obj);
 		ret = relaywatch__load(skel);
@@ -315,8 +336,10 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 				"-vv for libbpf's log)", strerror(-ret));
 			goto fail;
 		}
+		/* the table is written while the programs are verified */
 		ret = progload_all(l, o->fail_prog ? o->fail_prog :
-					      getenv("RELAYWATCH_REFUSE"));
+					      getenv("RELAYWATCH_REFUSE"),
+				   geo_now ? write_geo : NULL, &geo);
 		if (ret) {
 			pr_warn("failed to load the BPF programs: %s",
 				strerror(-ret));
@@ -326,9 +349,8 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	if (btf_fd >= 0)
 		close(btf_fd);
 	btf_fd = -1;
-	/* a set adopted holds this table already (attach.c checks) */
-	if (l->adopt.kind == ADOPT_NONE || l->adopt.kind == ADOPT_BESIDE) {
-		ret = geomap_write(skel->obj, &o->geo);
+	if (geo_now) {
+		ret = geo.done ? geo.ret : geomap_write(skel->obj, &o->geo);
 		if (ret) {
 			pr_warn("cannot write the country table: %s",
 				strerror(-ret));

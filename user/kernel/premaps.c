@@ -14,9 +14,11 @@
 #include "premaps.h"
 #include "util.h"
 
-/* largest first: they are shared out in this order */
+/* largest first: they are shared out in this order, each to the share
+ * with fewer bytes so far (the country table's arrays are as big as the
+ * table: ~9 MB) */
 static const char *const prealloc[] = {
-	"procs", "dedup", "dns_ips", "tags", "inside",
+	"procs", "dedup", "geo6", "dns_ips", "geo4", "tags", "inside",
 };
 #define NR_PRE ARRAY_SIZE(prealloc)
 
@@ -46,17 +48,25 @@ static void create(struct premap *p)
 }
 
 struct share {
-	struct premap *pre;
-	size_t from, step, n;
+	struct premap *pre[NR_PRE];
+	size_t n;
+	__u64 bytes;
 };
 
 static void *create_share(void *arg)
 {
 	struct share *s = arg;
 
-	for (size_t i = s->from; i < s->n; i += s->step)
-		create(&s->pre[i]);
+	for (size_t i = 0; i < s->n; i++)
+		create(s->pre[i]);
 	return NULL;
+}
+
+/* what a map takes: its entries, with the kernel's ~48 bytes each */
+static __u64 map_bytes(const struct bpf_map *m)
+{
+	return (__u64)bpf_map__max_entries(m) *
+	       (bpf_map__key_size(m) + bpf_map__value_size(m) + 48);
 }
 
 void premaps_create(struct bpf_object *obj)
@@ -64,7 +74,7 @@ void premaps_create(struct bpf_object *obj)
 	struct premap pre[NR_PRE];
 	const struct btf *obtf = bpf_object__btf(obj);
 	struct btf *btf = NULL;
-	struct share sh[2];
+	struct share sh[2] = {};
 	pthread_t tid;
 	size_t n = 0;
 	int btf_fd = -1;
@@ -95,9 +105,13 @@ void premaps_create(struct bpf_object *obj)
 	}
 	for (size_t i = 0; i < n; i++)
 		pre[i].btf_fd = btf_fd;
-	/* two shares, alternating by size: this thread and one more */
-	sh[0] = (struct share){ pre, 0, 2, n };
-	sh[1] = (struct share){ pre, 1, 2, n };
+	/* two shares, by size: this thread and one more */
+	for (size_t i = 0; i < n; i++) {
+		struct share *to = &sh[sh[1].bytes < sh[0].bytes];
+
+		to->pre[to->n++] = &pre[i];
+		to->bytes += map_bytes(pre[i].map);
+	}
 	threaded = !pthread_create(&tid, NULL, create_share, &sh[1]);
 	create_share(&sh[0]);
 	if (threaded)

@@ -237,6 +237,12 @@ struct load_job {
 	int nr, cost;            /* programs, estimated ms */
 	int ret;
 	double ms;
+	/* the tracing programs' job where the cgroup programs need no
+	 * kernel type: its instance is opened in its own thread, against
+	 * the kernel's types it copies there (kernel_btf), while the other
+	 * workers verify */
+	struct loader *lazy;
+	const char *fail_prog;
 };
 
 bool progload_describe(struct prog_state *ps, const char *name)
@@ -260,12 +266,19 @@ static int cost_of(const char *name)
 	return i < 0 ? 1 : prog_table[i].ms;
 }
 
+static int open_lazy(struct load_job *j, int *btf_fd);
+
 static void *load_worker(void *arg)
 {
 	struct load_job *j = arg;
 	__u64 t0 = mono_ns();
+	int btf_fd = -1;
 
-	j->ret = bpf_object__load(j->inst->obj);
+	j->ret = j->lazy ? open_lazy(j, &btf_fd) : 0;
+	if (!j->ret)
+		j->ret = bpf_object__load(j->inst->obj);
+	if (btf_fd >= 0)
+		close(btf_fd);
 	j->ms = (mono_ns() - t0) / 1e6;
 	return NULL;
 }
@@ -390,9 +403,11 @@ static void settle(struct load_job *j, bool alone)
 {
 	for (int k = 0; k < j->nr; k++) {
 		struct prog_state *ps = j->ps[k];
-		struct bpf_program *p = bpf_object__find_program_by_name(
-			j->inst->obj, ps->name);
-		const char *at = strstr(j->logs[k], "processed ");
+		struct bpf_program *p = j->inst ?
+			bpf_object__find_program_by_name(j->inst->obj, ps->name) :
+			NULL;
+		const char *at = j->logs[k] ? strstr(j->logs[k], "processed ") :
+					      NULL;
 		char line[200];
 
 		ps->insns = at ? strtoul(at + 10, NULL, 10) : 0;
@@ -404,7 +419,8 @@ static void settle(struct load_job *j, bool alone)
 			ps->prog = NULL;
 			ps->fd = -1;
 			ps->err = j->ret ? j->ret : -ENOENT;
-			last_line(j->logs[k], line, sizeof(line));
+			last_line(j->logs[k] ? j->logs[k] : "", line,
+				  sizeof(line));
 			snprintf(ps->why, sizeof(ps->why), "%s: %s (%s)%s%s",
 				 ps->name, "load failed", strerror(-ps->err),
 				 line[0] ? ": " : "", line);
@@ -441,7 +457,9 @@ static void print_full_log(struct loader *l, const struct prog_state *ps,
 	relaywatch__destroy(j.inst);
 }
 
-static void run_jobs(struct load_job *jobs, int n)
+/* jobs[0] on this thread, then meanwhile (if any), the rest on threads */
+static void run_jobs(struct load_job *jobs, int n,
+		     void (*meanwhile)(void *), void *ctx)
 {
 	pthread_t tid[RW_PROGS_MAX];
 	bool threaded[RW_PROGS_MAX] = {};
@@ -451,6 +469,8 @@ static void run_jobs(struct load_job *jobs, int n)
 					      &jobs[i]);
 	if (n > 0)
 		load_worker(&jobs[0]); /* this thread's share */
+	if (meanwhile)
+		meanwhile(ctx);
 	for (int i = 1; i < n; i++)
 		if (threaded[i])
 			pthread_join(tid[i], NULL);
@@ -532,30 +552,56 @@ static int kernel_btf(struct loader *l, char *path, size_t len)
 	return fd < 0 ? -1 : fd;
 }
 
-int progload_all(struct loader *l, const char *fail_prog)
+/* the lazy job's instance, its BTF (*btf_fd, open until the load has
+ * read it), its programs given to it */
+static int open_lazy(struct load_job *j, int *btf_fd)
+{
+	struct prog_state *want[RW_PROGS_MAX];
+	int nr = j->nr, ret;
+	char path[64];
+
+	memcpy(want, j->ps, sizeof(want));
+	j->nr = 0;
+	j->cost = 0;
+	*btf_fd = kernel_btf(j->lazy, path, sizeof(path));
+	ret = open_worker(j->lazy, j, *btf_fd >= 0 ? path : NULL);
+	for (int k = 0; !ret && k < nr; k++)
+		ret = assign(j, want[k], j->fail_prog, false);
+	if (ret) { /* settle() sends them to be loaded one by one */
+		memcpy(j->ps, want, sizeof(want));
+		j->nr = nr;
+	}
+	return ret;
+}
+
+int progload_all(struct loader *l, const char *fail_prog,
+		 void (*meanwhile)(void *), void *ctx)
 {
 	struct load_job jobs[LOADER_WORKERS + 1] = {}, alone[RW_PROGS_MAX] = {};
 	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int n, first, nr_retry = 0, ret, btf_fd, kbtf_fd;
 	char btf_path[64], kbtf_path[64];
-	const char *tracing_btf, *cgroup_btf;
+	const char *cgroup_btf;
 
 	for (int i = 0; i < l->nr_progs; i++)
 		order[i] = &l->progs[i];
 	qsort(order, l->nr_progs, sizeof(order[0]), by_cost);
 
 	/* with a BTF of their own for the cgroup programs, the tracing
-	 * programs (the kernel's BTF) are a job of their own: jobs[0] */
+	 * programs (the kernel's types) are a job of their own, jobs[0],
+	 * opened in its thread; else every job needs the kernel's types */
 	btf_fd = ctx_btf(l, btf_path, sizeof(btf_path));
-	kbtf_fd = kernel_btf(l, kbtf_path, sizeof(kbtf_path));
-	tracing_btf = kbtf_fd >= 0 ? kbtf_path : NULL;
-	cgroup_btf = btf_fd >= 0 ? btf_path : tracing_btf;
 	first = btf_fd >= 0 ? 1 : 0;
+	kbtf_fd = first ? -1 : kernel_btf(l, kbtf_path, sizeof(kbtf_path));
+	cgroup_btf = btf_fd >= 0 ? btf_path : kbtf_fd >= 0 ? kbtf_path : NULL;
+	if (first) {
+		jobs[0].lazy = l;
+		jobs[0].fail_prog = fail_prog;
+	}
 	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;
-	for (int i = 0; i < first + n; i++) {
-		ret = open_worker(l, &jobs[i], i < first ? tracing_btf :
-				  cgroup_btf);
+	for (int i = first; i < first + n; i++) {
+		ret = open_worker(l, &jobs[i], cgroup_btf);
 		if (ret)
 			goto out;
 	}
@@ -563,18 +609,18 @@ int progload_all(struct loader *l, const char *fail_prog)
 		int w = first;
 
 		if (first && !order[k]->cgroup) {
-			w = 0;
-		} else {
-			for (int i = first + 1; i < first + n; i++)
-				if (jobs[i].cost < jobs[w].cost)
-					w = i;
+			jobs[0].ps[jobs[0].nr++] = order[k];
+			continue;
 		}
+		for (int i = first + 1; i < first + n; i++)
+			if (jobs[i].cost < jobs[w].cost)
+				w = i;
 		ret = assign(&jobs[w], order[k], fail_prog, false);
 		if (ret)
 			goto out;
 	}
 	n += first;
-	run_jobs(jobs, n);
+	run_jobs(jobs, n, meanwhile, ctx);
 	for (int i = 0; i < n; i++) {
 		pr_debug("load worker %d: %d ms estimated, %.0f ms taken%s%s",
 			 i, jobs[i].cost, jobs[i].ms, i < first ? " (tracing)" :
@@ -597,7 +643,7 @@ int progload_all(struct loader *l, const char *fail_prog)
 	}
 	ret = 0;
 	if (nr_retry)
-		run_jobs(alone, nr_retry);
+		run_jobs(alone, nr_retry, NULL, NULL);
 	for (int k = 0; k < nr_retry; k++) {
 		settle(&alone[k], true);
 		if (log_level >= LV_DEBUG && retry[k]->err)
