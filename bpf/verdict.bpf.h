@@ -100,10 +100,42 @@ static __always_inline int verdict(struct __sk_buff *skb, struct bpf_sock *sk,
 	return (flags & RW_NF_ENFORCED) ? 0 : 1;
 }
 
+/*
+ * verdict() for the flow in scratch (sc->jflow, what its bytes named in
+ * sc->flow): a global function on the context and scalars, so the
+ * verifier checks it once instead of once for every state the rules'
+ * walk leaves (flow_egress 51,045 -> 45,291 instructions on 6.18).
+ * act: action | enforce << 8; tag: gen | flags << 8.
+ */
+__weak __noinline int RW_HOOK(rw_flow_act)(struct __sk_buff *skb, int rule,
+					   __u32 act, __u32 tag)
+{
+	struct scratch *sc = scratch();
+	struct bpf_sock *sk;
+
+	if (!sc || !skb)
+		return 1;
+	sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	return verdict(skb, sk, &sc->jflow, &sc->flow, rule, (__u8)act,
+		       (__u8)(act >> 8), (__u8)tag, (__u8)(tag >> 8));
+}
+
+static __always_inline int flow_act(struct __sk_buff *skb, int rule,
+				    __u8 action, __u8 enforce, __u8 gen,
+				    __u8 flags)
+{
+	return RW_HOOK(rw_flow_act)(skb, rule, action | (__u32)enforce << 8,
+				    gen | (__u32)flags << 8);
+}
+
 /* first bytes that stayed unreadable past the bound (or broke their
  * protocol): the policy's `undecided` action, never a silent pass */
 static __always_inline int undecided(struct __sk_buff *skb,
-				     struct bpf_sock *sk, struct rw_flow *f,
 				     struct wire_flow *w)
 {
 	struct rw_settings *s;
@@ -115,8 +147,8 @@ static __always_inline int undecided(struct __sk_buff *skb,
 	s = policy_now(&gen);
 	if (!s || s->undecided <= RW_ACT_ALLOW || s->undecided > RW_ACT_DENY)
 		return 1;
-	return verdict(skb, sk, f, w, RW_RULE_UNDECIDED, s->undecided,
-		       s->default_enforce, gen, RW_NF_UNDECIDED);
+	return flow_act(skb, RW_RULE_UNDECIDED, s->undecided,
+			s->default_enforce, gen, RW_NF_UNDECIDED);
 }
 
 /* the name a DNS answer gave an address (host-wide or the sender's) */
@@ -145,8 +177,8 @@ static __always_inline void target_names(struct caller *c, __u32 tgid)
  * overseas, and the name a DNS answer gave it.
  */
 static __always_inline int judge_name(struct __sk_buff *skb,
-				      struct bpf_sock *sk, struct rw_flow *f,
-				      struct wire_flow *w)
+				      const struct rw_flow *f,
+				      const struct wire_flow *w)
 {
 	struct rw_settings *s;
 	struct caller c = {};
@@ -222,8 +254,8 @@ static __always_inline int judge_name(struct __sk_buff *skb,
 	rule = decide(RW_SLOT_EGRESS, &c, s, &action, &enforce);
 	if (rule < 0)
 		return 1;
-	return verdict(skb, sk, f, w, rule, action, enforce, c.gen,
-		       c.deadman ? RW_NF_DEADMAN : 0);
+	return flow_act(skb, rule, action, enforce, c.gen,
+			c.deadman ? RW_NF_DEADMAN : 0);
 }
 
 /*
@@ -246,8 +278,8 @@ __weak __noinline int RW_HOOK(rw_flow_verdict)(struct __sk_buff *skb, int rc)
 	if (!sk)
 		return 1;
 	if (rc != WIRE_OK)
-		return undecided(skb, sk, &sc->jflow, &sc->flow);
-	return judge_name(skb, sk, &sc->jflow, &sc->flow);
+		return undecided(skb, &sc->flow);
+	return judge_name(skb, &sc->jflow, &sc->flow);
 }
 
 #endif /* RW_VERDICT_BPF_H */
