@@ -125,9 +125,8 @@ static size_t tab_find(const struct geo_tab *t, int fi, u128 v)
 
 void geo_tab_free(struct geo_tab *t)
 {
-	free(t->s4);
-	free(t->s6);
-	free(t->cc);
+	free(t->e4);
+	free(t->e6);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -135,12 +134,11 @@ int geo_tab_alloc(struct geo_tab *t, int fi, size_t nr)
 {
 	memset(t, 0, sizeof(*t));
 	t->nr = nr;
-	t->cc = calloc(nr, sizeof(*t->cc));
 	if (fi)
-		t->s6 = calloc(nr, sizeof(*t->s6));
+		t->e6 = calloc(nr, sizeof(*t->e6));
 	else
-		t->s4 = calloc(nr, sizeof(*t->s4));
-	if (!t->cc || (fi ? !t->s6 : !t->s4)) {
+		t->e4 = calloc(nr, sizeof(*t->e4));
+	if (fi ? !t->e6 : !t->e4) {
 		geo_tab_free(t);
 		return -ENOMEM;
 	}
@@ -149,11 +147,14 @@ int geo_tab_alloc(struct geo_tab *t, int fi, size_t nr)
 
 void geo_tab_set(struct geo_tab *t, int fi, size_t k, u128 start, __u16 cc)
 {
-	if (fi)
-		t->s6[k] = start;
-	else
-		t->s4[k] = (__u32)start;
-	t->cc[k] = cc;
+	if (fi) {
+		t->e6[k].hi = (__u64)(start >> 64);
+		t->e6[k].lo = (__u64)start;
+		t->e6[k].cc = cc;
+	} else {
+		t->e4[k].start = (__u32)start;
+		t->e4[k].cc = cc;
+	}
 	t->known += cc != 0;
 }
 
@@ -236,10 +237,10 @@ static int build_copy(struct build *b, const struct geo_tab *t, int fi,
 
 	while (*k + 1 < t->nr && geo_start(t, fi, *k + 1) <= lo)
 		(*k)++;
-	ret = build_push(b, lo, t->cc[*k]);
+	ret = build_push(b, lo, geo_cc(t, fi, *k));
 	while (!ret && *k + 1 < t->nr && geo_start(t, fi, *k + 1) <= hi) {
 		(*k)++;
-		ret = build_push(b, geo_start(t, fi, *k), t->cc[*k]);
+		ret = build_push(b, geo_start(t, fi, *k), geo_cc(t, fi, *k));
 	}
 	return ret;
 }
@@ -398,7 +399,7 @@ const char *geo_country(const struct geo *g, int family, const __u8 *addr)
 	if (fi < 0)
 		return NULL;
 	/* entry 0 starts at address 0: every address has an entry */
-	cc = g->t[fi].cc[tab_find(&g->t[fi], fi, v)];
+	cc = geo_cc(&g->t[fi], fi, tab_find(&g->t[fi], fi, v));
 	return cc ? g->names[cc] : NULL;
 }
 
@@ -502,9 +503,9 @@ int geo_home_cidrs(const struct geo *g, const char *const *home,
 
 		for (size_t k = 0, e; k < t->nr; k = e + 1) {
 			e = k;
-			if (!want[t->cc[k]])
+			if (!want[geo_cc(t, fi, k)])
 				continue;
-			while (e + 1 < t->nr && want[t->cc[e + 1]])
+			while (e + 1 < t->nr && want[geo_cc(t, fi, e + 1)])
 				e++;
 			ret = emit_cidrs(fi, geo_start(t, fi, k),
 					 tab_end(t, fi, e), cb, ctx);
@@ -524,11 +525,11 @@ int geo_foreach(const struct geo *g, int family, geo_range_cb cb, void *ctx)
 	if (family != AF_INET && !fi)
 		return -EINVAL;
 	for (size_t k = 0; k < t->nr; k++) {
-		if (!t->cc[k])
+		if (!geo_cc(t, fi, k))
 			continue;
 		put_be(geo_start(t, fi, k), a, n);
 		put_be(tab_end(t, fi, k), b, n);
-		ret = cb(family, a, b, g->names[t->cc[k]], ctx);
+		ret = cb(family, a, b, g->names[geo_cc(t, fi, k)], ctx);
 		if (ret)
 			return ret;
 	}
@@ -544,8 +545,8 @@ size_t geo_count(const struct geo *g, int family)
 /* The tables as allocated, without malloc's own overhead. */
 size_t geo_mem(const struct geo *g)
 {
-	return sizeof(*g) + g->t[0].nr * (sizeof(__u32) + sizeof(__u16)) +
-	       g->t[1].nr * (sizeof(u128) + sizeof(__u16));
+	return sizeof(*g) + g->t[0].nr * sizeof(struct rw_geo4) +
+	       g->t[1].nr * sizeof(struct rw_geo6);
 }
 
 const char *geo_source(const struct geo *g)

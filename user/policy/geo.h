@@ -112,19 +112,23 @@ void geo_free(struct geo *g);
 #include <string.h>
 #include <sys/socket.h>
 
+#include "relaywatch.h" /* struct rw_geo4, rw_geo6: the kernel's layout */
+
 typedef unsigned __int128 u128;
 
 #define GEO_SRC_LEN 40
 #define GEO_NR_CC (26 * 26 + 1)
 
 /* Entry i: start[i] .. start[i+1]-1 (the last one: to the top of the
- * space) is country cc[i]; entry 0 starts at address 0. */
+ * space) is country cc[i]; entry 0 starts at address 0. Kept in the
+ * kernel's layout (relaywatch.h), so the table goes into the kernel's
+ * arrays as one copy per family (geo_kernel.c); cc: 0 unknown, or
+ * 1 + (c0 - 'A') * 26 + (c1 - 'A'). */
 struct geo_tab {
 	size_t nr;    /* entries, >= 1 */
 	size_t known; /* entries with a country */
-	__u32 *s4;    /* starts for AF_INET, host order */
-	u128 *s6;     /* starts for AF_INET6 */
-	__u16 *cc;    /* 0 unknown, or 1 + (c0 - 'A') * 26 + (c1 - 'A') */
+	struct rw_geo4 *e4; /* AF_INET: start in host order, cc */
+	struct rw_geo6 *e6; /* AF_INET6: start's halves in host order, cc */
 };
 
 struct geo {
@@ -155,7 +159,12 @@ static inline u128 geo_get_be(const __u8 *a, int n)
 
 static inline u128 geo_start(const struct geo_tab *t, int fi, size_t k)
 {
-	return fi ? t->s6[k] : t->s4[k];
+	return fi ? (u128)t->e6[k].hi << 64 | t->e6[k].lo : t->e4[k].start;
+}
+
+static inline __u16 geo_cc(const struct geo_tab *t, int fi, size_t k)
+{
+	return fi ? t->e6[k].cc : t->e4[k].cc;
 }
 
 /* Trailing zero bits of v, v != 0. */

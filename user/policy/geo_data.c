@@ -324,7 +324,8 @@ static int encode_tab(const struct geo_tab *t, int fi, struct obuf *b)
 	int ret = 0;
 
 	for (size_t i = 0; i < t->nr && !ret; i++) {
-		__u8 c[2] = { t->cc[i] & 0xff, t->cc[i] >> 8 };
+		__u16 cc = geo_cc(t, fi, i);
+		__u8 c[2] = { cc & 0xff, cc >> 8 };
 
 		ret = obuf_put(b, c, 2);
 	}

@@ -18,45 +18,20 @@ void geo_entries(const struct geo *g, size_t *n4, size_t *n6)
 	*n6 = g->t[1].nr;
 }
 
-static void kernel_entry6(const struct geo_tab *t, size_t k,
-			  struct rw_geo6 *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->hi = (__u64)(t->s6[k] >> 64);
-	e->lo = (__u64)t->s6[k];
-	e->cc = t->cc[k];
-}
-
+/* the tables are kept in the kernel's layout (geo.h): one copy each */
 int geo_kernel_fill(void *ctx, void *v4, void *v6)
 {
 	const struct geo *g = ctx;
-	const struct geo_tab *t4 = &g->t[0], *t6 = &g->t[1];
-	struct rw_geo4 *a = v4;
-	struct rw_geo6 *b = v6;
 
-	for (size_t k = 0; k < t4->nr; k++)
-		a[k] = (struct rw_geo4){ .start = t4->s4[k], .cc = t4->cc[k] };
-	for (size_t k = 0; k < t6->nr; k++)
-		kernel_entry6(t6, k, &b[k]);
+	memcpy(v4, g->t[0].e4, g->t[0].nr * sizeof(struct rw_geo4));
+	memcpy(v6, g->t[1].e6, g->t[1].nr * sizeof(struct rw_geo6));
 	return 0;
 }
 
 bool geo_kernel_same(void *ctx, const void *v4, const void *v6)
 {
 	const struct geo *g = ctx;
-	const struct geo_tab *t4 = &g->t[0], *t6 = &g->t[1];
-	const struct rw_geo4 *a = v4;
-	const struct rw_geo6 *b = v6;
 
-	for (size_t k = 0; k < t4->nr; k++)
-		if (a[k].start != t4->s4[k] || a[k].cc != t4->cc[k])
-			return false;
-	for (size_t k = 0; k < t6->nr; k++) {
-		struct rw_geo6 e;
-
-		kernel_entry6(t6, k, &e);
-		if (memcmp(&e, &b[k], sizeof(e)))
-			return false;
-	}
-	return true;
+	return !memcmp(v4, g->t[0].e4, g->t[0].nr * sizeof(struct rw_geo4)) &&
+	       !memcmp(v6, g->t[1].e6, g->t[1].nr * sizeof(struct rw_geo6));
 }
