@@ -337,14 +337,9 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 			goto fail;
 		}
 		/* the table is written while the programs are verified */
-		ret = progload_all(l, o->fail_prog ? o->fail_prog :
-					      getenv("RELAYWATCH_REFUSE"),
-				   geo_now ? write_geo : NULL, &geo);
-		if (ret) {
-			pr_warn("failed to load the BPF programs: %s",
-				strerror(-ret));
-			goto fail;
-		}
+		progload_all(l, o->fail_prog ? o->fail_prog :
+					 getenv("RELAYWATCH_REFUSE"),
+			     geo_now ? write_geo : NULL, &geo);
 	}
 	if (btf_fd >= 0)
 		close(btf_fd);

@@ -230,19 +230,22 @@ void progload_attach_failed(struct loader *l, struct prog_state *p, int err)
 #define LOG_FULL_BYTES (16 << 20)
 #define LOG_TAIL_LINES 40
 
+/* an instance of the object and the programs it loads: opened, given
+ * its programs and loaded in its own thread (load_worker) */
 struct load_job {
+	struct loader *l;
+	const char *btf_path;    /* its CO-RE relocations against this, */
+	bool kernel_types;       /* ... or against the kernel's types, copied
+				  * in its thread (kernel_btf); neither: the
+				  * kernel's BTF as libbpf parses it */
+	const char *fail_prog;
+	bool full_log;
 	struct relaywatch *inst;
 	struct prog_state *ps[RW_PROGS_MAX]; /* what this instance loads */
 	char *logs[RW_PROGS_MAX];
 	int nr, cost;            /* programs, estimated ms */
 	int ret;
 	double ms;
-	/* the tracing programs' job where the cgroup programs need no
-	 * kernel type: its instance is opened in its own thread, against
-	 * the kernel's types it copies there (kernel_btf), while the other
-	 * workers verify */
-	struct loader *lazy;
-	const char *fail_prog;
 };
 
 bool progload_describe(struct prog_state *ps, const char *name)
@@ -266,7 +269,7 @@ static int cost_of(const char *name)
 	return i < 0 ? 1 : prog_table[i].ms;
 }
 
-static int open_lazy(struct load_job *j, int *btf_fd);
+static int job_open(struct load_job *j, int *btf_fd);
 
 static void *load_worker(void *arg)
 {
@@ -274,10 +277,12 @@ static void *load_worker(void *arg)
 	__u64 t0 = mono_ns();
 	int btf_fd = -1;
 
-	j->ret = j->lazy ? open_lazy(j, &btf_fd) : 0;
+	if (!j->nr)
+		return NULL; /* more CPUs than programs */
+	j->ret = job_open(j, &btf_fd);
 	if (!j->ret)
 		j->ret = bpf_object__load(j->inst->obj);
-	if (btf_fd >= 0)
+	if (btf_fd >= 0) /* open until the load has read it */
 		close(btf_fd);
 	j->ms = (mono_ns() - t0) / 1e6;
 	return NULL;
@@ -313,18 +318,19 @@ static struct relaywatch *open_instance(struct loader *l, const char *btf_path,
 	return w;
 }
 
-static int open_worker(struct loader *l, struct load_job *j,
-		       const char *btf_path)
+/* a job's instance to the loader, which keeps its programs' fds */
+static void keep(struct loader *l, struct load_job *j)
 {
-	int ret = 0;
-
-	if (l->nr_work == LOADER_WORKERS_MAX)
-		return -E2BIG;
-	j->inst = open_instance(l, btf_path, &ret);
 	if (!j->inst)
-		return ret;
-	l->work[l->nr_work++] = j->inst;
-	return 0;
+		return;
+	if (l->nr_work < LOADER_WORKERS_MAX) {
+		l->work[l->nr_work++] = j->inst;
+		return;
+	}
+	relaywatch__destroy(j->inst); /* never: a slot for every job */
+	j->inst = NULL;
+	if (!j->ret)
+		j->ret = -E2BIG;
 }
 
 /* is name, or the hook it is a build of (NAME_compat), in the comma-
@@ -345,13 +351,20 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
-/* gives program ps to job j: autoload, its log, the test's sabotage */
-static int assign(struct load_job *j, struct prog_state *ps,
-		  const char *fail_prog, bool full_log)
+/* gives program ps to job j (before it runs) */
+static void assign(struct load_job *j, struct prog_state *ps)
+{
+	j->ps[j->nr++] = ps;
+	j->cost += cost_of(ps->name);
+}
+
+/* in the job's thread, its k-th program in its instance: autoload, its
+ * log, the test's sabotage */
+static int prepare(struct load_job *j, int k)
 {
 	struct bpf_program *p =
-		bpf_object__find_program_by_name(j->inst->obj, ps->name);
-	size_t len = full_log ? LOG_FULL_BYTES : LOG_BYTES;
+		bpf_object__find_program_by_name(j->inst->obj, j->ps[k]->name);
+	size_t len = j->full_log ? LOG_FULL_BYTES : LOG_BYTES;
 	char *log = calloc(1, len);
 
 	if (!p || !log) {
@@ -360,13 +373,11 @@ static int assign(struct load_job *j, struct prog_state *ps,
 	}
 	bpf_program__set_autoload(p, true);
 	/* statistics level: "processed N insns", and the error if refused */
-	bpf_program__set_log_level(p, full_log ? 1 | 4 : 4);
+	bpf_program__set_log_level(p, j->full_log ? 1 | 4 : 4);
 	bpf_program__set_log_buf(p, log, len);
-	if (listed(fail_prog, ps->name))
+	if (listed(j->fail_prog, j->ps[k]->name))
 		bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
-	j->ps[j->nr] = ps;
-	j->logs[j->nr++] = log;
-	j->cost += cost_of(ps->name);
+	j->logs[k] = log;
 	return 0;
 }
 
@@ -436,16 +447,17 @@ static void settle(struct load_job *j, bool alone)
 static void print_full_log(struct loader *l, const struct prog_state *ps,
 			   const char *fail_prog)
 {
-	struct load_job j = {};
+	struct load_job j = { .l = l, .fail_prog = fail_prog,
+			      .full_log = true };
 	const char *tail;
-	int ret = 0, lines = 0;
+	int lines = 0;
 
-	j.inst = open_instance(l, NULL, &ret);
-	if (!j.inst || assign(&j, (struct prog_state *)ps, fail_prog, true)) {
+	assign(&j, (struct prog_state *)ps);
+	load_worker(&j);
+	if (!j.logs[0]) {
 		relaywatch__destroy(j.inst);
 		return;
 	}
-	load_worker(&j);
 	tail = j.logs[0] + strlen(j.logs[0]);
 	while (tail > j.logs[0] && lines <= LOG_TAIL_LINES)
 		if (*--tail == '\n')
@@ -552,35 +564,31 @@ static int kernel_btf(struct loader *l, char *path, size_t len)
 	return fd < 0 ? -1 : fd;
 }
 
-/* the lazy job's instance, its BTF (*btf_fd, open until the load has
- * read it), its programs given to it */
-static int open_lazy(struct load_job *j, int *btf_fd)
+/* in the job's thread: its instance, against its BTF (*btf_fd: a copy
+ * of the kernel's types made here), its programs made ready in it */
+static int job_open(struct load_job *j, int *btf_fd)
 {
-	struct prog_state *want[RW_PROGS_MAX];
-	int nr = j->nr, ret;
+	const char *btf = j->btf_path;
 	char path[64];
+	int ret = 0;
 
-	memcpy(want, j->ps, sizeof(want));
-	j->nr = 0;
-	j->cost = 0;
-	*btf_fd = kernel_btf(j->lazy, path, sizeof(path));
-	ret = open_worker(j->lazy, j, *btf_fd >= 0 ? path : NULL);
-	for (int k = 0; !ret && k < nr; k++)
-		ret = assign(j, want[k], j->fail_prog, false);
-	if (ret) { /* settle() sends them to be loaded one by one */
-		memcpy(j->ps, want, sizeof(want));
-		j->nr = nr;
+	if (!btf && j->kernel_types) {
+		*btf_fd = kernel_btf(j->l, path, sizeof(path));
+		btf = *btf_fd >= 0 ? path : NULL;
 	}
+	j->inst = open_instance(j->l, btf, &ret);
+	for (int k = 0; j->inst && !ret && k < j->nr; k++)
+		ret = prepare(j, k);
 	return ret;
 }
 
-int progload_all(struct loader *l, const char *fail_prog,
-		 void (*meanwhile)(void *), void *ctx)
+void progload_all(struct loader *l, const char *fail_prog,
+		  void (*meanwhile)(void *), void *ctx)
 {
 	struct load_job jobs[LOADER_WORKERS + 1] = {}, alone[RW_PROGS_MAX] = {};
 	struct prog_state *order[RW_PROGS_MAX], *retry[RW_PROGS_MAX];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int n, first, nr_retry = 0, ret, btf_fd, kbtf_fd;
+	int n, first, nr_retry = 0, btf_fd, kbtf_fd;
 	char btf_path[64], kbtf_path[64];
 	const char *cgroup_btf;
 
@@ -589,39 +597,34 @@ int progload_all(struct loader *l, const char *fail_prog,
 	qsort(order, l->nr_progs, sizeof(order[0]), by_cost);
 
 	/* with a BTF of their own for the cgroup programs, the tracing
-	 * programs (the kernel's types) are a job of their own, jobs[0],
-	 * opened in its thread; else every job needs the kernel's types */
+	 * programs (the kernel's types, copied in its thread) are a job of
+	 * their own, jobs[0]; else every job needs the kernel's types */
 	btf_fd = ctx_btf(l, btf_path, sizeof(btf_path));
 	first = btf_fd >= 0 ? 1 : 0;
 	kbtf_fd = first ? -1 : kernel_btf(l, kbtf_path, sizeof(kbtf_path));
 	cgroup_btf = btf_fd >= 0 ? btf_path : kbtf_fd >= 0 ? kbtf_path : NULL;
-	if (first) {
-		jobs[0].lazy = l;
-		jobs[0].fail_prog = fail_prog;
-	}
 	n = ncpu < 1 ? 1 : ncpu > LOADER_WORKERS ? LOADER_WORKERS : ncpu;
-	for (int i = first; i < first + n; i++) {
-		ret = open_worker(l, &jobs[i], cgroup_btf);
-		if (ret)
-			goto out;
-	}
+	for (int i = 0; i < first + n; i++)
+		jobs[i] = (struct load_job){ .l = l, .fail_prog = fail_prog,
+					     .btf_path = i < first ? NULL :
+							 cgroup_btf,
+					     .kernel_types = i < first };
 	for (int k = 0; k < l->nr_progs; k++) {
 		int w = first;
 
 		if (first && !order[k]->cgroup) {
-			jobs[0].ps[jobs[0].nr++] = order[k];
+			assign(&jobs[0], order[k]);
 			continue;
 		}
 		for (int i = first + 1; i < first + n; i++)
 			if (jobs[i].cost < jobs[w].cost)
 				w = i;
-		ret = assign(&jobs[w], order[k], fail_prog, false);
-		if (ret)
-			goto out;
+		assign(&jobs[w], order[k]);
 	}
 	n += first;
 	run_jobs(jobs, n, meanwhile, ctx);
 	for (int i = 0; i < n; i++) {
+		keep(l, &jobs[i]);
 		pr_debug("load worker %d: %d ms estimated, %.0f ms taken%s%s",
 			 i, jobs[i].cost, jobs[i].ms, i < first ? " (tracing)" :
 			 first ? " (cgroup, context BTF)" : "",
@@ -635,24 +638,19 @@ int progload_all(struct loader *l, const char *fail_prog,
 	/* a refused program took its worker's others down with it: each
 	 * alone, against the kernel's BTF */
 	for (int k = 0; k < nr_retry; k++) {
-		ret = open_worker(l, &alone[k], NULL);
-		if (!ret)
-			ret = assign(&alone[k], retry[k], fail_prog, false);
-		if (ret)
-			goto out;
+		alone[k] = (struct load_job){ .l = l, .fail_prog = fail_prog };
+		assign(&alone[k], retry[k]);
 	}
-	ret = 0;
 	if (nr_retry)
 		run_jobs(alone, nr_retry, NULL, NULL);
 	for (int k = 0; k < nr_retry; k++) {
+		keep(l, &alone[k]);
 		settle(&alone[k], true);
 		if (log_level >= LV_DEBUG && retry[k]->err)
 			print_full_log(l, retry[k], fail_prog);
 	}
-out:
 	if (btf_fd >= 0)
 		close(btf_fd);
 	if (kbtf_fd >= 0)
 		close(kbtf_fd);
-	return ret;
 }

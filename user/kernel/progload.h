@@ -57,11 +57,13 @@ int progload_list(struct loader *l, bool compat);
  * its programs loaded again one per instance, so each failure is the
  * program's own. fail_prog (tests only: names, comma-separated) are
  * loaded as the wrong program type, so that the kernel refuses them.
- * meanwhile(ctx), if given, runs on the calling thread while the other
- * workers verify (the main thread's own share is small).
- * 0 or -errno for a failure that is no program's (memory, the object). */
-int progload_all(struct loader *l, const char *fail_prog,
-		 void (*meanwhile)(void *), void *ctx);
+ * Each worker opens its instance of the object in its own thread; one
+ * that cannot (memory) has its programs tried one by one like a refusal,
+ * so what fails is always some program's, with its reason. meanwhile(ctx),
+ * if given, runs on the calling thread while the other workers verify
+ * (the calling thread's own share is small). */
+void progload_all(struct loader *l, const char *fail_prog,
+		  void (*meanwhile)(void *), void *ctx);
 /* fills ps's name-derived fields (feature, how it attaches) for name;
  * false when name is no program of this build */
 bool progload_describe(struct prog_state *ps, const char *name);
