@@ -179,6 +179,8 @@ static inline int geo_ctz(u128 v)
 void geo_seterr(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct geo *geo_alloc(const char *source);
+void *geo_big_alloc(size_t len);
+void geo_big_free(void *p, size_t len);
 int geo_tab_alloc(struct geo_tab *t, int fi, size_t nr);
 void geo_tab_set(struct geo_tab *t, int fi, size_t k, u128 start, __u16 cc);
 void geo_tab_free(struct geo_tab *t);

@@ -125,7 +125,7 @@ bad:
 /* The stream must end exactly where the input does: bytes after it mean
  * the blob is not what geo_encode() wrote. */
 static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
-			char *err, size_t errlen)
+			size_t *ocap, char *err, size_t errlen)
 {
 	z_stream zs = { .next_in = (Bytef *)in, .avail_in = len };
 	size_t cap = 4u << 20;
@@ -137,9 +137,9 @@ static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 			   len);
 		return -EFBIG;
 	}
-	buf = malloc(cap);
+	buf = geo_big_alloc(cap);
 	if (!buf || inflateInit(&zs) != Z_OK) {
-		free(buf);
+		geo_big_free(buf, cap);
 		return -ENOMEM;
 	}
 	/* grow the output until the stream ends or the cap is hit */
@@ -151,13 +151,15 @@ static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 					   GEO_MAX_RAW);
 				goto out;
 			}
-			cap *= 2;
-			nb = realloc(buf, cap);
+			nb = geo_big_alloc(2 * cap);
 			if (!nb) {
 				ret = -ENOMEM;
 				goto out;
 			}
+			memcpy(nb, buf, cap);
+			geo_big_free(buf, cap);
 			buf = nb;
+			cap *= 2;
 		}
 		zs.next_out = buf + zs.total_out;
 		zs.avail_out = cap - zs.total_out;
@@ -178,11 +180,12 @@ static int inflate_blob(const void *in, size_t len, __u8 **out, size_t *olen,
 	}
 	*out = buf;
 	*olen = zs.total_out;
+	*ocap = cap;
 	buf = NULL;
 	ret = 0;
 out:
 	inflateEnd(&zs);
-	free(buf);
+	geo_big_free(buf, cap);
 	return ret;
 }
 
@@ -217,11 +220,11 @@ int geo_load_blob(struct geo **out, const void *blob, size_t len, char *err,
 {
 	struct geo *g = NULL;
 	__u8 *raw = NULL;
-	size_t n, l4, l6;
+	size_t n, cap, l4, l6;
 	int ret;
 
 	*out = NULL;
-	ret = inflate_blob(blob, len, &raw, &n, err, errlen);
+	ret = inflate_blob(blob, len, &raw, &n, &cap, err, errlen);
 	if (ret)
 		return ret;
 	/* the header first: no count or length in it is trusted before */
@@ -259,7 +262,7 @@ int geo_load_blob(struct geo **out, const void *blob, size_t len, char *err,
 	}
 cleanup:
 	geo_free(g);
-	free(raw);
+	geo_big_free(raw, cap);
 	return ret;
 }
 
