@@ -577,7 +577,9 @@ static int job_open(struct load_job *j, int *btf_fd)
 		btf = *btf_fd >= 0 ? path : NULL;
 	}
 	j->inst = open_instance(j->l, btf, &ret);
-	for (int k = 0; j->inst && !ret && k < j->nr; k++)
+	if (!j->inst)
+		return ret ? ret : -ENOMEM;
+	for (int k = 0; !ret && k < j->nr; k++)
 		ret = prepare(j, k);
 	return ret;
 }
