@@ -18,7 +18,8 @@
  * with fewer bytes so far (the country table's arrays are as big as the
  * table: ~9 MB) */
 static const char *const prealloc[] = {
-	"procs", "dedup", "geo6", "dns_ips", "geo4", "tags", "inside",
+	"procs", "events", "dedup", "geo6", "dns_ips", "pending", "geo4",
+	"tags", "inside",
 };
 #define NR_PRE ARRAY_SIZE(prealloc)
 
@@ -62,11 +63,20 @@ static void *create_share(void *arg)
 	return NULL;
 }
 
-/* what a map takes: its entries, with the kernel's ~48 bytes each */
+/* what a map takes, roughly (to share them out): its entries, with the
+ * ~48 bytes a hash map's element carries besides key and value */
 static __u64 map_bytes(const struct bpf_map *m)
 {
-	return (__u64)bpf_map__max_entries(m) *
-	       (bpf_map__key_size(m) + bpf_map__value_size(m) + 48);
+	__u64 n = bpf_map__max_entries(m);
+
+	switch (bpf_map__type(m)) {
+	case BPF_MAP_TYPE_RINGBUF:
+		return n;
+	case BPF_MAP_TYPE_ARRAY:
+		return n * ((bpf_map__value_size(m) + 7) & ~7u);
+	default:
+		return n * (bpf_map__key_size(m) + bpf_map__value_size(m) + 48);
+	}
 }
 
 void premaps_create(struct bpf_object *obj)
