@@ -41,7 +41,8 @@ integrity=$(npm view --loglevel=error "$pkg@$version" dist.integrity 2>/dev/null
 
 "${CC:-cc}" -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -DGEO_NO_EMBED \
 	-I"$top/include" -I"$top/user" -I"$top/user/policy" "$top/scripts/geo-convert.c" \
-	"$top/user/policy/geo.c" "$top/user/policy/geo_data.c" -lz -o geo-convert
+	"$top/user/policy/geo.c" "$top/user/policy/geo_data.c" \
+	"$top/user/policy/geo_tab.c" -lz -o geo-convert
 ./geo-convert "geo-whois-asn-country $version" "$v4" "$v6" country.bin.z
 
 mkdir -p "$out"
