@@ -284,8 +284,9 @@ $(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(WIRE_DEPS)
 # the configuration parsers: policy, intel, RIR (CONFIG_FUZZ picks one)
 FUZZ_CONFIGS := policy intel rir
 FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c user/log.c \
-	$(addprefix user/policy/,policy.c policy_match.c ydoc.c names.c intel.c \
-	  intel_load.c intel_data.c cidr.c geo.c geo_data.c geo_tab.c)
+	$(addprefix user/policy/,policy.c policy_keys.c policy_match.c ydoc.c \
+	  names.c intel.c intel_load.c intel_data.c cidr.c geo.c geo_data.c \
+	  geo_tab.c)
 $(BUILD)/fuzz/fuzz_config: $(FUZZ_CONFIG_SRCS) $(wildcard user/policy/*.h) etc/intel/endpoints.yaml etc/geo/country.bin.z
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
