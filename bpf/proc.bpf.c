@@ -2,17 +2,18 @@
 /*
  * Process table and in-kernel kills, from raw tracepoints (raw_tp): they
  * need no kprobes and no tracefs, and unlike tp_btf no parse of the
- * kernel's whole BTF by libbpf to find their target (the structs they
- * read are relocated against the loader's copy of just those: corebtf.c). exec records what the new image is (its
- * path, inode, argv) so that a process that connects and exits within a
- * millisecond is still attributed, and so exe rules can be decided in the
- * kernel; fork copies the parent's entry; exit reports a tagged process's
- * totals (and leaves its entry for the daemon to attribute queued events). sys_exit delivers SIGKILL to a thread whose connect/sendmsg hit a
- * kill rule, before the call returns to user space; the daemon attaches it
- * only while the policy has a kill rule, since any syscall tracepoint puts
- * every syscall of every process on the slow path. cgroup_attach_task
- * reports a process that leaves the watched cgroup, out of reach of its
- * hooks.
+ * kernel's whole BTF by libbpf to find their target (the structs they read
+ * are relocated against the loader's copy of just those: corebtf.c). exec
+ * records what the new image is (its path, inode, argv) so that a process
+ * that connects and exits within a millisecond is still attributed, and so
+ * exe rules can be decided in the kernel; fork copies the parent's entry;
+ * exit reports a tagged process's totals (and leaves its entry for the
+ * daemon to attribute queued events). sys_exit delivers SIGKILL to a
+ * thread whose connect/sendmsg hit a kill rule, before the call returns to
+ * user space; the daemon attaches it only while the policy has a kill
+ * rule, since any syscall tracepoint puts every syscall of every process
+ * on the slow path. cgroup_attach_task reports a process that leaves the
+ * watched cgroup, out of reach of its hooks.
  */
 #include "maps.bpf.h"
 #include <bpf/bpf_core_read.h>

@@ -100,13 +100,6 @@ static __always_inline int verdict(struct __sk_buff *skb, struct bpf_sock *sk,
 	return (flags & RW_NF_ENFORCED) ? 0 : 1;
 }
 
-/*
- * verdict() for the flow in scratch (sc->jflow, what its bytes named in
- * sc->flow): a global function on the context and scalars, so the
- * verifier checks it once instead of once for every state the rules'
- * walk leaves (flow_egress 51,045 -> 45,291 instructions on 6.18).
- * act: action | enforce << 8; tag: gen | flags << 8.
- */
 /* the full socket a global function's packet is from, or NULL */
 static __always_inline struct bpf_sock *full_sock(struct __sk_buff *skb)
 {
@@ -115,6 +108,13 @@ static __always_inline struct bpf_sock *full_sock(struct __sk_buff *skb)
 	return sk ? bpf_sk_fullsock(sk) : NULL;
 }
 
+/*
+ * verdict() for the flow in scratch (sc->jflow, what its bytes named in
+ * sc->flow): a global function on the context and scalars, so the
+ * verifier checks it once instead of once for every state the rules'
+ * walk leaves (flow_egress 51,045 -> 45,291 instructions on 6.18).
+ * act: action | enforce << 8; tag: gen | flags << 8.
+ */
 __weak __noinline int RW_HOOK(rw_flow_act)(struct __sk_buff *skb, int rule,
 					   __u32 act, __u32 tag)
 {
@@ -270,7 +270,9 @@ __weak __noinline int RW_HOOK(rw_flow_verdict)(struct __sk_buff *skb, int rc)
 {
 	struct scratch *sc = scratch();
 
-	if (!sc || !full_sock(skb))
+	/* flow_egress calls this for a full socket only; rw_flow_act,
+	 * which needs the socket, checks it */
+	if (!sc || !skb)
 		return 1;
 	if (rc != WIRE_OK)
 		return undecided(skb, &sc->flow);
