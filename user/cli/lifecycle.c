@@ -378,18 +378,12 @@ static int detach_one(const char *cgdir, const char *what)
 	}
 	if (lock < 0) {
 		pid_t pid = set ? (pid_t)set->meta.daemon_pid : 0;
-		char state = 0, wchan[64] = "", path[64];
-		FILE *f;
+		char state = 0, wchan[64] = "";
 
 		/* what the daemon is doing, or that it is gone (then
 		 * something else holds the lock) */
-		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
-		if (pid > 0 && !proc_stat(pid, &state, NULL) &&
-		    (f = fopen(path, "r"))) {
-			if (!fgets(wchan, sizeof(wchan), f))
-				wchan[0] = 0;
-			fclose(f);
-		}
+		if (pid > 0 && !proc_stat(pid, &state, NULL))
+			proc_wchan(pid, wchan, sizeof(wchan));
 		if (pid > 0 && !state)
 			pr_warn("%s: %s is still locked, but its daemon (pid "
 				"%d) is gone: another process holds the lock "
@@ -398,8 +392,7 @@ static int detach_one(const char *cgdir, const char *what)
 			pr_warn("%s: a daemon holds %s and did not stop: stop "
 				"it (pid %d, state %c%s%s), then detach again",
 				what, cgdir, (int)pid, state ? state : '?',
-				wchan[0] && strcmp(wchan, "0") ? ", in " : "",
-				wchan[0] && strcmp(wchan, "0") ? wchan : "");
+				wchan[0] ? ", in " : "", wchan);
 		free(sets);
 		return -1;
 	}

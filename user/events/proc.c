@@ -402,6 +402,19 @@ static void redact(struct proc_info *out)
 					   PROC_MAX_CMDLINE_KEYS);
 }
 
+int proc_wchan(pid_t pid, char *buf, size_t len)
+{
+	ssize_t n = read_pidfile(pid, "wchan", buf, len, NULL);
+
+	if (n < 0) {
+		buf[0] = '\0';
+		return (int)n;
+	}
+	if (!strcmp(buf, "0")) /* running, or not waiting in the kernel */
+		buf[0] = '\0';
+	return 0;
+}
+
 int proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
 	char buf[1024], *p;

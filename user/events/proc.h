@@ -53,6 +53,9 @@ int proc_read(pid_t pid, struct proc_info *out);
 /* /proc/PID/stat: its state letter (R, S, Z, ...) and start time (clock
  * ticks since boot), either may be NULL; -ESRCH when it is gone. */
 int proc_stat(pid_t pid, char *state, unsigned long long *start);
+/* /proc/PID/wchan: the kernel function it sleeps in, "" when it is not
+ * waiting (or the kernel does not say); -ESRCH when it is gone. */
+int proc_wchan(pid_t pid, char *buf, size_t len);
 /* Fallback for a process that exited before we looked: fill from the kernel
  * snapshot (exe = snap->exe; cmdline from the NUL-separated args; ppid, uid,
  * comm; cgroup via cgroup_path_by_id). sha256 when the file at exe

@@ -405,8 +405,12 @@ static char **wanted_names(const struct btf *obj, size_t *nr)
 			continue;
 		flavor = strstr(name, "___");
 		v[k] = flavor ? strndup(name, flavor - name) : strdup(name);
-		if (!v[k])
-			break;
+		if (!v[k]) { /* a name missing would leave its type out */
+			while (k)
+				free(v[--k]);
+			free(v);
+			return NULL;
+		}
 		k++;
 	}
 	qsort(v, k, sizeof(*v), name_cmp);

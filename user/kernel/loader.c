@@ -216,7 +216,6 @@ struct geo_write {
 	struct bpf_object *obj;
 	const struct geomap *t;
 	int ret;
-	bool done;
 };
 
 static void write_geo(void *arg)
@@ -224,7 +223,6 @@ static void write_geo(void *arg)
 	struct geo_write *g = arg;
 
 	g->ret = geomap_write(g->obj, g->t);
-	g->done = true;
 }
 
 int loader_open(struct loader *l, const struct loader_opts *o)
@@ -344,8 +342,10 @@ int loader_open(struct loader *l, const struct loader_opts *o)
 	if (btf_fd >= 0)
 		close(btf_fd);
 	btf_fd = -1;
+	/* geo_now: the programs were loaded here, and progload_all's
+	 * meanwhile wrote the table */
 	if (geo_now) {
-		ret = geo.done ? geo.ret : geomap_write(skel->obj, &o->geo);
+		ret = geo.ret;
 		if (ret) {
 			pr_warn("cannot write the country table: %s",
 				strerror(-ret));

@@ -67,26 +67,6 @@ static const struct {
 	{ "cgroup_escape", RW_F_ESCAPE, 1, ANY, 0 },
 };
 
-/* the tracing programs' raw tracepoints (raw_tp: no parse of the
- * kernel's BTF to find a tp_btf program's target) */
-static const struct {
-	const char *name, *tp;
-} tracepoints[] = {
-	{ "handle_exec", "sched_process_exec" },
-	{ "handle_fork", "sched_process_fork" },
-	{ "handle_exit", "sched_process_exit" },
-	{ "sys_exit", "sys_exit" },
-	{ "cgroup_escape", "cgroup_attach_task" },
-};
-
-static const char *tracepoint_of(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(tracepoints); i++)
-		if (!strcmp(tracepoints[i].name, name))
-			return tracepoints[i].tp;
-	return NULL;
-}
-
 static int table_index(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(prog_table); i++)
@@ -121,15 +101,18 @@ struct load_job {
 	double ms;
 };
 
-bool progload_describe(struct prog_state *ps, const char *name)
+bool progload_describe(struct prog_state *ps, const struct bpf_program *p)
 {
+	const char *name = bpf_program__name(p);
+	const char *sec = bpf_program__section_name(p);
 	int t = table_index(name);
 
 	ps->name = name;
 	ps->feature = t >= 0 ? prog_table[t].feature : -1;
 	ps->cgroup = t >= 0 && prog_table[t].cg;
 	ps->attach_type = ps->cgroup ? prog_table[t].cg - 1 : 0;
-	ps->tp = tracepoint_of(name);
+	/* a raw tracepoint's name is its section's: "raw_tp/NAME" */
+	ps->tp = !ps->cgroup && strchr(sec, '/') ? strchr(sec, '/') + 1 : NULL;
 	ps->fd = -1;
 	ps->link_fd = -1;
 	return t >= 0;
@@ -392,7 +375,7 @@ int progload_list(struct loader *l, bool compat)
 			return -E2BIG;
 		ps = &l->progs[l->nr_progs++];
 		memset(ps, 0, sizeof(*ps));
-		progload_describe(ps, bpf_program__name(p));
+		progload_describe(ps, p);
 	}
 	return 0;
 }

@@ -64,9 +64,10 @@ int progload_list(struct loader *l, bool compat);
  * (the calling thread's own share is small). */
 void progload_all(struct loader *l, const char *fail_prog,
 		  void (*meanwhile)(void *), void *ctx);
-/* fills ps's name-derived fields (feature, how it attaches) for name;
- * false when name is no program of this build */
-bool progload_describe(struct prog_state *ps, const char *name);
+/* fills ps's fields that follow from program p (of the owner object,
+ * which outlives ps): name, feature, how it attaches; false when p is no
+ * program of this build's table */
+bool progload_describe(struct prog_state *ps, const struct bpf_program *p);
 /* records an attach failure: the program's feature goes off */
 void progload_attach_failed(struct loader *l, struct prog_state *p, int err);
 /* features whose every program loaded (and attached) */

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #define GEO_INTERNAL
-#include "geo.h"
-#include "relaywatch.h"
+#include "geo.h" /* with relaywatch.h: the kernel's layout */
 
 _Static_assert(GEO_NR_CC == RW_NR_CC, "the kernel's country codes are geo.c's");
 

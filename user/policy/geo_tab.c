@@ -32,15 +32,28 @@
 #define GEO_PLAIN_ALLOC /* the fuzzers: ASan sees the bounds of calloc's */
 #endif
 
+#ifdef GEO_PLAIN_ALLOC
 void *geo_big_alloc(size_t len)
 {
-	size_t want = (len + GEO_PAGE - 1) / GEO_PAGE * GEO_PAGE;
-	size_t map = want + GEO_HUGE;
+	return len ? calloc(1, len) : NULL;
+}
+
+void geo_big_free(void *p, size_t len)
+{
+	(void)len;
+	free(p);
+}
+#else
+static size_t page_up(size_t len)
+{
+	return (len + GEO_PAGE - 1) / GEO_PAGE * GEO_PAGE;
+}
+
+void *geo_big_alloc(size_t len)
+{
+	size_t want = page_up(len), map = want + GEO_HUGE;
 	char *p, *a;
 
-#ifdef GEO_PLAIN_ALLOC
-	return len ? calloc(1, len) : NULL;
-#endif
 	if (!len || want < len || map < want)
 		return NULL;
 	p = mmap(NULL, map, PROT_READ | PROT_WRITE,
@@ -58,13 +71,10 @@ void *geo_big_alloc(size_t len)
 
 void geo_big_free(void *p, size_t len)
 {
-#ifdef GEO_PLAIN_ALLOC
-	free(p);
-	return;
-#endif
 	if (p)
-		munmap(p, (len + GEO_PAGE - 1) / GEO_PAGE * GEO_PAGE);
+		munmap(p, page_up(len));
 }
+#endif
 
 void geo_tab_free(struct geo_tab *t)
 {
